@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, lowest first; a target only depends on targets above it in this list.
+//   CShims, CJemalloc  C glue (epoll/accept4, jemalloc's mallctl)
+//   RESP               wire protocol: incremental parser, reply encoder
+//   Engine             keyspace, data types, command table, config
+//   ShardRuntime       epoll event loop, connections, timers
+//   TesseraServer      the `tessera-server` executable
+let package = Package(
+    name: "Tessera",
+    products: [
+        .executable(name: "tessera-server", targets: ["TesseraServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+    ],
+    targets: [
+        .target(name: "CShims"),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc"),
+        .target(name: "RESP", dependencies: ["CShims"]),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "RESP", "CJemalloc", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "ShardRuntime",
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "TesseraServer",
+            dependencies: ["ShardRuntime", "Engine", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/TesseraServer"
+        ),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
+    ],
+    // The engine is single-threaded by design (one shard = one thread); Swift 5
+    // mode keeps strict-concurrency checks from forcing locks into it.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,170 @@
+#include "cshims.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <ctype.h>
+#include <netdb.h>
+
+int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (maxevents > 256) maxevents = 256;
+    int n = epoll_wait(epfd, evs, maxevents, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        out[2 * i] = evs[i].data.u64;
+        out[2 * i + 1] = evs[i].events;
+    }
+    return n;
+}
+
+int ts_listen_tcp(const char *host, int port, int backlog) {
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0 || res == NULL) return -EINVAL;
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { int e = errno; freeaddrinfo(res); return -e; }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        int e = errno; close(fd); freeaddrinfo(res); return -e;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int ts_sockname(int fd, int peer, char *buf, size_t len) {
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&sa, &salen)
+                  : getsockname(fd, (struct sockaddr *)&sa, &salen);
+    if (rc < 0) return snprintf(buf, len, "?:0");
+    char ip[INET6_ADDRSTRLEN];
+    if (sa.ss_family == AF_INET) {
+        struct sockaddr_in *s = (struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        return snprintf(buf, len, "%s:%d", ip, ntohs(s->sin_port));
+    } else if (sa.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s = (struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        return snprintf(buf, len, "%s:%d", ip, ntohs(s->sin6_port));
+    }
+    return snprintf(buf, len, "/unixsocket:0");
+}
+
+static inline uint64_t ts_mix(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+static inline uint64_t ts_r8(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint64_t ts_r4(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+uint64_t ts_hash_bytes(const void *key, size_t len, uint64_t seed) {
+    static const uint64_t s0 = 0xa0761d6478bd642full, s1 = 0xe7037ed1a0b428dbull,
+                          s2 = 0x8ebc6af09c88c6e3ull, s3 = 0x589965cc75374cc3ull;
+    const uint8_t *p = (const uint8_t *)key;
+    uint64_t a, b;
+    seed ^= ts_mix(seed ^ s0, s1);
+    if (len <= 16) {
+        if (len >= 4) {
+            a = (ts_r4(p) << 32) | ts_r4(p + ((len >> 3) << 2));
+            b = (ts_r4(p + len - 4) << 32) | ts_r4(p + len - 4 - ((len >> 3) << 2));
+        } else if (len > 0) {
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = len;
+        if (i > 48) {
+            uint64_t see1 = seed, see2 = seed;
+            do {
+                seed = ts_mix(ts_r8(p) ^ s1, ts_r8(p + 8) ^ seed);
+                see1 = ts_mix(ts_r8(p + 16) ^ s2, ts_r8(p + 24) ^ see1);
+                see2 = ts_mix(ts_r8(p + 32) ^ s3, ts_r8(p + 40) ^ see2);
+                p += 48; i -= 48;
+            } while (i > 48);
+            seed ^= see1 ^ see2;
+        }
+        while (i > 16) {
+            seed = ts_mix(ts_r8(p) ^ s1, ts_r8(p + 8) ^ seed);
+            i -= 16; p += 16;
+        }
+        a = ts_r8(p + i - 16);
+        b = ts_r8(p + i - 8);
+    }
+    a ^= s1; b ^= seed;
+    __uint128_t r = (__uint128_t)a * b;
+    a = (uint64_t)r; b = (uint64_t)(r >> 64);
+    return ts_mix(a ^ s0 ^ len, b ^ s1);
+}
+
+int ts_format_double17(char *buf, size_t len, double v) {
+    return snprintf(buf, len, "%.17g", v);
+}
+
+int ts_format_long_double_human(char *buf, size_t len, long double v) {
+    if (isnan(v) || isinf(v)) return 0;
+    int l = snprintf(buf, len, "%.17Lf", v);
+    if (l < 0 || (size_t)l >= len) return 0;
+    if (strchr(buf, '.') != NULL) {
+        char *p = buf + l - 1;
+        while (*p == '0') { p--; l--; }
+        if (*p == '.') l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') { buf[0] = '0'; l = 1; }
+    buf[l] = '\0';
+    return l;
+}
+
+static int ts_string2ld(const char *s, size_t slen, long double *dp) {
+    char buf[5120];
+    if (slen == 0 || slen >= sizeof(buf)) return 0;
+    memcpy(buf, s, slen);
+    buf[slen] = '\0';
+    if (isspace((unsigned char)buf[0])) return 0;
+    char *eptr;
+    errno = 0;
+    long double value = strtold(buf, &eptr);
+    if (eptr[0] != '\0' || errno == ERANGE || isnan(value)) return 0;
+    *dp = value;
+    return 1;
+}
+
+int ts_incr_long_double(const char *s, size_t slen, const char *incr, size_t ilen, char *out, size_t outlen) {
+    long double a, b;
+    if (!ts_string2ld(s, slen, &a) || !ts_string2ld(incr, ilen, &b)) return -1;
+    long double r = a + b;
+    if (isnan(r) || isinf(r)) return -2;
+    int l = ts_format_long_double_human(out, outlen, r);
+    return l > 0 ? l : -2;
+}
+
+int ts_parse_double(const char *s, size_t slen, double *out) {
+    char buf[5120];
+    if (slen == 0 || slen >= sizeof(buf)) return 0;
+    memcpy(buf, s, slen);
+    buf[slen] = '\0';
+    if (isspace((unsigned char)buf[0])) return 0;
+    char *eptr;
+    errno = 0;
+    double v = strtod(buf, &eptr);
+    if (eptr[0] != '\0' || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) || isnan(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+void ts_cpu_usage(int64_t *user_us, int64_t *sys_us) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+    *sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}

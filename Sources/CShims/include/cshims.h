@@ -1,0 +1,70 @@
+#ifndef TESSERA_CSHIMS_H
+#define TESSERA_CSHIMS_H
+// Small C glue for what Swift's Glibc module does not expose (epoll, accept4)
+// and for number formatting that must match Redis byte for byte (%.17g,
+// long double arithmetic for INCRBYFLOAT).
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <signal.h>
+#include <errno.h>
+
+static inline int ts_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static inline int ts_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+/// Waits for events; writes (data, events) pairs into `out` (2 words per event).
+int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms);
+
+static inline int ts_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static inline int ts_errno(void) { return errno; }
+
+/// Opens a non-blocking listening TCP socket on host:port (IPv4 or IPv6 literal).
+/// Returns the fd or -errno.
+int ts_listen_tcp(const char *host, int port, int backlog);
+
+/// Formats "ip:port" of a connected socket's peer (or local side) into buf.
+int ts_sockname(int fd, int peer, char *buf, size_t len);
+
+/// Seeded 64-bit hash of a byte string (wyhash-style mixing).
+uint64_t ts_hash_bytes(const void *p, size_t len, uint64_t seed);
+
+/// "%.17g" formatting, as Redis's addReplyDouble. Returns length.
+int ts_format_double17(char *buf, size_t len, double v);
+
+/// Redis's ld2string(..., LD_STR_HUMAN): "%.17Lf" with trailing zeros removed.
+/// Returns length, or 0 if the value is not finite.
+int ts_format_long_double_human(char *buf, size_t len, long double v);
+
+/// Parses a long double the way Redis's string2ld does (whole buffer, no
+/// spaces, not NaN). Adds `incr` and formats the result human-friendly.
+/// Returns the formatted length, -1 if `s` is not a valid float, -2 if the
+/// result is NaN or infinite.
+int ts_incr_long_double(const char *s, size_t slen, const char *incr, size_t ilen, char *out, size_t outlen);
+
+/// Parses a double the way Redis's string2d does. Returns 1 on success.
+int ts_parse_double(const char *s, size_t len, double *out);
+
+/// Process CPU time in microseconds (user, system).
+void ts_cpu_usage(int64_t *user_us, int64_t *sys_us);
+
+#endif

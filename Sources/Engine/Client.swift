@@ -1,0 +1,122 @@
+// A client connection's state as the engine sees it: selected database,
+// protocol version, transaction and WATCH state, reply buffer. The socket
+// itself belongs to the shard runtime.
+
+import RESP
+
+public final class Client {
+    public let id: Int64
+    public unowned let server: Server
+    public let reply: ReplyEncoder
+    public var db: Database
+    /// Arguments of the command being executed.
+    public var args: Args
+    public var name: [UInt8]? = nil
+    public var authenticated: Bool
+    public var user: String = "default"
+
+    // Identity and bookkeeping for CLIENT LIST / INFO.
+    public var fd: Int32 = -1
+    public var addr = "?:0"
+    public var laddr = "?:0"
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    public var lastCommandName: String = "NULL"
+    public var isUnixSocket = false
+
+    // Transactions.
+    public var inMulti = false
+    var multiQueue: [QueuedCommand] = []
+    var multiError = false
+    /// Set when a watched key changed: EXEC will abort.
+    public var dirtyCAS = false
+    var watchedKeys: [(db: Int, key: [UInt8])] = []
+
+    public enum ReplyMode { case on, off, skip, skipNext }
+    public var replyMode: ReplyMode = .on
+    public var noEvict = false
+    public var noTouch = false
+    public var isMonitor = false
+
+    /// Close once pending replies are written (QUIT, protocol errors).
+    public var closeAfterReply = false
+    /// Close as soon as possible, replies dropped (CLIENT KILL).
+    public var closeASAP = false
+
+    /// Query/reply buffer sizes as last seen by the runtime (CLIENT LIST).
+    public var queryBufferSize = 0
+    public var queryBufferPeak = 0
+    public var queryBufferCapacity = 0
+    public var replyBufferSize: () -> Int = { 0 }
+
+    static let emptySpans: UnsafeMutableBufferPointer<ArgSpan> = .allocate(capacity: 0)
+
+    init(id: Int64, server: Server, reply: ReplyEncoder, authenticated: Bool, now: Int64) {
+        self.id = id
+        self.server = server
+        self.reply = reply
+        self.db = server.databases[0]
+        self.authenticated = authenticated
+        self.createdAt = now
+        self.lastInteraction = now
+        self.args = Args(base: UnsafeRawPointer(bitPattern: 8)!, spans: UnsafeBufferPointer(Client.emptySpans))
+    }
+
+    @inline(__always) public var dbIndex: Int { db.index }
+
+    /// Writes an error reply and counts it in errorstats.
+    public func error(_ message: String) {
+        server.stats.countError(message)
+        reply.error(message)
+    }
+
+    @inline(__always) public func error(static message: StaticString) {
+        server.stats.countError(message)
+        reply.error(static: message)
+    }
+
+    public func wrongType() { error(static: "WRONGTYPE Operation against a key holding the wrong kind of value") }
+    public func syntaxError() { error(static: "ERR syntax error") }
+    public func notInteger() { error(static: "ERR value is not an integer or out of range") }
+    public func notFloat() { error(static: "ERR value is not a valid float") }
+    public func wrongArity() {
+        error("ERR wrong number of arguments for '\(String(decoding: args[0], as: UTF8.self).lowercased())' command")
+    }
+
+    /// The integer argument `i`, or an error reply (and nil).
+    public func intArg(_ i: Int) -> Int64? {
+        if let v = args.int64(i) { return v }
+        notInteger()
+        return nil
+    }
+
+    /// The float argument `i`, or an error reply (and nil).
+    public func doubleArg(_ i: Int) -> Double? {
+        if let v = args.double(i) { return v }
+        notFloat()
+        return nil
+    }
+
+    public var displayName: String { name.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+}
+
+/// A command queued by MULTI: its arguments copied out of the query buffer.
+struct QueuedCommand {
+    var bytes: [UInt8]
+    var spans: [ArgSpan]
+    let command: Command
+
+    init(args: Args, command: Command) {
+        var total = 0
+        for i in 0..<args.count { total += args.spans[i].count }
+        bytes = []
+        bytes.reserveCapacity(total)
+        spans = []
+        spans.reserveCapacity(args.count)
+        for i in 0..<args.count {
+            spans.append(ArgSpan(offset: bytes.count, count: args.spans[i].count))
+            bytes.append(contentsOf: args[i])
+        }
+        self.command = command
+    }
+}

@@ -1,0 +1,17 @@
+// Every command family contributes its table here.
+
+extension Server {
+    static func allCommands() -> [Command] {
+        var all: [Command] = []
+        all += stringCommands()
+        all += keyCommands()
+        all += listCommands()
+        all += hashCommands()
+        all += setCommands()
+        all += zsetCommands()
+        all += connectionCommands()
+        all += serverCommands()
+        all += transactionCommands()
+        return all
+    }
+}

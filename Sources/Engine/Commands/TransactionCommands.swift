@@ -1,0 +1,5 @@
+extension Server {
+    static func transactionCommands() -> [Command] {
+        []
+    }
+}

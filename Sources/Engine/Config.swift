@@ -1,0 +1,294 @@
+// Server configuration: every directive of Config/tessera.conf, settable at
+// start (file, then --name value arguments) and at runtime with CONFIG SET
+// where Redis allows it. Values are kept in their canonical CONFIG GET form;
+// the few the hot path reads are mirrored into typed properties.
+
+public enum ConfigError: Error, CustomStringConvertible {
+    case unknown(String)
+    case invalid(String, String)
+    case immutable(String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let n): return "Bad directive or wrong number of arguments ('\(n)')"
+        case .invalid(_, let why): return why
+        case .immutable(let n): return "can't set immutable config ('\(n)')"
+        }
+    }
+}
+
+public final class Config {
+    public enum Kind {
+        case bool
+        case int(Int64, Int64)
+        case memory(Int64, Int64)
+        case enumeration([String])
+        case string
+        /// Validated by a custom parser returning the canonical form.
+        case custom((String) -> String?)
+    }
+
+    public struct Param {
+        public let name: String
+        public let aliases: [String]
+        public let kind: Kind
+        public let defaultValue: String
+        public let mutable: Bool
+    }
+
+    public private(set) var params: [Param] = []
+    private var byName: [String: Int] = [:]
+    private var values: [String] = []
+    /// Called after a value changed (with the canonical name).
+    public var didChange: [(String) -> Void] = []
+
+    // Mirrors read on hot paths.
+    public private(set) var protoMaxBulkLen = 512 * 1024 * 1024
+    public private(set) var clientQueryBufferLimit = 1024 * 1024 * 1024
+    public private(set) var hashMaxListpackEntries = 128
+    public private(set) var hashMaxListpackValue = 64
+    public private(set) var setMaxIntsetEntries = 512
+    public private(set) var zsetMaxListpackEntries = 128
+    public private(set) var zsetMaxListpackValue = 64
+    public private(set) var requirePass: [UInt8]? = nil
+    public private(set) var maxClients = 10000
+    public private(set) var hz = 10
+    public private(set) var activeExpireEffort = 1
+    public private(set) var databases = 16
+    public private(set) var enableDebugCommand = false
+    public private(set) var maxmemory: Int64 = 0
+    public private(set) var maxmemoryPolicy = "noeviction"
+    public private(set) var lfuLogFactor = 10
+    public private(set) var lfuDecayTime = 1
+
+    public init() {
+        let yesno = Kind.bool
+        func add(_ n: String, _ k: Kind, _ d: String, mutable: Bool = true, aliases: [String] = []) {
+            byName[n] = params.count
+            for a in aliases { byName[a] = params.count }
+            params.append(Param(name: n, aliases: aliases, kind: k, defaultValue: d, mutable: mutable))
+            values.append(d)
+        }
+        let big: Int64 = Int64.max
+        // Network
+        add("bind", .string, "* -::*")
+        add("port", .int(0, 65535), "6379", mutable: false)
+        add("unixsocket", .string, "", mutable: false)
+        add("unixsocketperm", .int(0, 0o777), "0", mutable: false)
+        add("tcp-backlog", .int(0, big), "511", mutable: false)
+        add("timeout", .int(0, big), "0")
+        add("tcp-keepalive", .int(0, big), "300")
+        add("protected-mode", yesno, "yes")
+        add("maxclients", .int(1, big), "10000")
+        add("io-threads", .int(1, 128), "1", mutable: false)
+        add("io-threads-do-reads", yesno, "no", mutable: false)
+        // General
+        add("daemonize", yesno, "no", mutable: false)
+        add("supervised", .enumeration(["upstart", "systemd", "auto", "no"]), "no", mutable: false)
+        add("pidfile", .string, "", mutable: false)
+        add("loglevel", .enumeration(["debug", "verbose", "notice", "warning"]), "notice")
+        add("logfile", .string, "", mutable: false)
+        add("syslog-enabled", yesno, "no", mutable: false)
+        add("databases", .int(1, Int64(Int32.max)), "16", mutable: false)
+        add("always-show-logo", yesno, "no", mutable: false)
+        add("set-proc-title", yesno, "yes", mutable: false)
+        add("enable-debug-command", .enumeration(["yes", "no", "local"]), "no", mutable: false)
+        add("enable-protected-configs", .enumeration(["yes", "no", "local"]), "no", mutable: false)
+        add("enable-module-command", .enumeration(["yes", "no", "local"]), "no", mutable: false)
+        add("hz", .int(0, big), "10")
+        add("dynamic-hz", yesno, "yes")
+        add("active-expire-effort", .int(1, 10), "1")
+        add("activerehashing", yesno, "yes")
+        add("crash-log-enabled", yesno, "yes")
+        add("crash-memcheck-enabled", yesno, "yes")
+        add("busy-reply-threshold", .int(0, big), "5000", aliases: ["lua-time-limit"])
+        // Security
+        add("requirepass", .string, "")
+        add("acllog-max-len", .int(0, big), "128")
+        // Limits
+        add("proto-max-bulk-len", .memory(1024 * 1024, big), "536870912")
+        add("client-query-buffer-limit", .memory(1024 * 1024, big), "1073741824")
+        add("client-output-buffer-limit", .string, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60")
+        add("maxmemory", .memory(0, big), "0")
+        add("maxmemory-policy", .enumeration(["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                                              "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), "noeviction")
+        add("maxmemory-samples", .int(1, 64), "5")
+        add("maxmemory-eviction-tenacity", .int(0, 100), "10")
+        add("maxmemory-clients", .memory(0, big), "0")
+        add("lfu-log-factor", .int(0, big), "10")
+        add("lfu-decay-time", .int(0, big), "1")
+        add("lazyfree-lazy-eviction", yesno, "no")
+        add("lazyfree-lazy-expire", yesno, "no")
+        add("lazyfree-lazy-server-del", yesno, "no")
+        add("lazyfree-lazy-user-del", yesno, "no")
+        add("lazyfree-lazy-user-flush", yesno, "no")
+        add("replica-lazy-flush", yesno, "no")
+        // Encodings
+        add("hash-max-listpack-entries", .int(0, big), "128", aliases: ["hash-max-ziplist-entries"])
+        add("hash-max-listpack-value", .int(0, big), "64", aliases: ["hash-max-ziplist-value"])
+        add("list-max-listpack-size", .int(Int64(Int32.min), Int64(Int32.max)), "-2", aliases: ["list-max-ziplist-size"])
+        add("list-compress-depth", .int(0, Int64(Int32.max)), "0")
+        add("set-max-intset-entries", .int(0, big), "512")
+        add("zset-max-listpack-entries", .int(0, big), "128", aliases: ["zset-max-ziplist-entries"])
+        add("zset-max-listpack-value", .int(0, big), "64", aliases: ["zset-max-ziplist-value"])
+        add("hll-sparse-max-bytes", .memory(0, big), "3000")
+        add("stream-node-max-bytes", .memory(0, big), "4096")
+        add("stream-node-max-entries", .int(0, big), "100")
+        // Persistence (the persistence issue gives these their effect)
+        add("save", .custom(Config.canonicalSave), "3600 1 300 100 60 10000")
+        add("dbfilename", .string, "dump.rdb")
+        add("dir", .string, ".")
+        add("rdbcompression", yesno, "yes")
+        add("rdbchecksum", yesno, "yes")
+        add("rdb-del-sync-files", yesno, "no")
+        add("stop-writes-on-bgsave-error", yesno, "yes")
+        add("appendonly", yesno, "no")
+        add("appendfilename", .string, "appendonly.aof", mutable: false)
+        add("appenddirname", .string, "appendonlydir", mutable: false)
+        add("appendfsync", .enumeration(["always", "everysec", "no"]), "everysec")
+        add("no-appendfsync-on-rewrite", yesno, "no")
+        add("auto-aof-rewrite-percentage", .int(0, big), "100")
+        add("auto-aof-rewrite-min-size", .memory(0, big), "67108864")
+        add("aof-load-truncated", yesno, "yes")
+        add("aof-use-rdb-preamble", yesno, "yes")
+        add("aof-timestamp-enabled", yesno, "no")
+        add("aof-rewrite-incremental-fsync", yesno, "yes")
+        add("rdb-save-incremental-fsync", yesno, "yes")
+        add("rdb-key-save-delay", .int(Int64(Int32.min), Int64(Int32.max)), "0")
+        add("key-load-delay", .int(Int64(Int32.min), Int64(Int32.max)), "0")
+        // Observability (the observability issue gives these their effect)
+        add("slowlog-log-slower-than", .int(-1, big), "10000")
+        add("slowlog-max-len", .int(0, big), "128")
+        add("latency-monitor-threshold", .int(0, big), "0")
+        add("latency-tracking", yesno, "yes")
+        add("latency-tracking-info-percentiles", .string, "50 99 99.9")
+        add("notify-keyspace-events", .string, "")
+        // Replication (later issues)
+        add("replica-read-only", yesno, "yes", aliases: ["slave-read-only"])
+        add("repl-backlog-size", .memory(1, big), "1048576")
+        add("min-replicas-to-write", .int(0, big), "0", aliases: ["min-slaves-to-write"])
+        add("min-replicas-max-lag", .int(0, big), "10", aliases: ["min-slaves-max-lag"])
+        add("repl-diskless-sync", yesno, "yes")
+        add("replica-serve-stale-data", yesno, "yes", aliases: ["slave-serve-stale-data"])
+        add("lua-replicate-commands", yesno, "yes")
+        add("cluster-enabled", yesno, "no", mutable: false)
+        // Tessera
+        add("shards", .string, "1", mutable: false)
+        add("shard-ports", .int(0, 65535), "0", mutable: false)
+        add("control-socket", .string, "", mutable: false)
+        add("metrics-port", .int(0, 65535), "0", mutable: false)
+        add("watchdog", yesno, "yes", mutable: false)
+        refreshMirrors()
+    }
+
+    public func param(_ name: String) -> Param? {
+        byName[name.lowercased()].map { params[$0] }
+    }
+
+    public func get(_ name: String) -> String? {
+        byName[name.lowercased()].map { values[$0] }
+    }
+
+    /// Sets a value at startup (any parameter) or at runtime (`runtime`: mutable ones only).
+    public func set(_ name: String, _ value: String, runtime: Bool = false) throws {
+        guard let idx = byName[name.lowercased()] else { throw ConfigError.unknown(name) }
+        let p = params[idx]
+        if runtime && !p.mutable { throw ConfigError.immutable(p.name) }
+        values[idx] = try Config.canonical(p, value)
+        refreshMirrors()
+        for f in didChange { f(p.name) }
+    }
+
+    /// All (name, value) pairs whose name matches the glob `pattern`, aliases included as Redis does.
+    public func matching(_ pattern: [UInt8]) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for (i, p) in params.enumerated() {
+            for n in [p.name] + p.aliases where globMatch(pattern, Array(n.utf8), nocase: true) {
+                out.append((n, values[i]))
+            }
+        }
+        return out
+    }
+
+    public var nonDefaultValues: [(String, String)] {
+        params.indices.filter { values[$0] != params[$0].defaultValue }.map { (params[$0].name, values[$0]) }
+    }
+
+    private func refreshMirrors() {
+        func int(_ n: String) -> Int { Int(get(n)!) ?? 0 }
+        protoMaxBulkLen = int("proto-max-bulk-len")
+        clientQueryBufferLimit = int("client-query-buffer-limit")
+        hashMaxListpackEntries = int("hash-max-listpack-entries")
+        hashMaxListpackValue = int("hash-max-listpack-value")
+        setMaxIntsetEntries = int("set-max-intset-entries")
+        zsetMaxListpackEntries = int("zset-max-listpack-entries")
+        zsetMaxListpackValue = int("zset-max-listpack-value")
+        let pass = get("requirepass")!
+        requirePass = pass.isEmpty ? nil : Array(pass.utf8)
+        maxClients = int("maxclients")
+        hz = max(1, min(500, int("hz")))
+        activeExpireEffort = int("active-expire-effort")
+        databases = int("databases")
+        enableDebugCommand = get("enable-debug-command") != "no"
+        maxmemory = Int64(get("maxmemory")!) ?? 0
+        maxmemoryPolicy = get("maxmemory-policy")!
+        lfuLogFactor = int("lfu-log-factor")
+        lfuDecayTime = int("lfu-decay-time")
+    }
+
+    static func canonical(_ p: Param, _ v: String) throws -> String {
+        switch p.kind {
+        case .bool:
+            switch v.lowercased() {
+            case "yes": return "yes"
+            case "no": return "no"
+            default: throw ConfigError.invalid(p.name, "argument must be 'yes' or 'no'")
+            }
+        case .int(let lo, let hi):
+            guard let n = Int64(v) else { throw ConfigError.invalid(p.name, "argument couldn't be parsed into an integer") }
+            guard n >= lo && n <= hi else {
+                throw ConfigError.invalid(p.name, "argument must be between \(lo) and \(hi) inclusive")
+            }
+            return String(n)
+        case .memory(let lo, let hi):
+            guard let n = parseMemory(v) else { throw ConfigError.invalid(p.name, "argument must be a memory value") }
+            guard n >= lo && n <= hi else {
+                throw ConfigError.invalid(p.name, "argument must be between \(lo) and \(hi) inclusive")
+            }
+            return String(n)
+        case .enumeration(let allowed):
+            let l = v.lowercased()
+            guard allowed.contains(l) else {
+                throw ConfigError.invalid(p.name, "argument(s) must be one of the following: " + allowed.joined(separator: ", "))
+            }
+            return l
+        case .string:
+            return v
+        case .custom(let f):
+            guard let c = f(v) else { throw ConfigError.invalid(p.name, "Invalid save parameters") }
+            return c
+        }
+    }
+
+    static func canonicalSave(_ v: String) -> String? {
+        let parts = v.split(separator: " ", omittingEmptySubsequences: true)
+        if parts.isEmpty { return "" }
+        if parts.count % 2 != 0 { return nil }
+        for p in parts where Int(p) == nil || Int(p)! < 0 { return nil }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// Parses "100", "1k", "5mb", "2GB" the way Redis's memtoull does.
+public func parseMemory(_ s: String) -> Int64? {
+    let l = s.lowercased()
+    let units: [(String, Int64)] = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024),
+                                    ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1)]
+    for (u, mul) in units where l.hasSuffix(u) {
+        guard let n = Int64(l.dropLast(u.count)), n >= 0 else { return nil }
+        let (r, o) = n.multipliedReportingOverflow(by: mul)
+        return o ? nil : r
+    }
+    guard let n = Int64(l), n >= 0 else { return nil }
+    return n
+}

@@ -1,0 +1,371 @@
+// The engine of one shard: databases, configuration, command dispatch,
+// statistics and client registry. Single-threaded: the shard's event loop
+// calls into it and nothing else touches it.
+
+import Glibc
+import Logging
+import RESP
+
+public enum ShutdownMode: Sendable { case normal, save, noSave }
+
+public final class Server {
+    public let config: Config
+    public private(set) var databases: [Database] = []
+    public let stats = Stats()
+    public private(set) var commands: CommandTable! = nil
+    public var logger: Logger
+
+    public private(set) var clients: [Int64: Client] = [:]
+    private var nextClientID: Int64 = 1
+    var monitors: [Client] = []
+
+    /// Cached wall clock in ms, refreshed before each command (all expiry
+    /// decisions of one command see the same time).
+    public private(set) var now: Int64 = 0
+    /// LRU clock in seconds, for OBJECT IDLETIME.
+    public var lruClock: UInt32 { UInt32(truncatingIfNeeded: now / 1000) & 0xFFFFFF }
+
+    public let startTime: Int64
+    public let runID: String
+    public var port = 6379
+    public var configFile: String? = nil
+    public var executablePath = ""
+    /// Writes since the last save.
+    public var dirty: Int64 = 0
+    public var lastSaveTime: Int64
+    public var activeExpireEnabled = true
+    /// DEBUG SET-ACTIVE-EXPIRE etc. flip these for the test suite.
+    public var debugQuicklistPackedThreshold = 1 << 30
+
+    /// Keys watched by clients (WATCH), by database.
+    var watchedKeys: [WatchKey: [Client]] = [:]
+
+    /// Set by the runtime: how to stop the process, how to kill a client.
+    public var onShutdown: ((ShutdownMode) -> Bool)? = nil
+    public var onClientKill: ((Client) -> Void)? = nil
+    /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
+    public var infoProviders: [String: () -> [(String, String)]] = [:]
+
+    let hashSeed = UInt64.random(in: 0...UInt64.max)
+
+    public init(config: Config, logger: Logger = Logger(label: "tessera")) {
+        self.config = config
+        self.logger = logger
+        let t = Server.wallClockMs()
+        now = t
+        startTime = t
+        lastSaveTime = t / 1000
+        runID = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        databases = (0..<config.databases).map { Database(index: $0, seed: hashSeed) }
+        commands = CommandTable(Server.allCommands())
+    }
+
+    // MARK: clock
+
+    @inline(__always)
+    public static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    @inline(__always)
+    public static func wallClockUs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    @inline(__always) public func updateClock() { now = Server.wallClockMs() }
+
+    // MARK: clients
+
+    public func createClient(reply: ReplyEncoder) -> Client {
+        let c = Client(id: nextClientID, server: self, reply: reply,
+                       authenticated: config.requirePass == nil, now: now)
+        nextClientID += 1
+        clients[c.id] = c
+        stats.totalConnectionsReceived += 1
+        return c
+    }
+
+    public func removeClient(_ c: Client) {
+        unwatchAll(c)
+        if c.isMonitor { monitors.removeAll { $0 === c } }
+        clients[c.id] = nil
+    }
+
+    // MARK: dispatch
+
+    /// Runs the command in `c.args`. The reply goes to `c.reply`.
+    public func execute(_ c: Client) {
+        let args = c.args
+        now = Server.wallClockMs()
+        c.lastInteraction = now
+        let replyMark = c.reply.out.writeIndex
+        defer { applyReplyMode(c, mark: replyMark) }
+
+        guard let cmd = commands.lookup(args[0]) else {
+            var rest = ""
+            var i = 1
+            while i < args.count && rest.utf8.count < 128 {
+                let a = String(decoding: args[i], as: UTF8.self)
+                rest += "'" + String(a.prefix(128 - rest.utf8.count)) + "' "
+                i += 1
+            }
+            let name = String(String(decoding: args[0], as: UTF8.self).prefix(128))
+            if c.inMulti { c.multiError = true }
+            c.error("ERR unknown command '\(name)', with args beginning with: \(rest)")
+            return
+        }
+        if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error("ERR wrong number of arguments for '\(cmd.name)' command")
+            return
+        }
+        if !c.authenticated && !cmd.flags.contains(.noAuth) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(static: "NOAUTH Authentication required.")
+            return
+        }
+        if c.inMulti && !Server.transactionControl.contains(cmd.name) {
+            c.multiQueue.append(QueuedCommand(args: args, command: cmd))
+            c.reply.simple("QUEUED")
+            return
+        }
+        call(c, cmd)
+    }
+
+    static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
+
+    /// Runs a command whose arity and permissions were checked, keeping its statistics.
+    func call(_ c: Client, _ cmd: Command) {
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) { feedMonitors(c) }
+        let errorsBefore = stats.totalErrorReplies
+        let start = Server.wallClockUs()
+        cmd.handler(c)
+        let elapsed = Server.wallClockUs() - start
+        cmd.calls += 1
+        cmd.microseconds += Int(elapsed)
+        if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
+        stats.totalCommandsProcessed += 1
+        c.lastCommandName = cmd.fullName
+    }
+
+    private func applyReplyMode(_ c: Client, mark: Int) {
+        switch c.replyMode {
+        case .on: return
+        case .off: c.reply.out.truncate(to: mark)
+        case .skipNext: c.replyMode = .skip
+        case .skip:
+            c.reply.out.truncate(to: mark)
+            c.replyMode = .on
+        }
+    }
+
+    // MARK: keyspace access with lazy expiry
+
+    /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU.
+    @inline(__always)
+    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer) -> Entry? {
+        let db = c.db
+        let slot = db.find(key)
+        if slot < 0 { stats.keyspaceMisses += 1; return nil }
+        let e = db.entry(atSlot: slot)
+        if e.hasExpire && e.expireAt! <= now {
+            expire(db, slot: slot)
+            stats.keyspaceMisses += 1
+            return nil
+        }
+        stats.keyspaceHits += 1
+        if !c.noTouch { e.lru = lruClock }
+        return e
+    }
+
+    /// Looks `key` up for writing: deletes it if expired; no hit/miss accounting.
+    @inline(__always)
+    public func lookupWrite(_ db: Database, _ key: UnsafeRawBufferPointer) -> Entry? {
+        let slot = db.find(key)
+        if slot < 0 { return nil }
+        let e = db.entry(atSlot: slot)
+        if e.hasExpire && e.expireAt! <= now {
+            expire(db, slot: slot)
+            return nil
+        }
+        return e
+    }
+
+    /// True if `key` exists and is not expired (no side effects on stats).
+    public func exists(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
+        lookupWrite(db, key) != nil
+    }
+
+    /// Removes an expired key, as Redis's deleteExpiredKeyAndPropagate.
+    func expire(_ db: Database, slot: Int) {
+        let e = db.remove(slot: slot)
+        let key = e.keyBytes
+        e.destroy()
+        stats.expiredKeys += 1
+        notifyKeyspaceEvent(.expired, "expired", key, db.index)
+        signalModifiedKey(db, key)
+    }
+
+    // MARK: writes
+
+    /// Stores a string value, replacing whatever `key` held. The expire is
+    /// cleared unless `keepTTL`, or set to `expireAt` when given.
+    public func setString(_ db: Database, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
+                          keepTTL: Bool = false, expireAt: Int64? = nil, encoding: StringEncoding? = nil) {
+        let enc = encoding ?? stringEncoding(for: value)
+        let slot = db.find(key)
+        if slot >= 0 {
+            let old = db.entry(atSlot: slot)
+            let newExpire = expireAt ?? (keepTTL ? old.expireAt : nil)
+            if old.typeRaw == ValueType.string.rawValue && old.valueCount == value.count
+                && old.hasExpire == (newExpire != nil) {
+                // Same size, same expire layout: overwrite in place.
+                if value.count > 0 { old.valuePointer.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+                old.encodingRaw = enc.rawValue
+                if let t = newExpire { old.storeExpireAt(t) }
+                old.lru = lruClock
+                return
+            }
+            db.replace(slot: slot, with: Entry.makeString(key: key, value: value, encoding: enc,
+                                                          lru: lruClock, expireAt: newExpire))
+        } else {
+            db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: lruClock, expireAt: expireAt))
+        }
+    }
+
+    public func setString(_ db: Database, _ key: UnsafeRawBufferPointer, _ value: [UInt8],
+                          keepTTL: Bool = false, expireAt: Int64? = nil, encoding: StringEncoding? = nil) {
+        value.withUnsafeBytes { setString(db, key, $0, keepTTL: keepTTL, expireAt: expireAt, encoding: encoding) }
+    }
+
+    /// Stores a new object value under `key` (replacing any value; expire cleared unless kept).
+    public func setObject(_ db: Database, _ key: UnsafeRawBufferPointer, _ object: AnyObject, type: ValueType,
+                          keepTTL: Bool = false, expireAt: Int64? = nil) {
+        let slot = db.find(key)
+        if slot >= 0 {
+            let old = db.entry(atSlot: slot)
+            let t = expireAt ?? (keepTTL ? old.expireAt : nil)
+            db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: lruClock, expireAt: t))
+        } else {
+            db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: lruClock, expireAt: expireAt))
+        }
+    }
+
+    /// Deletes `key` if present (expired keys count as absent). True if a live key was deleted.
+    @discardableResult
+    public func deleteKey(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
+        let slot = db.find(key)
+        if slot < 0 { return false }
+        let e = db.entry(atSlot: slot)
+        if e.hasExpire && e.expireAt! <= now {
+            expire(db, slot: slot)
+            return false
+        }
+        db.remove(slot: slot).destroy()
+        return true
+    }
+
+    /// Sets (or with nil, removes) the expire of an existing key. False if the key is absent.
+    @discardableResult
+    public func setExpire(_ db: Database, _ key: UnsafeRawBufferPointer, _ at: Int64?) -> Bool {
+        let slot = db.find(key)
+        if slot < 0 { return false }
+        db.setExpire(slot: slot, at)
+        return true
+    }
+
+    /// Called after every change of `key` (Redis's signalModifiedKey): invalidates WATCH.
+    @inline(__always)
+    public func signalModifiedKey(_ db: Database, _ key: UnsafeRawBufferPointer) {
+        if !watchedKeys.isEmpty { touchWatchedKey(db.index, Array(key)) }
+    }
+
+    public func signalModifiedKey(_ db: Database, _ key: [UInt8]) {
+        if !watchedKeys.isEmpty { touchWatchedKey(db.index, key) }
+    }
+
+    /// Counts a change for persistence ("changes since last save").
+    @inline(__always) public func addDirty(_ n: Int = 1) { dirty += Int64(n) }
+
+    public enum KeyspaceEventClass { case generic, string, list, set, hash, zset, expired, evicted, stream, keyMiss, new }
+
+    /// Keyspace notifications hook (the messaging issue publishes these).
+    @inline(__always)
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {}
+
+    @inline(__always)
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {}
+
+    // MARK: databases
+
+    public func database(_ i: Int) -> Database? { i >= 0 && i < databases.count ? databases[i] : nil }
+
+    public func flushAll() {
+        for db in databases {
+            touchAllWatchedKeys(in: db.index)
+            db.removeAll()
+        }
+    }
+
+    public func flush(_ db: Database) {
+        touchAllWatchedKeys(in: db.index)
+        db.removeAll()
+    }
+
+    public func swapDatabases(_ a: Int, _ b: Int) {
+        databases[a].swapContents(with: databases[b])
+        touchAllWatchedKeys(in: a)
+        touchAllWatchedKeys(in: b)
+    }
+
+    // MARK: monitor
+
+    private func feedMonitors(_ c: Client) {
+        let t = Server.wallClockUs()
+        var line = "+\(t / 1_000_000).\(String(format6(t % 1_000_000))) [\(c.dbIndex) \(c.isUnixSocket ? "unix:" : "")\(c.addr)]"
+        for i in 0..<c.args.count {
+            line += " \"" + escapeMonitorArg(c.args[i]) + "\""
+        }
+        line += "\r\n"
+        for m in monitors where m !== c {
+            m.reply.out.append(string: line)
+        }
+    }
+
+    public func addMonitor(_ c: Client) {
+        c.isMonitor = true
+        monitors.append(c)
+    }
+}
+
+func format6(_ v: Int64) -> String {
+    let s = String(v)
+    return String(repeating: "0", count: max(0, 6 - s.count)) + s
+}
+
+/// Escapes an argument the way MONITOR and CLIENT LIST show it (sdscatrepr).
+func escapeMonitorArg(_ b: UnsafeRawBufferPointer) -> String {
+    var s = ""
+    for c in b {
+        switch c {
+        case UInt8(ascii: "\\"): s += "\\\\"
+        case UInt8(ascii: "\""): s += "\\\""
+        case 10: s += "\\n"
+        case 13: s += "\\r"
+        case 9: s += "\\t"
+        case 7: s += "\\a"
+        case 8: s += "\\b"
+        case 32...126: s.unicodeScalars.append(Unicode.Scalar(c))
+        default:
+            let hex = Array("0123456789abcdef")
+            s += "\\x" + String(hex[Int(c >> 4)]) + String(hex[Int(c & 15)])
+        }
+    }
+    return s
+}

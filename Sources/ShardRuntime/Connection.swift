@@ -1,0 +1,25 @@
+// One client socket: its query buffer, request parser and engine-side Client.
+
+import Engine
+import RESP
+
+final class Connection {
+    let fd: Int32
+    let client: Client
+    let query: ByteBuffer
+    var parser: RequestParser
+    /// True while EPOLLOUT is registered (a write did not finish).
+    var wantsWrite = false
+    /// True while queued in the loop's list of connections to flush.
+    var pendingFlush = false
+    var closed = false
+
+    init(fd: Int32, client: Client, maxBulk: Int) {
+        self.fd = fd
+        self.client = client
+        self.query = ByteBuffer(capacity: 16 * 1024)
+        self.parser = RequestParser(maxBulkLength: maxBulk)
+    }
+
+    var output: ByteBuffer { client.reply.out }
+}

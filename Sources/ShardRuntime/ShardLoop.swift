@@ -1,0 +1,318 @@
+// The shard's event loop: one thread, epoll, non-blocking sockets. Each
+// readable connection is read once, every complete command in its buffer is
+// executed, and replies are flushed in one write per connection before the
+// loop waits again (pipelines cost one read and one write per batch).
+
+import Glibc
+import CShims
+import Engine
+import RESP
+import Logging
+
+nonisolated(unsafe) var shutdownSignal: Int32 = 0
+
+public final class ShardLoop {
+    public let server: Server
+    private let epfd: Int32
+    private var listeners: [Int32] = []
+    private var connections: [Connection?] = []
+    private var pendingFlush: [Connection] = []
+    private var running = true
+    private var exitCode: Int32 = 0
+    private var lastCron: Int64 = 0
+    private var cronCount = 0
+    private let logger: Logger
+    /// Marks listener fds in epoll data (the high bit; connection fds never have it).
+    private static let listenerTag: UInt64 = 1 << 63
+
+    public init(server: Server, logger: Logger) {
+        self.server = server
+        self.logger = logger
+        epfd = ts_epoll_create()
+        precondition(epfd >= 0, "epoll_create1 failed")
+        server.onShutdown = { [unowned self] mode in
+            self.logger.warning("User requested shutdown...")
+            self.running = false
+            return true
+        }
+        server.onClientKill = { [unowned self] client in
+            if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
+        }
+        server.infoProviders["runtime"] = { [unowned self] in self.clientFigures() }
+    }
+
+    /// Opens a TCP listener; throws a message on failure.
+    public func listen(host: String, port: Int, backlog: Int) throws {
+        let fd = ts_listen_tcp(host, Int32(port), Int32(backlog))
+        if fd < 0 {
+            throw RuntimeError.listen("Could not create server TCP listening socket \(host):\(port): \(String(cString: strerror(-fd)))")
+        }
+        listeners.append(fd)
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.listenerTag | UInt64(fd))
+    }
+
+    /// Runs until SHUTDOWN or SIGTERM/SIGINT; returns the exit code.
+    public func run() -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
+        signal(SIGINT) { _ in shutdownSignal = SIGINT }
+        var events = [UInt64](repeating: 0, count: 512)
+        lastCron = Server.wallClockMs()
+        while running {
+            let cronPeriod = Int64(1000 / server.config.hz)
+            let untilCron = max(0, lastCron + cronPeriod - Server.wallClockMs())
+            let n = events.withUnsafeMutableBufferPointer {
+                ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(untilCron))
+            }
+            if shutdownSignal != 0 {
+                logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                break
+            }
+            if n > 0 {
+                for i in 0..<Int(n) {
+                    let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
+                    if data & ShardLoop.listenerTag != 0 {
+                        accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
+                        continue
+                    }
+                    let fd = Int(data)
+                    guard fd < connections.count, let conn = connections[fd] else { continue }
+                    if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
+                        readFrom(conn)
+                    }
+                    if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed { write(conn) }
+                }
+            }
+            flushPending()
+            let now = Server.wallClockMs()
+            if now - lastCron >= cronPeriod {
+                lastCron = now
+                cron()
+            }
+        }
+        shutdown()
+        return exitCode
+    }
+
+    // MARK: accept / read / write
+
+    private func accept(_ lfd: Int32) {
+        // Accept a bounded batch so one busy listener cannot starve clients.
+        for _ in 0..<64 {
+            let fd = ts_accept4(lfd, nil, nil)
+            if fd < 0 { return }
+            if server.clients.count >= server.config.maxClients {
+                let msg: StaticString = "-ERR max number of clients reached\r\n"
+                _ = Glibc.write(fd, msg.utf8Start, msg.utf8CodeUnitCount)
+                close(fd)
+                server.stats.rejectedConnections += 1
+                continue
+            }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let client = server.createClient(reply: ReplyEncoder())
+            client.fd = fd
+            client.addr = sockname(fd, peer: true)
+            client.laddr = sockname(fd, peer: false)
+            let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
+            conn.parser.authenticated = client.authenticated
+            client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
+            if Int(fd) >= connections.count {
+                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
+            }
+            connections[Int(fd)] = conn
+            _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+        }
+    }
+
+    private func sockname(_ fd: Int32, peer: Bool) -> String {
+        var buf = [CChar](repeating: 0, count: 128)
+        _ = ts_sockname(fd, peer ? 1 : 0, &buf, 128)
+        return String(cString: buf)
+    }
+
+    private func readFrom(_ conn: Connection) {
+        let q = conn.query
+        let want = max(16 * 1024, conn.parser.pendingBulkBytes - q.readableBytes)
+        q.reserve(want)
+        let n = Glibc.read(conn.fd, q.base + q.writeIndex, q.writableBytes)
+        if n == 0 { closeConnection(conn); return }
+        if n < 0 {
+            let e = ts_errno()
+            if e == EAGAIN || e == EINTR { return }
+            closeConnection(conn)
+            return
+        }
+        q.writeIndex += n
+        server.stats.netInputBytes += n
+        if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
+        processInput(conn)
+        if conn.closed { return }
+        if q.readableBytes > server.config.clientQueryBufferLimit {
+            logger.warning("Closing client that reached max query buffer length: id=\(conn.client.id) addr=\(conn.client.addr) qbuf=\(q.readableBytes)")
+            server.stats.queryBufferLimitDisconnections += 1
+            closeConnection(conn)
+            return
+        }
+        scheduleFlush(conn)
+    }
+
+    /// Executes every complete command in the query buffer.
+    private func processInput(_ conn: Connection) {
+        let q = conn.query
+        let client = conn.client
+        conn.parser.maxBulkLength = server.config.protoMaxBulkLen
+        var pos = q.readIndex
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP {
+            conn.parser.authenticated = client.authenticated
+            let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
+            switch outcome {
+            case .command:
+                conn.parser.args.withUnsafeBufferPointer { spans in
+                    client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
+                    server.execute(client)
+                }
+            case .empty:
+                continue
+            case .incomplete:
+                q.readIndex = pos
+                compact(conn)
+                return
+            case .error(let e):
+                client.error(e.message)
+                client.closeAfterReply = true
+                pos = q.writeIndex
+            }
+        }
+        q.readIndex = pos
+        compact(conn)
+    }
+
+    private func compact(_ conn: Connection) {
+        let q = conn.query
+        if q.readIndex == q.writeIndex {
+            q.readIndex = 0
+            q.writeIndex = 0
+            if q.capacity > 1024 * 1024 { q.reset(shrinkTo: 1024 * 1024) }
+        } else if q.readIndex > 0 {
+            let shift = q.compact()
+            conn.parser.rebase(by: shift)
+        }
+        conn.client.queryBufferSize = q.readableBytes
+        conn.client.queryBufferCapacity = q.capacity
+    }
+
+    private func scheduleFlush(_ conn: Connection) {
+        if !conn.pendingFlush && !conn.closed {
+            conn.pendingFlush = true
+            pendingFlush.append(conn)
+        }
+    }
+
+    private func flushPending() {
+        // MONITOR output and CLIENT KILL may target connections other than the
+        // ones that read this round.
+        for m in server.clients.values where m.isMonitor && m.reply.out.readableBytes > 0 {
+            if let conn = connection(for: m) { scheduleFlush(conn) }
+        }
+        var i = 0
+        while i < pendingFlush.count {
+            let conn = pendingFlush[i]
+            conn.pendingFlush = false
+            if !conn.closed {
+                if conn.client.closeASAP { closeConnection(conn) }
+                else if !conn.wantsWrite { write(conn) }
+            }
+            i += 1
+        }
+        pendingFlush.removeAll(keepingCapacity: true)
+        for c in server.clients.values where c.closeASAP {
+            if let conn = connection(for: c) { closeConnection(conn) }
+        }
+    }
+
+    private func write(_ conn: Connection) {
+        let out = conn.output
+        while out.readableBytes > 0 {
+            let n = Glibc.write(conn.fd, out.base + out.readIndex, out.readableBytes)
+            if n < 0 {
+                let e = ts_errno()
+                if e == EINTR { continue }
+                if e == EAGAIN {
+                    if !conn.wantsWrite {
+                        conn.wantsWrite = true
+                        _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, conn.fd,
+                                         UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue), UInt64(conn.fd))
+                    }
+                    return
+                }
+                closeConnection(conn)
+                return
+            }
+            out.readIndex += n
+            server.stats.netOutputBytes += n
+        }
+        out.readIndex = 0
+        out.writeIndex = 0
+        if out.capacity > 1024 * 1024 { out.reset(shrinkTo: 1024 * 1024) }
+        if conn.wantsWrite {
+            conn.wantsWrite = false
+            _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, conn.fd, UInt32(EPOLLIN.rawValue), UInt64(conn.fd))
+        }
+        if conn.client.closeAfterReply { closeConnection(conn) }
+    }
+
+    private func closeConnection(_ conn: Connection) {
+        if conn.closed { return }
+        conn.closed = true
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, conn.fd, 0, 0)
+        close(conn.fd)
+        connections[Int(conn.fd)] = nil
+        server.removeClient(conn.client)
+    }
+
+    private func connection(for client: Client) -> Connection? {
+        let fd = Int(client.fd)
+        guard fd >= 0 && fd < connections.count, let c = connections[fd], c.client === client else { return nil }
+        return c
+    }
+
+    // MARK: periodic work
+
+    private func cron() {
+        cronCount += 1
+        server.updateClock()
+        server.stats.sample(now: server.now)
+        server.activeExpireCycle()
+        let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
+        if timeout > 0 && cronCount % server.config.hz == 0 {
+            let limit = server.now - timeout * 1000
+            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor {
+                if let conn = connection(for: c) { closeConnection(conn) }
+            }
+        }
+    }
+
+    /// Figures INFO clients needs from the runtime.
+    private func clientFigures() -> [(String, String)] {
+        var maxIn = 0, maxOut = 0
+        for case let conn? in connections {
+            maxIn = max(maxIn, conn.query.readableBytes)
+            maxOut = max(maxOut, conn.output.readableBytes)
+        }
+        return [("client_recent_max_input_buffer", String(maxIn)), ("client_recent_max_output_buffer", String(maxOut))]
+    }
+
+    private func shutdown() {
+        for case let conn? in connections { closeConnection(conn) }
+        for fd in listeners { close(fd) }
+        logger.notice("Tessera is now ready to exit, bye bye...")
+    }
+}
+
+public enum RuntimeError: Error, CustomStringConvertible {
+    case listen(String)
+    public var description: String {
+        switch self { case .listen(let m): return m }
+    }
+}

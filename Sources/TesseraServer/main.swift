@@ -1,0 +1,91 @@
+// tessera-server [config-file] [--name value ...]
+//
+// Runs one shard in-process on the configured port (the supervisor issue
+// turns this into a supervisor spawning shard workers).
+
+import Foundation
+import Engine
+import ShardRuntime
+import Logging
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "-v" || arguments.first == "--version" {
+    print("Tessera server v=\(Server.tesseraVersion) redis_compat=\(Server.redisVersion)")
+    exit(0)
+}
+if arguments.first == "-h" || arguments.first == "--help" {
+    print("""
+    Usage: tessera-server [/path/to/tessera.conf] [options]
+           tessera-server -v or --version
+           tessera-server -h or --help
+
+    Examples:
+           tessera-server (run the server with default config)
+           tessera-server /etc/tessera/tessera.conf
+           tessera-server --port 7777
+           tessera-server /etc/tessera/tessera.conf --loglevel verbose --save ""
+    """)
+    exit(0)
+}
+
+let config = Config()
+var configFile: String? = nil
+var rest = arguments
+if let first = rest.first, !first.hasPrefix("--") {
+    configFile = first
+    rest.removeFirst()
+}
+do {
+    if let path = configFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            FileHandle.standardError.write("Fatal error, can't open config file '\(path)': \(error.localizedDescription)\n".data(using: .utf8)!)
+            exit(1)
+        }
+        try ConfigFile.apply(text, to: config, file: path)
+    }
+    try ConfigFile.apply(ConfigFile.lines(fromArguments: rest), to: config, file: "(command line)")
+} catch let e as ConfigFileError {
+    FileHandle.standardError.write((e.description + "\n").data(using: .utf8)!)
+    exit(1)
+}
+
+RedisStyleLogHandler.configure(level: config.get("loglevel")!, file: config.get("logfile")!)
+var logger = Logger(label: "tessera")
+logger.logLevel = RedisStyleLogHandler.level(config.get("loglevel")!)
+
+let dir = config.get("dir")!
+if !FileManager.default.changeCurrentDirectoryPath(dir) {
+    logger.critical("Can't chdir to '\(dir)': No such file or directory")
+    exit(1)
+}
+
+let server = Server(config: config, logger: logger)
+server.configFile = configFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+server.executablePath = CommandLine.arguments[0]
+let port = Int(config.get("port")!)!
+server.port = port
+let loop = ShardLoop(server: server, logger: logger)
+logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), pid=\(getpid()), just started")
+if port > 0 {
+    var binds = config.get("bind")!.split(separator: " ").map(String.init)
+    binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
+    if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
+    var opened = 0
+    for b in binds {
+        let host = b == "*" ? "0.0.0.0" : (b == "::*" ? "::" : b)
+        do {
+            try loop.listen(host: host, port: port, backlog: Int(config.get("tcp-backlog")!)!)
+            opened += 1
+        } catch {
+            // Like Redis, an address prefixed with '-' (or IPv6 when unavailable) may fail.
+            logger.warning("\(error)")
+        }
+    }
+    if opened == 0 {
+        logger.critical("Failed listening on port \(port) (tcp), aborting.")
+        exit(1)
+    }
+}
+logger.notice("Ready to accept connections tcp")
+exit(loop.run())
