@@ -45,7 +45,7 @@ public final class Config {
     // Mirrors read on hot paths.
     public private(set) var protoMaxBulkLen = 512 * 1024 * 1024
     public private(set) var clientQueryBufferLimit = 1024 * 1024 * 1024
-    public private(set) var hashMaxListpackEntries = 128
+    public private(set) var hashMaxListpackEntries = 512
     public private(set) var hashMaxListpackValue = 64
     public private(set) var setMaxIntsetEntries = 512
     public private(set) var zsetMaxListpackEntries = 128
@@ -124,7 +124,7 @@ public final class Config {
         add("lazyfree-lazy-user-flush", yesno, "no")
         add("replica-lazy-flush", yesno, "no")
         // Encodings
-        add("hash-max-listpack-entries", .int(0, big), "128", aliases: ["hash-max-ziplist-entries"])
+        add("hash-max-listpack-entries", .int(0, big), "512", aliases: ["hash-max-ziplist-entries"])
         add("hash-max-listpack-value", .int(0, big), "64", aliases: ["hash-max-ziplist-value"])
         add("list-max-listpack-size", .int(Int64(Int32.min), Int64(Int32.max)), "-2", aliases: ["list-max-ziplist-size"])
         add("list-compress-depth", .int(0, Int64(Int32.max)), "0")

@@ -20,7 +20,8 @@ r3            ``redis.Redis`` (protocol=3, decode_responses=False) to the shared
 make_client   factory ``make_client(port=None, **redis_kwargs) -> redis.Redis``
               with the same safe defaults (no CLIENT SETINFO, no retries, ...).
 raw           factory ``raw(port=None, timeout=5.0) -> RawConn``: a raw TCP
-              socket.  ``RawConn`` methods: ``send(bytes)``,
+              socket (closed after the test).  ``RawConn`` methods: ``send(bytes)``,
+              ``send_command(*args)`` (RESP-encodes the args),
               ``send_slowly(bytes, chunk=1, delay=0.001)``, ``read_reply(timeout)``
               (bytes of exactly one complete RESP2/RESP3 reply),
               ``read_parsed(timeout)`` (the reply decoded to python objects;
@@ -39,7 +40,11 @@ redis_cli     helper ``redis_cli(*args, input=None, port=None, timeout=30)``
               ``str`` or ``bytes``.
 
 Helpers importable from conftest: ``RawConn``, ``RespError``, ``parse_resp``,
-``encode_command``, ``ServerInfo``.
+``encode_command``, ``ServerInfo``, ``check_alive(info)``, ``is_reference_redis()``.
+
+Client defaults: redis-py clients are created without CLIENT SETINFO, without
+RESP3 maintenance-notification handshakes and without automatic retries, so
+the server sees exactly the commands a test issues.
 """
 
 import os
