@@ -21,7 +21,8 @@ public final class Client {
     public var laddr = "?:0"
     public let createdAt: Int64
     public var lastInteraction: Int64
-    public var lastCommandName: String = "NULL"
+    public var lastCommand: Command? = nil
+    public var lastCommandName: String { lastCommand?.fullName ?? "NULL" }
     public var isUnixSocket = false
 
     // Transactions.

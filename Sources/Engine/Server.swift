@@ -151,7 +151,7 @@ public final class Server {
         cmd.microseconds += Int(elapsed)
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
-        c.lastCommandName = cmd.fullName
+        c.lastCommand = cmd
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {

@@ -13,6 +13,8 @@ final class Connection {
     /// True while queued in the loop's list of connections to flush.
     var pendingFlush = false
     var closed = false
+    /// Bytes of the half-received command at the buffer's read position that the parser already consumed.
+    var parsedAhead = 0
 
     init(fd: Int32, client: Client, maxBulk: Int) {
         self.fd = fd

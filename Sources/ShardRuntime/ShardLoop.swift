@@ -158,13 +158,19 @@ public final class ShardLoop {
     }
 
     /// Executes every complete command in the query buffer.
+    ///
+    /// A half-received command stays in the buffer from its first byte (its
+    /// parsed arguments point into it); `conn.parsedAhead` remembers how far
+    /// the parser got so the next read resumes there instead of rescanning.
     private func processInput(_ conn: Connection) {
         let q = conn.query
         let client = conn.client
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
-        var pos = q.readIndex
+        var pos = q.readIndex + conn.parsedAhead
+        conn.parsedAhead = 0
         while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP {
             conn.parser.authenticated = client.authenticated
+            let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
             switch outcome {
             case .command:
@@ -172,25 +178,27 @@ public final class ShardLoop {
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     server.execute(client)
                 }
-            case .empty:
-                continue
-            case .incomplete:
                 q.readIndex = pos
+            case .empty:
+                q.readIndex = pos
+            case .incomplete:
+                q.readIndex = start
+                conn.parsedAhead = pos - start
                 compact(conn)
                 return
             case .error(let e):
                 client.error(e.message)
                 client.closeAfterReply = true
                 pos = q.writeIndex
+                q.readIndex = pos
             }
         }
-        q.readIndex = pos
         compact(conn)
     }
 
     private func compact(_ conn: Connection) {
         let q = conn.query
-        if q.readIndex == q.writeIndex {
+        if q.readIndex == q.writeIndex && conn.parsedAhead == 0 {
             q.readIndex = 0
             q.writeIndex = 0
             if q.capacity > 1024 * 1024 { q.reset(shrinkTo: 1024 * 1024) }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (swift test), then end-to-end tests that
+# start the release tessera-server and drive it with redis-py and redis-cli.
+# Installs missing system packages first. Exit status is non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Packaging/dev/install-deps.sh
+
+echo "== build (release) =="
+swift build -c release --product tessera-server
+
+echo "== unit tests =="
+swift test
+
+echo "== end-to-end tests =="
+TESSERA_SERVER="$PWD/.build/release/tessera-server" python3 -m pytest -q -p no:cacheprovider Tests/e2e
