@@ -100,7 +100,8 @@ public final class Server {
     /// Runs the command in `c.args`. The reply goes to `c.reply`.
     public func execute(_ c: Client) {
         let args = c.args
-        now = Server.wallClockMs()
+        let startUs = Server.wallClockUs()
+        now = startUs / 1000
         c.lastInteraction = now
         let replyMark = c.reply.out.writeIndex
         defer { applyReplyMode(c, mark: replyMark) }
@@ -135,16 +136,16 @@ public final class Server {
             c.reply.simple("QUEUED")
             return
         }
-        call(c, cmd)
+        call(c, cmd, startUs: startUs)
     }
 
     static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
 
     /// Runs a command whose arity and permissions were checked, keeping its statistics.
-    func call(_ c: Client, _ cmd: Command) {
+    func call(_ c: Client, _ cmd: Command, startUs: Int64? = nil) {
         if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) { feedMonitors(c) }
         let errorsBefore = stats.totalErrorReplies
-        let start = Server.wallClockUs()
+        let start = startUs ?? Server.wallClockUs()
         cmd.handler(c)
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
