@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "cshims.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@ int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms) {
         out[2 * i + 1] = evs[i].events;
     }
     return n;
+}
+
+int ts_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 int ts_listen_tcp(const char *host, int port, int backlog) {

@@ -3,9 +3,6 @@
 // Small C glue for what Swift's Glibc module does not expose (epoll, accept4)
 // and for number formatting that must match Redis byte for byte (%.17g,
 // long double arithmetic for INCRBYFLOAT).
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -32,9 +29,10 @@ static inline int ts_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64
 /// Waits for events; writes (data, events) pairs into `out` (2 words per event).
 int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms);
 
-static inline int ts_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
-    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-}
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (declared here: <sys/socket.h>
+/// only declares accept4 under _GNU_SOURCE, which would make this module
+/// disagree with Swift's Glibc module about shared types).
+int ts_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 
 static inline int ts_errno(void) { return errno; }
 
