@@ -143,7 +143,6 @@ public final class Server {
 
     /// Runs a command whose arity and permissions were checked, keeping its statistics.
     func call(_ c: Client, _ cmd: Command, startUs: Int64? = nil) {
-        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) { feedMonitors(c) }
         let errorsBefore = stats.totalErrorReplies
         let start = startUs ?? Server.wallClockUs()
         cmd.handler(c)
@@ -153,6 +152,10 @@ public final class Server {
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         c.lastCommand = cmd
+        // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
+            feedMonitors(c, cmd)
+        }
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
@@ -327,10 +330,17 @@ public final class Server {
 
     // MARK: monitor
 
-    private func feedMonitors(_ c: Client) {
+    private func feedMonitors(_ c: Client, _ cmd: Command) {
         let t = Server.wallClockUs()
         var line = "+\(t / 1_000_000).\(String(format6(t % 1_000_000))) [\(c.dbIndex) \(c.isUnixSocket ? "unix:" : "")\(c.addr)]"
+        // Secrets never reach MONITOR: AUTH's arguments, HELLO's AUTH user and password.
+        var redactFrom = Int.max, redactCount = 0
+        if cmd.name == "auth" { redactFrom = 1; redactCount = Int.max }
+        if cmd.name == "hello" {
+            for i in 2..<max(2, c.args.count) where c.args.equals(i, "auth") { redactFrom = i + 1; redactCount = 2 }
+        }
         for i in 0..<c.args.count {
+            if i >= redactFrom && i - redactFrom < redactCount { line += " \"(redacted)\""; continue }
             line += " \"" + escapeMonitorArg(c.args[i]) + "\""
         }
         line += "\r\n"
