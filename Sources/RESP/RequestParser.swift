@@ -9,8 +9,9 @@
 public enum ProtocolLimits {
     /// Longest inline command, and longest "*N" / "$N" header line (PROTO_INLINE_MAX_SIZE).
     public static let inlineMaxSize = 64 * 1024
-    /// Largest multibulk count accepted.
-    public static let multibulkMax = 1024 * 1024
+    /// Largest multibulk count accepted (Redis 7.0 checks against INT_MAX;
+    /// the query buffer limit bounds what such a command can really cost).
+    public static let multibulkMax = Int(Int32.max)
     /// Bulk arguments at least this big get a buffer sized for them up front (PROTO_MBULK_BIG_ARG).
     public static let bigArgument = 32 * 1024
 }
