@@ -17,7 +17,9 @@ public final class Server {
 
     public private(set) var clients: [Int64: Client] = [:]
     private var nextClientID: Int64 = 1
-    var monitors: [Client] = []
+    public internal(set) var monitors: [Client] = []
+    /// Clients to disconnect at the end of this event-loop round (CLIENT KILL, ...).
+    public var clientsPendingClose: [Client] = []
 
     /// Cached wall clock in ms, refreshed before each command (all expiry
     /// decisions of one command see the same time).
@@ -87,6 +89,13 @@ public final class Server {
         clients[c.id] = c
         stats.totalConnectionsReceived += 1
         return c
+    }
+
+    /// Marks `c` for disconnection; the runtime closes it before waiting again.
+    public func closeClientAsap(_ c: Client) {
+        if c.closeASAP { return }
+        c.closeASAP = true
+        clientsPendingClose.append(c)
     }
 
     public func removeClient(_ c: Client) {

@@ -220,7 +220,7 @@ public final class ShardLoop {
     private func flushPending() {
         // MONITOR output and CLIENT KILL may target connections other than the
         // ones that read this round.
-        for m in server.clients.values where m.isMonitor && m.reply.out.readableBytes > 0 {
+        for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
         }
         var i = 0
@@ -234,8 +234,11 @@ public final class ShardLoop {
             i += 1
         }
         pendingFlush.removeAll(keepingCapacity: true)
-        for c in server.clients.values where c.closeASAP {
-            if let conn = connection(for: c) { closeConnection(conn) }
+        if !server.clientsPendingClose.isEmpty {
+            for c in server.clientsPendingClose {
+                if let conn = connection(for: c) { closeConnection(conn) }
+            }
+            server.clientsPendingClose.removeAll()
         }
     }
 
