@@ -60,6 +60,8 @@ public final class Config {
     public private(set) var maxmemoryPolicy = "noeviction"
     public private(set) var lfuLogFactor = 10
     public private(set) var lfuDecayTime = 1
+    /// maxmemory-policy is allkeys-lfu or volatile-lfu (access frequency is tracked instead of idle time).
+    public private(set) var lfuPolicy = false
 
     public init() {
         let yesno = Kind.bool
@@ -234,6 +236,7 @@ public final class Config {
         maxmemoryPolicy = get("maxmemory-policy")!
         lfuLogFactor = int("lfu-log-factor")
         lfuDecayTime = int("lfu-decay-time")
+        lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

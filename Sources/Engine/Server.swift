@@ -26,6 +26,8 @@ public final class Server {
     public private(set) var now: Int64 = 0
     /// LRU clock in seconds, for OBJECT IDLETIME.
     public var lruClock: UInt32 { UInt32(truncatingIfNeeded: now / 1000) & 0xFFFFFF }
+    /// State of the generator behind the LFU counter's probabilistic increment (LRU.swift).
+    var lfuRandomState: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     public let startTime: Int64
     public let runID: String
@@ -180,9 +182,10 @@ public final class Server {
 
     // MARK: keyspace access with lazy expiry
 
-    /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU.
+    /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU/LFU
+    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH).
     @inline(__always)
-    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer) -> Entry? {
+    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
         let db = c.db
         let slot = db.find(key)
         if slot < 0 { stats.keyspaceMisses += 1; return nil }
@@ -193,7 +196,7 @@ public final class Server {
             return nil
         }
         stats.keyspaceHits += 1
-        if !c.noTouch { e.lru = lruClock }
+        if touch && !c.noTouch { touchEntry(e) }
         return e
     }
 
@@ -242,13 +245,13 @@ public final class Server {
                 if value.count > 0 { old.valuePointer.copyMemory(from: value.baseAddress!, byteCount: value.count) }
                 old.encodingRaw = enc.rawValue
                 if let t = newExpire { old.storeExpireAt(t) }
-                old.lru = lruClock
+                old.lru = accessStamp
                 return
             }
             db.replace(slot: slot, with: Entry.makeString(key: key, value: value, encoding: enc,
-                                                          lru: lruClock, expireAt: newExpire))
+                                                          lru: accessStamp, expireAt: newExpire))
         } else {
-            db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: lruClock, expireAt: expireAt))
+            db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: accessStamp, expireAt: expireAt))
         }
     }
 
@@ -264,9 +267,9 @@ public final class Server {
         if slot >= 0 {
             let old = db.entry(atSlot: slot)
             let t = expireAt ?? (keepTTL ? old.expireAt : nil)
-            db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: lruClock, expireAt: t))
+            db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: t))
         } else {
-            db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: lruClock, expireAt: expireAt))
+            db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: expireAt))
         }
     }
 
