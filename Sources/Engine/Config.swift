@@ -47,6 +47,7 @@ public final class Config {
     public private(set) var clientQueryBufferLimit = 1024 * 1024 * 1024
     public private(set) var hashMaxListpackEntries = 512
     public private(set) var hashMaxListpackValue = 64
+    public private(set) var listMaxListpackSize = -2
     public private(set) var setMaxIntsetEntries = 512
     public private(set) var zsetMaxListpackEntries = 128
     public private(set) var zsetMaxListpackValue = 64
@@ -222,6 +223,7 @@ public final class Config {
         clientQueryBufferLimit = int("client-query-buffer-limit")
         hashMaxListpackEntries = int("hash-max-listpack-entries")
         hashMaxListpackValue = int("hash-max-listpack-value")
+        listMaxListpackSize = int("list-max-listpack-size")
         setMaxIntsetEntries = int("set-max-intset-entries")
         zsetMaxListpackEntries = int("zset-max-listpack-entries")
         zsetMaxListpackValue = int("zset-max-listpack-value")

@@ -1,8 +1,242 @@
-// Placeholder: the Hash type is being written.
+// Hash values, in Redis's two encodings:
+//
+// - "listpack" while the hash has at most hash-max-listpack-entries fields and
+//   no field or value longer than hash-max-listpack-value: one flat buffer of
+//   pairs, each `varint(flen) field varint(vlen) value`, searched linearly.
+// - "hashtable" after that, for good (no conversion back, as in Redis):
+//   a FieldTable.
+//
+// Byte views handed out (get, forEach...) are valid until the hash changes.
+
+import Glibc
 
 public final class HashValue: ValueObject {
+    // listpack form
+    var lp: UnsafeMutableRawPointer? = nil
+    var lpUsed = 0
+    var lpCap = 0
+    var lpCount = 0
+    // hashtable form
+    var table: FieldTable? = nil
+
     public init() {}
-    public var count: Int { 0 }
-    public var encodingName: StaticString { "unknown" }
-    public func duplicate() -> HashValue { HashValue() }
+
+    deinit { if let p = lp { free(p) } }
+
+    public var count: Int { table?.count ?? lpCount }
+    public var isListpack: Bool { table == nil }
+    public var encodingName: StaticString { table == nil ? "listpack" : "hashtable" }
+
+    public func duplicate() -> HashValue {
+        let h = HashValue()
+        if let t = table {
+            h.table = t.duplicate()
+        } else if lpUsed > 0 {
+            h.lp = malloc(lpUsed)!
+            memcpy(h.lp!, lp!, lpUsed)
+            h.lpUsed = lpUsed
+            h.lpCap = lpUsed
+            h.lpCount = lpCount
+        }
+        return h
+    }
+
+    public var allocatedBytes: Int { table?.allocatedBytes ?? lpCap }
+
+    // MARK: listpack helpers
+
+    /// Reads the pair at offset `o`: field, value, offset of the value's
+    /// varint, and the offset of the next pair.
+    @inline(__always)
+    func lpPair(at o: Int) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Int, Int) {
+        let p = lp!
+        let (fl, fs) = readVarint(p + o)
+        let vo = o + fs + fl
+        let (vl, vs) = readVarint(p + vo)
+        return (UnsafeRawBufferPointer(start: p + o + fs, count: fl),
+                UnsafeRawBufferPointer(start: p + vo + vs, count: vl), vo, vo + vs + vl)
+    }
+
+    /// Offset of the pair whose field is `f`, or -1.
+    func lpFind(_ f: UnsafeRawBufferPointer) -> Int {
+        var o = 0
+        while o < lpUsed {
+            let (fl, fs) = readVarint(lp! + o)
+            if fl == f.count && (fl == 0 || memcmp(lp! + o + fs, f.baseAddress!, fl) == 0) { return o }
+            let vo = o + fs + fl
+            let (vl, vs) = readVarint(lp! + vo)
+            o = vo + vs + vl
+        }
+        return -1
+    }
+
+    private func lpReserve(_ extra: Int) {
+        let need = lpUsed + extra
+        if need <= lpCap { return }
+        var c = max(lpCap * 2, 32)
+        while c < need { c *= 2 }
+        lp = realloc(lp, c)!
+        lpCap = c
+    }
+
+    /// Replaces bytes [o, o+oldLen) with room for newLen bytes.
+    private func lpResize(_ o: Int, _ oldLen: Int, _ newLen: Int) {
+        if newLen > oldLen { lpReserve(newLen - oldLen) }
+        let rest = lpUsed - o - oldLen
+        if rest > 0 && newLen != oldLen { memmove(lp! + o + newLen, lp! + o + oldLen, rest) }
+        lpUsed += newLen - oldLen
+    }
+
+    private func lpAppend(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer) {
+        let fs = varintSize(f.count), vs = varintSize(v.count)
+        lpReserve(fs + f.count + vs + v.count)
+        let p = lp! + lpUsed
+        writeVarint(f.count, p)
+        if f.count > 0 { memcpy(p + fs, f.baseAddress!, f.count) }
+        writeVarint(v.count, p + fs + f.count)
+        if v.count > 0 { memcpy(p + fs + f.count + vs, v.baseAddress!, v.count) }
+        lpUsed += fs + f.count + vs + v.count
+        lpCount += 1
+    }
+
+    /// Converts to the hashtable encoding (for good).
+    public func convertToTable() {
+        if table != nil { return }
+        let t = FieldTable(capacityFor: lpCount)
+        var o = 0
+        while o < lpUsed {
+            let (f, v, _, next) = lpPair(at: o)
+            t.insertNew(f, v)
+            o = next
+        }
+        if let p = lp { free(p) }
+        lp = nil
+        lpUsed = 0
+        lpCap = 0
+        lpCount = 0
+        table = t
+    }
+
+    // MARK: access
+
+    public func get(_ f: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        if let t = table {
+            let i = t.find(f)
+            return i < 0 ? nil : FieldTable.value(t.block(at: i))
+        }
+        let o = lpFind(f)
+        return o < 0 ? nil : lpPair(at: o).1
+    }
+
+    public func contains(_ f: UnsafeRawBufferPointer) -> Bool {
+        if let t = table { return t.find(f) >= 0 }
+        return lpFind(f) >= 0
+    }
+
+    /// Sets `f` to `v`; true if the field is new. Converts to a hashtable
+    /// when a length exceeds `maxValue` or the size exceeds `maxEntries`.
+    @discardableResult
+    public func set(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, maxEntries: Int, maxValue: Int) -> Bool {
+        if table == nil && (f.count > maxValue || v.count > maxValue) { convertToTable() }
+        if let t = table { return t.set(f, v) }
+        let o = lpFind(f)
+        if o >= 0 {
+            let (_, old, vo, next) = lpPair(at: o)
+            let oldLen = next - vo
+            let vs = varintSize(v.count)
+            let newLen = vs + v.count
+            _ = old
+            lpResize(vo, oldLen, newLen)
+            writeVarint(v.count, lp! + vo)
+            if v.count > 0 { memcpy(lp! + vo + vs, v.baseAddress!, v.count) }
+            return false
+        }
+        lpAppend(f, v)
+        if lpCount > maxEntries { convertToTable() }
+        return true
+    }
+
+    public func set(_ f: UnsafeRawBufferPointer, _ v: [UInt8], maxEntries: Int, maxValue: Int) -> Bool {
+        v.withUnsafeBytes { set(f, $0, maxEntries: maxEntries, maxValue: maxValue) }
+    }
+
+    /// Removes `f`; true if it was there.
+    @discardableResult
+    public func delete(_ f: UnsafeRawBufferPointer) -> Bool {
+        if let t = table { return t.delete(f) }
+        let o = lpFind(f)
+        if o < 0 { return false }
+        let next = lpPair(at: o).3
+        lpResize(o, next - o, 0)
+        lpCount -= 1
+        return true
+    }
+
+    /// Calls `body` for every (field, value), in a stable order while the hash is unchanged.
+    public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
+        if let t = table { t.forEach(body); return }
+        var o = 0
+        while o < lpUsed {
+            let (f, v, _, next) = lpPair(at: o)
+            body(f, v)
+            o = next
+        }
+    }
+
+    /// All pairs, copied (tests, DUMP, SORT BY...).
+    public func pairs() -> [([UInt8], [UInt8])] {
+        var r: [([UInt8], [UInt8])] = []
+        r.reserveCapacity(count)
+        forEach { r.append((Array($0), Array($1))) }
+        return r
+    }
+
+    /// One HSCAN call: a listpack hash returns everything with cursor 0; a
+    /// hashtable visits buckets until about `count` fields were produced.
+    public func scan(cursor: UInt64, count: Int,
+                     _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> UInt64 {
+        guard let t = table else {
+            forEach(body)
+            return 0
+        }
+        var cur = cursor
+        var produced = 0
+        var budget = count * 10
+        repeat {
+            cur = t.scanStep(cursor: cur) { f, v in produced += 1; body(f, v) }
+            budget -= 1
+        } while cur != 0 && budget > 0 && produced < count
+        return cur
+    }
+
+    // MARK: random access (HRANDFIELD)
+
+    /// Opaque handles of all pairs (listpack offsets or table slots).
+    func allHandles() -> [Int] {
+        if let t = table { return t.allSlots() }
+        var r: [Int] = []
+        r.reserveCapacity(lpCount)
+        var o = 0
+        while o < lpUsed { r.append(o); o = lpPair(at: o).3 }
+        return r
+    }
+
+    /// A uniformly chosen pair's handle (the hash must not be empty).
+    func randomHandle() -> Int {
+        if let t = table { return t.randomSlot() }
+        let k = Int.random(in: 0..<lpCount)
+        var o = 0
+        for _ in 0..<k { o = lpPair(at: o).3 }
+        return o
+    }
+
+    /// The pair behind a handle.
+    @inline(__always) func pair(_ h: Int) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
+        if let t = table {
+            let p = t.block(at: h)
+            return (FieldTable.field(p), FieldTable.value(p))
+        }
+        let (f, v, _, _) = lpPair(at: h)
+        return (f, v)
+    }
 }
