@@ -27,14 +27,14 @@ extension ListValue {
         var buf = [UInt8](repeating: 0, count: 32)
         for v in [0, 1, 127, 128, 255, 16383, 16384, 1 << 21 - 1, 1 << 21, 1 << 28, 1 << 35, Int.max] {
             buf.withUnsafeMutableBytes { p in
-                writeVarint(v, p.baseAddress!)
-                let (r, n) = readVarint(p.baseAddress!)
+                PackedCodec.write(v, p.baseAddress!)
+                let (r, n) = PackedCodec.read(p.baseAddress!)
                 #expect(r == v)
-                #expect(n == varintSize(v))
-                writeBackVarint(v, end: p.baseAddress! + 20)
-                let (rb, nb) = readBackVarint(end: p.baseAddress! + 20)
+                #expect(n == PackedCodec.size(v))
+                PackedCodec.writeBack(v, end: p.baseAddress! + 20)
+                let (rb, nb) = PackedCodec.readBack(end: p.baseAddress! + 20)
                 #expect(rb == v)
-                #expect(nb == varintSize(v))
+                #expect(nb == PackedCodec.size(v))
             }
         }
     }

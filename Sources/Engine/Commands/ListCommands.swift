@@ -227,7 +227,7 @@ extension Server {
         let mark = count != -1 ? c.reply.deferLength() : -1
         let body: (UnsafeRawBufferPointer) -> Bool = { d in
             if maxlen != 0 && index >= maxlen { return false }
-            if bytesEqual(d, ele) {
+            if PackedCodec.equal(d, ele) {
                 matches += 1
                 if matches >= rank {
                     let pos = fromTail ? llen - index - 1 : index

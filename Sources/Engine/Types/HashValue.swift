@@ -50,9 +50,9 @@ public final class HashValue: ValueObject {
     @inline(__always)
     func lpPair(at o: Int) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Int, Int) {
         let p = lp!
-        let (fl, fs) = readVarint(p + o)
+        let (fl, fs) = PackedCodec.read(p + o)
         let vo = o + fs + fl
-        let (vl, vs) = readVarint(p + vo)
+        let (vl, vs) = PackedCodec.read(p + vo)
         return (UnsafeRawBufferPointer(start: p + o + fs, count: fl),
                 UnsafeRawBufferPointer(start: p + vo + vs, count: vl), vo, vo + vs + vl)
     }
@@ -61,10 +61,10 @@ public final class HashValue: ValueObject {
     func lpFind(_ f: UnsafeRawBufferPointer) -> Int {
         var o = 0
         while o < lpUsed {
-            let (fl, fs) = readVarint(lp! + o)
+            let (fl, fs) = PackedCodec.read(lp! + o)
             if fl == f.count && (fl == 0 || memcmp(lp! + o + fs, f.baseAddress!, fl) == 0) { return o }
             let vo = o + fs + fl
-            let (vl, vs) = readVarint(lp! + vo)
+            let (vl, vs) = PackedCodec.read(lp! + vo)
             o = vo + vs + vl
         }
         return -1
@@ -88,12 +88,12 @@ public final class HashValue: ValueObject {
     }
 
     private func lpAppend(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer) {
-        let fs = varintSize(f.count), vs = varintSize(v.count)
+        let fs = PackedCodec.size(f.count), vs = PackedCodec.size(v.count)
         lpReserve(fs + f.count + vs + v.count)
         let p = lp! + lpUsed
-        writeVarint(f.count, p)
+        PackedCodec.write(f.count, p)
         if f.count > 0 { memcpy(p + fs, f.baseAddress!, f.count) }
-        writeVarint(v.count, p + fs + f.count)
+        PackedCodec.write(v.count, p + fs + f.count)
         if v.count > 0 { memcpy(p + fs + f.count + vs, v.baseAddress!, v.count) }
         lpUsed += fs + f.count + vs + v.count
         lpCount += 1
@@ -143,11 +143,11 @@ public final class HashValue: ValueObject {
         if o >= 0 {
             let (_, old, vo, next) = lpPair(at: o)
             let oldLen = next - vo
-            let vs = varintSize(v.count)
+            let vs = PackedCodec.size(v.count)
             let newLen = vs + v.count
             _ = old
             lpResize(vo, oldLen, newLen)
-            writeVarint(v.count, lp! + vo)
+            PackedCodec.write(v.count, lp! + vo)
             if v.count > 0 { memcpy(lp! + vo + vs, v.baseAddress!, v.count) }
             return false
         }

@@ -12,73 +12,76 @@
 
 import Glibc
 
-@inline(__always) func varintSize(_ v: Int) -> Int {
-    if v < 0x80 { return 1 }
-    var n = 1
-    var x = UInt(v) >> 7
-    while x != 0 { n += 1; x >>= 7 }
-    return n
-}
-
-@inline(__always) func writeVarint(_ v: Int, _ p: UnsafeMutableRawPointer) {
-    var x = UInt(v)
-    var i = 0
-    while x >= 0x80 {
-        p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: i, as: UInt8.self)
-        x >>= 7
-        i += 1
+/// Varint helpers of the packed encodings (lists, listpack hashes).
+enum PackedCodec {
+    @inline(__always) static func size(_ v: Int) -> Int {
+        if v < 0x80 { return 1 }
+        var n = 1
+        var x = UInt(v) >> 7
+        while x != 0 { n += 1; x >>= 7 }
+        return n
     }
-    p.storeBytes(of: UInt8(x), toByteOffset: i, as: UInt8.self)
-}
 
-/// Reads a varint at `p`: (value, size in bytes).
-@inline(__always) func readVarint(_ p: UnsafeRawPointer) -> (Int, Int) {
-    var b = p.load(as: UInt8.self)
-    if b < 0x80 { return (Int(b), 1) }
-    var v = UInt(b & 0x7f)
-    var shift: UInt = 7
-    var i = 1
-    while true {
-        b = p.load(fromByteOffset: i, as: UInt8.self)
-        v |= UInt(b & 0x7f) << shift
-        i += 1
-        if b < 0x80 { break }
-        shift += 7
+    @inline(__always) static func write(_ v: Int, _ p: UnsafeMutableRawPointer) {
+        var x = UInt(v)
+        var i = 0
+        while x >= 0x80 {
+            p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: i, as: UInt8.self)
+            x >>= 7
+            i += 1
+        }
+        p.storeBytes(of: UInt8(x), toByteOffset: i, as: UInt8.self)
     }
-    return (Int(v), i)
-}
 
-/// Writes the mirrored varint so that it ends right before `end`.
-@inline(__always) func writeBackVarint(_ v: Int, end: UnsafeMutableRawPointer) {
-    var x = UInt(v)
-    var i = -1
-    while x >= 0x80 {
-        end.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: i, as: UInt8.self)
-        x >>= 7
-        i -= 1
+    /// Reads a varint at `p`: (value, size in bytes).
+    @inline(__always) static func read(_ p: UnsafeRawPointer) -> (Int, Int) {
+        var b = p.load(as: UInt8.self)
+        if b < 0x80 { return (Int(b), 1) }
+        var v = UInt(b & 0x7f)
+        var shift: UInt = 7
+        var i = 1
+        while true {
+            b = p.load(fromByteOffset: i, as: UInt8.self)
+            v |= UInt(b & 0x7f) << shift
+            i += 1
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return (Int(v), i)
     }
-    end.storeBytes(of: UInt8(x), toByteOffset: i, as: UInt8.self)
-}
 
-/// Reads a mirrored varint ending right before `end`: (value, size in bytes).
-@inline(__always) func readBackVarint(end: UnsafeRawPointer) -> (Int, Int) {
-    var b = end.load(fromByteOffset: -1, as: UInt8.self)
-    if b < 0x80 { return (Int(b), 1) }
-    var v = UInt(b & 0x7f)
-    var shift: UInt = 7
-    var i = 2
-    while true {
-        b = end.load(fromByteOffset: -i, as: UInt8.self)
-        v |= UInt(b & 0x7f) << shift
-        if b < 0x80 { break }
-        i += 1
-        shift += 7
+    /// Writes the mirrored varint so that it ends right before `end`.
+    @inline(__always) static func writeBack(_ v: Int, end: UnsafeMutableRawPointer) {
+        var x = UInt(v)
+        var i = -1
+        while x >= 0x80 {
+            end.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: i, as: UInt8.self)
+            x >>= 7
+            i -= 1
+        }
+        end.storeBytes(of: UInt8(x), toByteOffset: i, as: UInt8.self)
     }
-    return (Int(v), i)
-}
 
-@inline(__always) func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-    a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    /// Reads a mirrored varint ending right before `end`: (value, size in bytes).
+    @inline(__always) static func readBack(end: UnsafeRawPointer) -> (Int, Int) {
+        var b = end.load(fromByteOffset: -1, as: UInt8.self)
+        if b < 0x80 { return (Int(b), 1) }
+        var v = UInt(b & 0x7f)
+        var shift: UInt = 7
+        var i = 2
+        while true {
+            b = end.load(fromByteOffset: -i, as: UInt8.self)
+            v |= UInt(b & 0x7f) << shift
+            if b < 0x80 { break }
+            i += 1
+            shift += 7
+        }
+        return (Int(v), i)
+    }
+
+    @inline(__always) static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    }
 }
 
 struct ListChunk {
@@ -113,7 +116,7 @@ struct ListChunk {
 
     @inline(__always) var bytes: Int { tail - head }
 
-    @inline(__always) static func entrySize(_ n: Int) -> Int { n + 2 * varintSize(n) }
+    @inline(__always) static func entrySize(_ n: Int) -> Int { n + 2 * PackedCodec.size(n) }
 
     static func growCap(_ x: Int) -> Int {
         if x <= 16 { return 16 }
@@ -124,22 +127,22 @@ struct ListChunk {
     /// Writes the encoded entry for `v` (of total size `size`) at `p`.
     @inline(__always) static func write(_ v: UnsafeRawBufferPointer, size: Int, at p: UnsafeMutableRawPointer) {
         let vs = (size - v.count) >> 1
-        writeVarint(v.count, p)
+        PackedCodec.write(v.count, p)
         if v.count > 0 { memcpy(p + vs, v.baseAddress!, v.count) }
-        writeBackVarint(v.count, end: p + size)
+        PackedCodec.writeBack(v.count, end: p + size)
     }
 
     // MARK: reading
 
     /// The element starting at offset `o`, and the offset of the next one.
     @inline(__always) func element(at o: Int) -> (UnsafeRawBufferPointer, Int) {
-        let (len, vs) = readVarint(buf + o)
+        let (len, vs) = PackedCodec.read(buf + o)
         return (UnsafeRawBufferPointer(start: buf + o + vs, count: len), o + len + 2 * vs)
     }
 
     /// The element ending at offset `e`, and the offset where it starts.
     @inline(__always) func element(endingAt e: Int) -> (UnsafeRawBufferPointer, Int) {
-        let (len, vs) = readBackVarint(end: buf + e)
+        let (len, vs) = PackedCodec.readBack(end: buf + e)
         let s = e - len - 2 * vs
         return (UnsafeRawBufferPointer(start: buf + s + vs, count: len), s)
     }
@@ -261,7 +264,7 @@ struct ListChunk {
             var r = head, w = head
             while r < tail {
                 let (d, next) = element(at: r)
-                if removed < limit && bytesEqual(d, v) {
+                if removed < limit && PackedCodec.equal(d, v) {
                     removed += 1
                 } else {
                     if w != r { memmove(buf + w, buf + r, next - r) }
@@ -274,7 +277,7 @@ struct ListChunk {
             var r = tail, w = tail
             while r > head {
                 let (d, s) = element(endingAt: r)
-                if removed < limit && bytesEqual(d, v) {
+                if removed < limit && PackedCodec.equal(d, v) {
                     removed += 1
                 } else {
                     if w != r { memmove(buf + w - (r - s), buf + s, r - s) }

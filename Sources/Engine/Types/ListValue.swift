@@ -371,7 +371,7 @@ public final class ListValue: ValueObject {
             var o = c.head
             while o < c.tail {
                 let (d, next) = c.element(at: o)
-                if bytesEqual(d, pivot) {
+                if PackedCodec.equal(d, pivot) {
                     insert(v, chunk: k, offset: after ? next : o)
                     return true
                 }
