@@ -63,7 +63,7 @@ extension HashValue {
 
     @Test(arguments: [4, 128, 100_000])
     func randomOperationsMatchModel(maxEntries: Int) {
-        var rng = SplitMix(UInt64(maxEntries))
+        var rng = ListHashTestRNG(UInt64(maxEntries))
         let h = HashValue()
         var model: [[UInt8]: [UInt8]] = [:]
         for step in 0..<20_000 {
@@ -88,7 +88,7 @@ extension HashValue {
     /// SCAN guarantee: every field present during the whole scan is returned,
     /// even while the table grows and shrinks in between calls.
     @Test func scanGuaranteeAcrossResizes() {
-        var rng = SplitMix(42)
+        var rng = ListHashTestRNG(42)
         let h = HashValue()
         for i in 0..<2000 { _ = h.put(b("stable\(i)"), b("v")) }
         #expect(!h.isListpack)

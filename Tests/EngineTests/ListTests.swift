@@ -2,7 +2,7 @@ import Testing
 @testable import Engine
 
 /// A deterministic generator so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
+struct ListHashTestRNG: RandomNumberGenerator {
     var state: UInt64
     init(_ seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -89,7 +89,7 @@ extension ListValue {
     /// path (splits, merges, index cache) is exercised.
     @Test(arguments: [(16, Int.max), (64, Int.max), (8192, Int.max), (8192, 2), (40, 5)])
     func randomOperationsMatchModel(maxBytes: Int, maxCount: Int) {
-        var rng = SplitMix(UInt64(maxBytes * 31 + min(maxCount, 1000)))
+        var rng = ListHashTestRNG(UInt64(maxBytes * 31 + min(maxCount, 1000)))
         let l = ListValue(maxBytes: maxBytes, maxCount: maxCount)
         var model: [[UInt8]] = []
         func value() -> [UInt8] {
