@@ -201,7 +201,7 @@ public final class HashValue: ValueObject {
         }
         var cur = cursor
         var produced = 0
-        var budget = count * 10
+        var budget = count > Int.max / 10 ? Int.max : count * 10
         repeat {
             cur = t.scanStep(cursor: cur) { f, v in produced += 1; body(f, v) }
             budget -= 1

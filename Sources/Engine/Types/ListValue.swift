@@ -309,6 +309,7 @@ public final class ListValue: ValueObject {
         if s == oldSize || chunks[k].count == 1 || chunks[k].bytes - oldSize + s <= maxBytes {
             _ = old
             chunks[k].replace(at: o, with: v)
+            if s < oldSize { chunks[k].shrinkIfSparse() }
             return true
         }
         // Too big for this chunk: take the old element out and insert anew.
