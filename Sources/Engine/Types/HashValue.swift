@@ -183,6 +183,11 @@ public final class HashValue: ValueObject {
         }
     }
 
+    /// SORT BY/GET "pattern->field".
+    public func sortHashField(_ field: UnsafeRawBufferPointer) -> [UInt8]? {
+        get(field).map { Array($0) }
+    }
+
     /// All pairs, copied (tests, DUMP, SORT BY...).
     public func pairs() -> [([UInt8], [UInt8])] {
         var r: [([UInt8], [UInt8])] = []

@@ -296,6 +296,17 @@ public final class ListValue: ValueObject {
         return out
     }
 
+    // MARK: SORT support (ValueObject)
+
+    public func sortElements() -> [[UInt8]] { elements() }
+
+    /// SORT ... STORE: a list of `elements`, chunked as configured.
+    public static func fromSortResult(_ elements: [[UInt8]], config: Config) -> ListValue? {
+        let l = ListValue(fill: config.listMaxListpackSize)
+        for e in elements { l.push(e, front: false) }
+        return l
+    }
+
     // MARK: changes in the middle
 
     /// Replaces element `i`; false if out of range.
