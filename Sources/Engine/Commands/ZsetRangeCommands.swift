@@ -170,12 +170,13 @@ extension Server {
             zset.walk(from: from, reverse: reverse) { m, s in
                 if reverse ? !scoreRange.gteMin(s) : !scoreRange.lteMax(s) { return false }
                 sink.emit(m, s)
-                left -= 1
+                left &-= 1
                 return left != 0
             }
         case .lex:
             sink.begin(-1)
             let range = lexRange!
+            if offset >= zset.count { break }
             let first = reverse ? zset.lastInLexRange(range) : zset.firstInLexRange(range)
             guard let f = first, offset >= 0 else { break }
             let from = reverse ? f - offset : f + offset
@@ -184,7 +185,7 @@ extension Server {
             zset.walk(from: from, reverse: reverse) { m, s in
                 if reverse ? !range.gteMin(m) : !range.lteMax(m) { return false }
                 sink.emit(m, s)
-                left -= 1
+                left &-= 1
                 return left != 0
             }
         }
@@ -283,7 +284,7 @@ extension Server {
             from = start
             deleted = end - start + 1
         case .score:
-            if let f = zset.firstInRange(scoreRange) {
+            if let f = zset.removalStart(scoreRange) {
                 from = f
                 zset.walk(from: f, reverse: false) { _, sc in
                     if !scoreRange.lteMax(sc) { return false }
@@ -293,7 +294,7 @@ extension Server {
             }
         case .lex:
             let range = lexRange!
-            if let f = zset.firstInLexRange(range) {
+            if let f = zset.removalStart(range) {
                 from = f
                 zset.walk(from: f, reverse: false) { m, _ in
                     if !range.lteMax(m) { return false }

@@ -172,6 +172,9 @@ public final class SetValue: ValueObject {
         return r
     }
 
+    /// SORT's input: every member (intsets ascending).
+    public func sortElements() -> [[UInt8]] { allMembers() }
+
     /// Calls `body` with one uniformly chosen member (the set must not be empty).
     public func withRandomMember<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         if isIntset { return withDecimalBytes(ints[fastRandom(below: ints.count)], body) }

@@ -103,7 +103,9 @@ struct ZListpack {
     /// Appends (m, s), which must sort after every entry.
     mutating func append(_ m: UnsafeRawBufferPointer, score s: Double) { insert(m, score: s, at: used) }
 
-    private mutating func insert(_ m: UnsafeRawBufferPointer, score s: Double, at o: Int) {
+    private mutating func insert(_ m: UnsafeRawBufferPointer, score s0: Double, at o: Int) {
+        // Redis stores a listpack score as text, and "-0" reads back as the integer 0.
+        let s = s0 == 0 ? 0.0 : s0
         let size = ZListpack.entrySize(m.count)
         ensure(size)
         let p = buf!

@@ -225,6 +225,14 @@ public final class ZSetValue: ValueObject {
         }
     }
 
+    /// SORT's input: the members in rank order.
+    public func sortElements() -> [[UInt8]] {
+        var r: [[UInt8]] = []
+        r.reserveCapacity(count)
+        forEach { m, _ in r.append(Array(m)) }
+        return r
+    }
+
     /// Calls `body` from rank `start` onwards, ascending (or descending when
     /// `reverse`), until it returns false or the set ends. No changes inside.
     public func walk(from start: Int, reverse: Bool, _ body: (UnsafeRawBufferPointer, Double) -> Bool) {
@@ -348,6 +356,22 @@ public final class ZSetValue: ValueObject {
         let (x, rank) = s.lastWhere { range.lteMax(ZNode.member($0)) }
         if x == s.header || !range.gteMin(ZNode.member(x)) { return nil }
         return rank - 1
+    }
+
+    /// Where ZREMRANGEBYSCORE starts deleting: the first element in range on a
+    /// listpack; on a skiplist the first element >= min, found without
+    /// checking the range ends first (as zslDeleteRangeByScore).
+    public func removalStart(_ range: ScoreRange) -> Int? {
+        if isListpack { return firstInRange(range) }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.score($0)) }
+        return ZNode.forward(x, 0) == nil ? nil : rank
+    }
+
+    /// ZREMRANGEBYLEX's start, as removalStart(_: ScoreRange).
+    public func removalStart(_ range: LexRange) -> Int? {
+        if isListpack { return firstInLexRange(range) }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0)) }
+        return ZNode.forward(x, 0) == nil ? nil : rank
     }
 
     /// The last element is >= min and the first <= max (zslIsInLexRange's end checks).
