@@ -76,8 +76,8 @@ public final class SetValue: ValueObject {
         return s
     }
 
-    /// Approximate bytes used (MEMORY USAGE).
-    public var memoryUsage: Int {
+    /// Bytes allocated for the value (approximate MEMORY USAGE).
+    public var allocatedBytes: Int {
         if isIntset { return 48 + ints.capacity * 8 }
         var total = 48 + table.overheadBytes
         table.forEach { p in total += Self.mallocSize(4 + SetMemberLayout.member(p).count) }

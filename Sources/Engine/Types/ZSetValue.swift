@@ -47,8 +47,8 @@ public final class ZSetValue: ValueObject {
         return z
     }
 
-    /// Approximate bytes used (MEMORY USAGE).
-    public var memoryUsage: Int {
+    /// Bytes allocated for the value (approximate MEMORY USAGE).
+    public var allocatedBytes: Int {
         if isListpack { return 48 + lp.allocatedBytes }
         var total = 48 + 24 + 16 * ZNode.maxLevel + sl!.dict.overheadBytes
         sl!.dict.forEach { n in total += SetValue.mallocSize(24 + 16 * ZNode.levels(n) + ZNode.member(n).count) }
@@ -90,7 +90,7 @@ public final class ZSetValue: ValueObject {
 
     /// Builds a sorted set from members in ascending (score, member) order,
     /// with the encoding Redis's ZADD-style growth would give it.
-    static func fromSorted(count n: Int, maxEntries: Int, maxValue: Int,
+    public static func fromSorted(count n: Int, maxEntries: Int, maxValue: Int,
                            _ produce: ((UnsafeRawBufferPointer, Double) -> Void) -> Void) -> ZSetValue {
         let z = ZSetValue(skiplist: n > maxEntries, reserving: n > maxEntries ? n : 0)
         produce { m, s in
