@@ -39,7 +39,7 @@ extension Server {
     static func lookupSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> SetLookup {
         let s = c.server
         guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        return e.type == .set ? .found(e.object as! SetValue) : .wrongType
+        return e.type == .set ? .found(unsafeDowncast(e.object, to: SetValue.self)) : .wrongType
     }
 
     static func saddCommand(_ c: Client) {
@@ -221,7 +221,7 @@ extension Server {
         let dstEntry = s.lookupWrite(c.db, dst)
         guard let se = srcEntry else { c.reply.integer(0); return }
         if se.type != .set || (dstEntry != nil && dstEntry!.type != .set) { c.wrongType(); return }
-        let srcSet = se.object as! SetValue
+        let srcSet = unsafeDowncast(se.object, to: SetValue.self)
         if bytesEqual(src, dst) {
             c.reply.integer(srcSet.contains(member) ? 1 : 0)
             return
@@ -234,7 +234,7 @@ extension Server {
         }
         let dstSet: SetValue
         if let de = dstEntry {
-            dstSet = de.object as! SetValue
+            dstSet = unsafeDowncast(de.object, to: SetValue.self)
         } else {
             dstSet = SetValue(forFirstMember: member)
             s.setObject(c.db, dst, dstSet, type: .set)

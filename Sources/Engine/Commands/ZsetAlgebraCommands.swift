@@ -115,8 +115,8 @@ extension Server {
             var source = ZSource()
             if let e = c.server.lookupRead(c, a[j]) {
                 switch e.type {
-                case .zset: source.zset = (e.object as! ZSetValue)
-                case .set: source.set = (e.object as! SetValue)
+                case .zset: source.zset = unsafeDowncast(e.object, to: ZSetValue.self)
+                case .set: source.set = unsafeDowncast(e.object, to: SetValue.self)
                 default: c.wrongType(); return
                 }
             }

@@ -75,7 +75,7 @@ extension Server {
     static func lookupZSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> ZSetLookup {
         let s = c.server
         guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        return e.type == .zset ? .found(e.object as! ZSetValue) : .wrongType
+        return e.type == .zset ? .found(unsafeDowncast(e.object, to: ZSetValue.self)) : .wrongType
     }
 
     /// A (member, score) pair of a reply: nested [m, s] in RESP3, flat in RESP2.
