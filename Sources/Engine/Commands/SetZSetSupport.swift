@@ -65,7 +65,7 @@ enum SZArgs {
             if a.equals(i, "count") && left >= 2 {
                 guard let n = long(c, i + 1) else { return nil }
                 if n < 1 { c.syntaxError(); return nil }
-                o.count = n
+                o.count = Swift.min(n, Int.max / 32)  // room for the x2 and x10 below
                 i += 2
             } else if a.equals(i, "match") && left >= 2 {
                 let p = a[i + 1]

@@ -43,7 +43,6 @@ public struct ScoreRange {
 /// C's strtod over the bytes up to the first NUL, which must all be consumed
 /// (what Redis does on a C string); NaN rejected. Empty parses as 0.
 func strtodWhole(_ b: UnsafeRawBufferPointer) -> Double? {
-    if b.count > 4096 { return nil }
     return withUnsafeTemporaryAllocation(of: CChar.self, capacity: b.count + 1) { buf -> Double? in
         let p = buf.baseAddress!
         if b.count > 0 { UnsafeMutableRawPointer(p).copyMemory(from: b.baseAddress!, byteCount: b.count) }
