@@ -331,8 +331,7 @@ extension Server {
             if cl === c {
                 c.closeAfterReply = true
             } else {
-                cl.closeASAP = true
-                s.onClientKill?(cl)
+                s.closeClientAsap(cl)
             }
         }
         if oldForm {

@@ -69,7 +69,7 @@ extension Server {
             return
         }
         // Like Redis, no reply: the connection closes as the server exits.
-        c.closeASAP = true
+        s.closeClientAsap(c)
     }
 
     static func monitorCommand(_ c: Client) {
