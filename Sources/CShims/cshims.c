@@ -173,3 +173,11 @@ void ts_cpu_usage(int64_t *user_us, int64_t *sys_us) {
     *user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
     *sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 }
+
+void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us) {
+    struct rusage ru;
+    int w = who == 1 ? RUSAGE_THREAD : (who == -1 ? RUSAGE_CHILDREN : RUSAGE_SELF);
+    if (getrusage(w, &ru) != 0) { *user_us = 0; *sys_us = 0; return; }
+    *user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+    *sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}

@@ -38,6 +38,8 @@ public final class Client {
     public var noEvict = false
     public var noTouch = false
     public var isMonitor = false
+    /// Arguments MONITOR must not show (passwords), cleared after each command.
+    public var redactedArgs: [Int] = []
 
     /// Close once pending replies are written (QUIT, protocol errors).
     public var closeAfterReply = false

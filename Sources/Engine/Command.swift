@@ -22,13 +22,17 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noMulti = CommandFlags(rawValue: 1 << 14)
     public static let allowBusy = CommandFlags(rawValue: 1 << 15)
     public static let sentinel = CommandFlags(rawValue: 1 << 16)
+    /// Needs `enable-debug-command` (DEBUG): refused before execution otherwise.
+    public static let protected = CommandFlags(rawValue: 1 << 17)
+    /// No keys needed even though the command has key specs (EVAL with 0 keys...).
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 18)
 
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
-        (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMulti, "no_multi"),
-        (.allowBusy, "allow_busy"),
+        (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
+        (.noMandatoryKeys, "no_mandatory_keys"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
     ]
 
     public var names: [String] { CommandFlags.names.filter { contains($0.0) }.map { $0.1 } }
@@ -38,11 +42,13 @@ public enum CommandGroup: String, Sendable {
     case generic, string, list, set, sortedSet = "sorted-set", hash, pubsub, transactions
     case connection, server, scripting, hyperloglog, cluster, geo, stream, bitmap
 
-    var aclCategory: String {
+    /// The ACL category a command of this group belongs to (none for server/cluster).
+    var aclCategory: String? {
         switch self {
         case .generic: return "@keyspace"
         case .sortedSet: return "@sortedset"
         case .transactions: return "@transaction"
+        case .server, .cluster: return nil
         default: return "@" + rawValue
         }
     }
@@ -63,9 +69,12 @@ public final class Command {
     public let since: String
     public let summary: String
     let handler: CommandHandler
-    /// Subcommands of a container command (CONFIG GET...), for COMMAND INFO/DOCS.
-    public var subcommands: [Command] = []
-    public var parentName: String? = nil
+    /// Subcommands of a container command (CONFIG GET...). When present, the
+    /// dispatcher runs the subcommand named by the second argument (its own
+    /// arity check, handler and commandstats) and the container's handler is
+    /// never called. Set them with `withSubcommands`.
+    public private(set) var subcommands: [Command] = []
+    public private(set) var parentName: String? = nil
 
     // commandstats
     public var calls = 0
@@ -91,16 +100,47 @@ public final class Command {
 
     public var fullName: String { parentName.map { "\($0)|\(name)" } ?? name }
 
+    /// Makes this a container command (CONFIG, CLIENT, OBJECT...) of `subs`.
+    @discardableResult
+    public func withSubcommands(_ subs: [Command]) -> Command {
+        for s in subs { s.parentName = name }
+        subcommands = subs
+        return self
+    }
+
+    /// The subcommand named `name` (case-insensitive), if this is a container.
+    @inline(__always)
+    public func subcommand(_ name: UnsafeRawBufferPointer) -> Command? {
+        for s in subcommands where s.nameBytes.count == name.count {
+            var equal = true
+            for i in 0..<name.count {
+                var b = name[i]
+                if b >= 65 && b <= 90 { b |= 0x20 }
+                if b != s.nameBytes[i] { equal = false; break }
+            }
+            if equal { return s }
+        }
+        return nil
+    }
+
+    public func subcommand(_ name: String) -> Command? {
+        var n = name
+        return n.withUTF8 { subcommand(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ACL categories in Redis's order: Redis's own list for the commands it
+    /// has, otherwise derived from flags and group.
     public var aclCategories: [String] {
+        if let m = CommandMetadata.entry(fullName) { return m.aclCategories }
         var c: [String] = []
         if flags.contains(.write) { c.append("@write") }
         if flags.contains(.readonly) && group != .scripting { c.append("@read") }
-        c.append(group.aclCategory)
-        if flags.contains(.denyOOM) && false { c.append("@denyoom") }
+        if let g = group.aclCategory { c.append(g) }
         if flags.contains(.admin) { c.append("@admin"); c.append("@dangerous") }
+        if flags.contains(.pubsub) { c.append("@pubsub") }
         if flags.contains(.fast) { c.append("@fast") } else { c.append("@slow") }
         if flags.contains(.blocking) { c.append("@blocking") }
-        return c
+        return CommandMetadata.sortCategories(Array(Set(c)))
     }
 
     /// Positions of key arguments in `args` (for COMMAND GETKEYS and routing).

@@ -52,6 +52,9 @@ public final class Server {
 
     let hashSeed = UInt64.random(in: 0...UInt64.max)
 
+    /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
+    public let admin = AdminState()
+
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
         self.logger = logger
@@ -117,7 +120,7 @@ public final class Server {
         let replyMark = c.reply.out.writeIndex
         defer { applyReplyMode(c, mark: replyMark) }
 
-        guard let cmd = commands.lookup(args[0]) else {
+        guard var cmd = commands.lookup(args[0]) else {
             var rest = ""
             var i = 1
             while i < args.count && rest.utf8.count < 128 {
@@ -130,10 +133,24 @@ public final class Server {
             c.error("ERR unknown command '\(name)', with args beginning with: \(rest)")
             return
         }
+        if !cmd.subcommands.isEmpty && args.count >= 2 {
+            guard let sub = cmd.subcommand(args[1]) else {
+                if c.inMulti { c.multiError = true }
+                c.error(unknownSubcommandMessage(c))
+                return
+            }
+            cmd = sub
+        }
         if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
-            c.error("ERR wrong number of arguments for '\(cmd.name)' command")
+            c.error("ERR wrong number of arguments for '\(cmd.fullName)' command")
+            return
+        }
+        if cmd.flags.contains(.protected), let refusal = protectedCommandRefusal(c, cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(refusal)
             return
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
@@ -155,6 +172,8 @@ public final class Server {
     /// Runs a command whose arity and permissions were checked, keeping its statistics.
     func call(_ c: Client, _ cmd: Command, startUs: Int64? = nil) {
         let errorsBefore = stats.totalErrorReplies
+        // Set before running: CLIENT LIST/INFO show the running command as "cmd", as Redis.
+        c.lastCommand = cmd
         let start = startUs ?? Server.wallClockUs()
         cmd.handler(c)
         let elapsed = Server.wallClockUs() - start
@@ -162,11 +181,11 @@ public final class Server {
         cmd.microseconds += Int(elapsed)
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
-        c.lastCommand = cmd
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
         if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
             feedMonitors(c, cmd)
         }
+        if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
@@ -345,14 +364,18 @@ public final class Server {
     private func feedMonitors(_ c: Client, _ cmd: Command) {
         let t = Server.wallClockUs()
         var line = "+\(t / 1_000_000).\(String(format6(t % 1_000_000))) [\(c.dbIndex) \(c.isUnixSocket ? "unix:" : "")\(c.addr)]"
-        // Secrets never reach MONITOR: AUTH's arguments, HELLO's AUTH user and password.
+        // Secrets never reach MONITOR: AUTH's arguments, HELLO's AUTH user and password,
+        // and whatever the command marked in c.redactedArgs (CONFIG SET requirepass).
         var redactFrom = Int.max, redactCount = 0
         if cmd.name == "auth" { redactFrom = 1; redactCount = Int.max }
         if cmd.name == "hello" {
             for i in 2..<max(2, c.args.count) where c.args.equals(i, "auth") { redactFrom = i + 1; redactCount = 2 }
         }
         for i in 0..<c.args.count {
-            if i >= redactFrom && i - redactFrom < redactCount { line += " \"(redacted)\""; continue }
+            if (i >= redactFrom && i - redactFrom < redactCount) || c.redactedArgs.contains(i) {
+                line += " \"(redacted)\""
+                continue
+            }
             line += " \"" + escapeMonitorArg(c.args[i]) + "\""
         }
         line += "\r\n"

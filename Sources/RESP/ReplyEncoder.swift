@@ -121,7 +121,22 @@ public final class ReplyEncoder {
         }
     }
 
+    /// A big number: RESP3 `(`, a bulk string in RESP2. `digits` is its decimal form.
+    public func bigNumber(_ digits: String) {
+        if proto == 3 {
+            out.append(UInt8(ascii: "(")); out.append(string: digits); out.append("\r\n")
+        } else {
+            bulk(string: digits)
+        }
+    }
+
     // MARK: aggregates
+
+    /// An attribute map of `n` pairs preceding a reply (`|n`); RESP2 has no
+    /// attributes, so there the caller must skip the pairs (see `isResp3`).
+    public func attribute(_ n: Int) {
+        if proto == 3 { out.append(UInt8(ascii: "|")); out.appendDecimal(Int64(n)); out.append("\r\n") }
+    }
 
     @inline(__always) public func array(_ n: Int) {
         out.append(UInt8(ascii: "*")); out.appendDecimal(Int64(n)); out.append("\r\n")

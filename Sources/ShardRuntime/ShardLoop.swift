@@ -295,6 +295,7 @@ public final class ShardLoop {
         server.updateClock()
         server.stats.sample(now: server.now)
         server.activeExpireCycle()
+        server.serverCron()
         let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
         if timeout > 0 && cronCount % server.config.hz == 0 {
             let limit = server.now - timeout * 1000

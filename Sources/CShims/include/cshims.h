@@ -65,4 +65,8 @@ int ts_parse_double(const char *s, size_t len, double *out);
 /// Process CPU time in microseconds (user, system).
 void ts_cpu_usage(int64_t *user_us, int64_t *sys_us);
 
+/// CPU time in microseconds of: 0 the process, 1 the calling thread, -1 the
+/// terminated children (INFO cpu).
+void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us);
+
 #endif

@@ -5,10 +5,10 @@ extension Server {
     static func connectionCommands() -> [Command] {
         let f: CommandFlags = [.fast, .loading, .stale]
         return [
-            Command("ping", arity: -1, flags: f, group: .connection, handler: pingCommand),
+            Command("ping", arity: -1, flags: [.fast], group: .connection, handler: pingCommand),
             Command("echo", arity: 2, flags: f, group: .connection, handler: { $0.reply.bulk($0.args[1]) }),
             Command("select", arity: 2, flags: f, group: .connection, handler: selectCommand),
-            Command("quit", arity: -1, flags: [.allowBusy, .noAuth, .fast, .loading, .stale], group: .connection,
+            Command("quit", arity: -1, flags: [.allowBusy, .noAuth, .noScript, .fast, .loading, .stale], group: .connection,
                     handler: { c in c.reply.ok(); c.closeAfterReply = true }),
             Command("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy],
                     group: .connection, since: "6.2.0", handler: resetCommand),
@@ -111,7 +111,7 @@ extension Server {
             }
         }
         if !c.authenticated {
-            c.error(static: "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            c.error(static: "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
             return
         }
         if let n = setName { c.name = n.isEmpty ? nil : n }

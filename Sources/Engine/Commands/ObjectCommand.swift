@@ -1,6 +1,6 @@
 // OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP (Redis's objectCommand).
-// OBJECT is a container command: its subcommands are full Command entries
-// (for COMMAND INFO/DOCS), dispatched here with Redis's error replies.
+// OBJECT is a container command: its subcommands are full Command entries,
+// dispatched by Server.execute (Command.withSubcommands).
 
 extension Server {
     static func objectCommand() -> Command {
@@ -16,30 +16,9 @@ extension Server {
             Command("refcount", arity: 3, flags: [.readonly], keys: (2, 2, 1), group: .generic, since: "2.2.3",
                     handler: objectRefcountCommand),
         ]
-        for s in subs { s.parentName = "object" }
-        let object = Command("object", arity: -2, group: .generic, since: "2.2.3",
-                             handler: { runSubcommand($0, container: "OBJECT", subs) })
-        object.subcommands = subs
-        return object
-    }
-
-    /// Runs the subcommand named by argument 1 of a container command, with
-    /// Redis's replies for an unknown subcommand or a wrong argument count.
-    static func runSubcommand(_ c: Client, container: String, _ subs: [Command]) {
-        let name = c.args[1]
-        guard let sub = subs.first(where: { cmd in
-            name.count == cmd.nameBytes.count
-                && zip(name, cmd.nameBytes).allSatisfy { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
-        }) else {
-            let shown = String(decoding: name.prefix(128), as: UTF8.self)
-            c.error("ERR unknown subcommand '\(shown)'. Try \(container) HELP.")
-            return
-        }
-        if (sub.arity > 0 && c.args.count != sub.arity) || c.args.count < -sub.arity {
-            c.error("ERR wrong number of arguments for '\(sub.fullName)' command")
-            return
-        }
-        sub.handler(c)
+        // The dispatcher runs the subcommands (arity checks, errors, commandstats).
+        return Command("object", arity: -2, group: .generic, since: "2.2.3", handler: { _ in })
+            .withSubcommands(subs)
     }
 
     /// The key of an OBJECT subcommand, looked up without touching it; replies null if missing.

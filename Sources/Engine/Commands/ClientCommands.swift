@@ -1,0 +1,343 @@
+// CLIENT and its subcommands (Redis 7.0's networking.c clientCommand).
+
+import RESP
+
+extension Server {
+    static func clientCommands() -> [Command] {
+        let f: CommandFlags = [.noScript, .loading, .stale]
+        let admin: CommandFlags = [.admin, .noScript, .loading, .stale]
+        return [
+            Command("client", arity: -2, group: .connection, since: "2.4.0", handler: { _ in })
+                .withSubcommands([
+                    Command("caching", arity: 3, flags: f, group: .connection, since: "6.0.0", handler: clientCachingCommand),
+                    Command("kill", arity: -3, flags: admin, group: .connection, since: "2.4.0", handler: clientKillCommand),
+                    Command("tracking", arity: -3, flags: f, group: .connection, since: "6.0.0", handler: clientTrackingCommand),
+                    Command("setname", arity: 3, flags: f, group: .connection, since: "2.6.9", handler: clientSetNameCommand),
+                    Command("unpause", arity: 2, flags: admin, group: .connection, since: "6.2.0", handler: clientUnpauseCommand),
+                    Command("id", arity: 2, flags: f, group: .connection, since: "5.0.0", handler: { $0.reply.integer($0.id) }),
+                    Command("help", arity: 2, flags: [.loading, .stale], group: .connection, since: "5.0.0",
+                            handler: { replyHelp($0, clientHelp) }),
+                    Command("trackinginfo", arity: 2, flags: f, group: .connection, since: "6.2.0",
+                            handler: clientTrackingInfoCommand),
+                    Command("no-evict", arity: 3, flags: admin, group: .connection, since: "7.0.0",
+                            handler: { c in clientOnOff(c) { c.noEvict = $0 } }),
+                    Command("no-touch", arity: 3, flags: f, group: .connection, since: "7.2.0",
+                            summary: "Make the commands of this connection leave the access time of keys untouched",
+                            handler: { c in clientOnOff(c) { c.noTouch = $0 } }),
+                    Command("getredir", arity: 2, flags: f, group: .connection, since: "6.0.0", handler: { $0.reply.integer(-1) }),
+                    Command("pause", arity: -3, flags: admin, group: .connection, since: "2.9.50", handler: clientPauseCommand),
+                    Command("info", arity: 2, flags: f, group: .connection, since: "6.2.0",
+                            handler: { c in c.reply.verbatim(clientInfoLine(c, for: c) + "\n") }),
+                    Command("reply", arity: 3, flags: f, group: .connection, since: "3.2.0", handler: clientReplyCommand),
+                    Command("unblock", arity: -3, flags: admin, group: .connection, since: "5.0.0", handler: clientUnblockCommand),
+                    Command("getname", arity: 2, flags: f, group: .connection, since: "2.6.9", handler: clientGetNameCommand),
+                    Command("list", arity: -2, flags: admin, group: .connection, since: "2.4.0", handler: clientListCommand),
+                ]),
+        ]
+    }
+
+    static let clientHelp = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Client side caching is not supported yet (see TRACKING).",
+        "GETREDIR",
+        "    Return the ID of the client tracking redirections go to (always -1).",
+        "GETNAME",
+        "    Return the name of this connection.",
+        "ID",
+        "    Return the ID of this connection.",
+        "INFO",
+        "    Return information about this connection, in CLIENT LIST format.",
+        "KILL <ip:port>",
+        "    Close the connection coming from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Close the connections matching all the filters. Filters are:",
+        "    * ID <client-id>",
+        "      The connection with this ID.",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Connections coming from this address.",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Connections made to this local address.",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Connections of this type.",
+        "    * USER <username>",
+        "      Connections authenticated as <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Whether to spare the calling connection (default: yes).",
+        "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <client-id> [<client-id> ...]]",
+        "    Return information about the connections, optionally filtered.",
+        "UNPAUSE",
+        "    End a CLIENT PAUSE.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Hold commands of all clients (or only writes) for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Turn the replies to this connection on or off, or skip the next one.",
+        "SETNAME <name>",
+        "    Name this connection (an empty name removes it).",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock a client blocked in a blocking command.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Server assisted client side caching (not supported yet).",
+        "TRACKINGINFO",
+        "    Report the tracking state of this connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Exempt this connection from client eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    When on, commands of this connection do not update the access time of keys.",
+        "HELP",
+        "    Print this help.",
+    ]
+
+    // MARK: simple subcommands
+
+    static func clientSetNameCommand(_ c: Client) {
+        let n = c.args.bytes(2)
+        if !validClientName(n) {
+            c.error(static: "ERR Client names cannot contain spaces, newlines or special characters.")
+            return
+        }
+        c.name = n.isEmpty ? nil : n
+        c.reply.ok()
+    }
+
+    static func clientGetNameCommand(_ c: Client) {
+        if let n = c.name { c.reply.bulk(n) } else { c.reply.null() }
+    }
+
+    static func clientOnOff(_ c: Client, _ set: (Bool) -> Void) {
+        if c.args.equals(2, "on") { set(true) }
+        else if c.args.equals(2, "off") { set(false) }
+        else { c.syntaxError(); return }
+        c.reply.ok()
+    }
+
+    static func clientReplyCommand(_ c: Client) {
+        let a = c.args
+        if a.equals(2, "on") {
+            c.replyMode = .on
+            c.reply.ok()
+        } else if a.equals(2, "off") {
+            c.replyMode = .off
+        } else if a.equals(2, "skip") {
+            if c.replyMode != .off { c.replyMode = .skipNext }
+        } else {
+            c.syntaxError()
+        }
+    }
+
+    static func clientPauseCommand(_ c: Client) {
+        let a = c.args
+        guard let ms = a.int64(2) else {
+            c.error(static: "ERR timeout is not an integer or out of range")
+            return
+        }
+        if ms < 0 { c.error(static: "ERR timeout is negative"); return }
+        var all = true
+        if a.count == 4 {
+            if a.equals(3, "write") { all = false }
+            else if !a.equals(3, "all") { c.error(static: "ERR CLIENT PAUSE mode must be WRITE or ALL"); return }
+        } else if a.count > 4 {
+            subcommandSyntaxError(c)
+            return
+        }
+        let s = c.server
+        let end = s.now &+ ms
+        // A new pause never shortens one in effect, and ALL wins over WRITE.
+        if !s.admin.isPaused || end > s.admin.pauseEndMs { s.admin.pauseEndMs = end }
+        s.admin.pauseAll = all || (s.admin.isPaused && s.admin.pauseAll)
+        c.reply.ok()
+    }
+
+    static func clientUnpauseCommand(_ c: Client) {
+        c.server.admin.pauseEndMs = 0
+        c.server.admin.pauseAll = false
+        c.reply.ok()
+    }
+
+    static func clientUnblockCommand(_ c: Client) {
+        let a = c.args
+        guard a.int64(2) != nil else { c.notInteger(); return }
+        if a.count == 4 {
+            if !a.equals(3, "timeout") && !a.equals(3, "error") {
+                c.error(static: "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                return
+            }
+        } else if a.count > 4 {
+            subcommandSyntaxError(c)
+            return
+        }
+        // No blocking commands yet: nobody is ever blocked.
+        c.reply.integer(0)
+    }
+
+    static func clientTrackingCommand(_ c: Client) {
+        if c.args.equals(2, "off") {
+            c.reply.ok()
+        } else if c.args.equals(2, "on") {
+            c.error(static: "ERR CLIENT TRACKING is not supported yet")
+        } else {
+            c.syntaxError()
+        }
+    }
+
+    static func clientCachingCommand(_ c: Client) {
+        c.error(static: "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+    }
+
+    static func clientTrackingInfoCommand(_ c: Client) {
+        c.reply.map(3)
+        c.reply.bulk(string: "flags"); c.reply.set(1); c.reply.bulk(string: "off")
+        c.reply.bulk(string: "redirect"); c.reply.integer(-1)
+        c.reply.bulk(string: "prefixes"); c.reply.array(0)
+    }
+
+    // MARK: LIST / INFO
+
+    /// Redis's client types: "normal", "replica" ("slave"), "master", "pubsub".
+    enum ClientType { case normal, replica, master, pubsub }
+
+    static func clientType(named b: [UInt8]) -> ClientType? {
+        switch String(decoding: b, as: UTF8.self).lowercased() {
+        case "normal": return .normal
+        case "slave", "replica": return .replica
+        case "master": return .master
+        case "pubsub": return .pubsub
+        default: return nil
+        }
+    }
+
+    /// Tessera has no replication and no pub/sub yet: every client is "normal"
+    /// (monitors included, as in Redis).
+    static func clientType(of c: Client) -> ClientType { .normal }
+
+    static func clientListCommand(_ c: Client) {
+        let a = c.args, s = c.server
+        var out = ""
+        if a.count == 4 && a.equals(2, "type") {
+            guard let t = clientType(named: a.bytes(3)) else {
+                c.error("ERR Unknown client type '\(a.string(3))'")
+                return
+            }
+            for cl in s.clientsByID where clientType(of: cl) == t { out += clientInfoLine(cl, for: c) + "\n" }
+        } else if a.count > 3 && a.equals(2, "id") {
+            for i in 3..<a.count {
+                guard let id = a.int64(i) else { c.error(static: "ERR Invalid client ID"); return }
+                if let cl = s.clients[id] { out += clientInfoLine(cl, for: c) + "\n" }
+            }
+        } else if a.count != 2 {
+            c.syntaxError()
+            return
+        } else {
+            for cl in s.clientsByID { out += clientInfoLine(cl, for: c) + "\n" }
+        }
+        c.reply.verbatim(out)
+    }
+
+    /// One CLIENT LIST line (without the newline) describing `cl`; `caller` is
+    /// the client running the command (only its own arguments are readable).
+    static func clientInfoLine(_ cl: Client, for caller: Client) -> String {
+        let s = cl.server
+        let now = s.now
+        var flags = ""
+        if cl.isMonitor { flags += "O" }
+        if cl.inMulti { flags += "x" }
+        if cl.dirtyCAS { flags += "d" }
+        if cl.closeAfterReply { flags += "c" }
+        if cl.closeASAP { flags += "A" }
+        if cl.isUnixSocket { flags += "U" }
+        if cl.noEvict { flags += "e" }
+        if cl.noTouch { flags += "T" }
+        if flags.isEmpty { flags = "N" }
+        var argvMem = 0
+        if cl === caller { for i in 0..<cl.args.count { argvMem += cl.args.spans[i].count } }
+        var multiMem = 0
+        for q in cl.multiQueue { multiMem += q.bytes.count + q.spans.count * MemoryLayout<ArgSpan>.stride }
+        let qbuf = cl.queryBufferSize
+        let qbufFree = max(0, cl.queryBufferCapacity - qbuf)
+        let rbs = cl.reply.out.capacity
+        let obl = cl.replyBufferSize()
+        let totMem = cl.queryBufferCapacity + rbs + argvMem + multiMem + 1024
+        var f = "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(cl.fd) name=\(cl.displayName)"
+        f += " age=\((now - cl.createdAt) / 1000) idle=\((now - cl.lastInteraction) / 1000) flags=\(flags)"
+        f += " db=\(cl.dbIndex) sub=0 psub=0 ssub=0 multi=\(cl.inMulti ? cl.multiQueue.count : -1)"
+        f += " qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=\(argvMem) multi-mem=\(multiMem) rbs=\(rbs) rbp=\(rbs)"
+        f += " obl=\(obl) oll=0 omem=0 tot-mem=\(totMem) events=r cmd=\(cl.lastCommandName)"
+        f += " user=\(cl.user) redir=-1 resp=\(cl.reply.proto)"
+        return f
+    }
+
+    /// Connected clients in connection order.
+    var clientsByID: [Client] { clients.values.sorted { $0.id < $1.id } }
+
+    // MARK: KILL
+
+    static func clientKillCommand(_ c: Client) {
+        let a = c.args, s = c.server
+        var addr: [UInt8]? = nil, laddr: [UInt8]? = nil, user: [UInt8]? = nil
+        var id: Int64? = nil, type: ClientType? = nil
+        var skipMe = true
+        let oldForm = a.count == 3
+        if oldForm {
+            addr = a.bytes(2)
+            skipMe = false
+        } else {
+            var i = 2
+            while i < a.count {
+                let more = i + 1 < a.count
+                if a.equals(i, "id") && more {
+                    guard let v = a.int64(i + 1), v >= 1 else {
+                        c.error(static: "ERR client-id should be greater than 0")
+                        return
+                    }
+                    id = v
+                } else if a.equals(i, "type") && more {
+                    guard let t = clientType(named: a.bytes(i + 1)) else {
+                        c.error("ERR Unknown client type '\(a.string(i + 1))'")
+                        return
+                    }
+                    type = t
+                } else if a.equals(i, "addr") && more {
+                    addr = a.bytes(i + 1)
+                } else if a.equals(i, "laddr") && more {
+                    laddr = a.bytes(i + 1)
+                } else if a.equals(i, "user") && more {
+                    let u = a.bytes(i + 1)
+                    if u != Array("default".utf8) {
+                        c.error("ERR No such user '\(a.string(i + 1))'")
+                        return
+                    }
+                    user = u
+                } else if a.equals(i, "skipme") && more {
+                    if a.equals(i + 1, "yes") { skipMe = true }
+                    else if a.equals(i + 1, "no") { skipMe = false }
+                    else { c.syntaxError(); return }
+                } else {
+                    c.syntaxError()
+                    return
+                }
+                i += 2
+            }
+        }
+        var killed = 0
+        for cl in s.clientsByID {
+            if let v = addr, Array(cl.addr.utf8) != v { continue }
+            if let v = laddr, Array(cl.laddr.utf8) != v { continue }
+            if let v = id, cl.id != v { continue }
+            if let t = type, clientType(of: cl) != t { continue }
+            if let u = user, Array(cl.user.utf8) != u { continue }
+            if cl === c && skipMe { continue }
+            killed += 1
+            if cl === c {
+                c.closeAfterReply = true
+            } else {
+                s.closeClientAsap(cl)
+            }
+        }
+        if oldForm {
+            if killed == 0 { c.error(static: "ERR No such client") } else { c.reply.ok() }
+        } else {
+            c.reply.integer(killed)
+        }
+    }
+}
