@@ -31,7 +31,7 @@ public final class Client {
     var multiError = false
     /// Set when a watched key changed: EXEC will abort.
     public var dirtyCAS = false
-    var watchedKeys: [(db: Int, key: [UInt8])] = []
+    var watchedKeys: [WatchedKey] = []
 
     public enum ReplyMode { case on, off, skip, skipNext }
     public var replyMode: ReplyMode = .on

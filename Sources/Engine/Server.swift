@@ -354,9 +354,8 @@ public final class Server {
     }
 
     public func swapDatabases(_ a: Int, _ b: Int) {
+        touchWatchedKeysForSwap(a, b)
         databases[a].swapContents(with: databases[b])
-        touchAllWatchedKeys(in: a)
-        touchAllWatchedKeys(in: b)
     }
 
     // MARK: monitor

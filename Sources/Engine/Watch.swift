@@ -6,17 +6,29 @@ struct WatchKey: Hashable {
     let key: [UInt8]
 }
 
+/// One key a client watches. `expiredAtWatch`: the key was already logically
+/// expired when watched, so its (lazy) deletion is not a change, as in Redis.
+struct WatchedKey {
+    let db: Int
+    let key: [UInt8]
+    var expiredAtWatch: Bool
+}
+
 extension Server {
     func watch(_ c: Client, _ key: [UInt8]) {
         let wk = WatchKey(db: c.dbIndex, key: key)
         if c.watchedKeys.contains(where: { $0.db == wk.db && $0.key == key }) { return }
-        c.watchedKeys.append((wk.db, key))
+        let expired = key.withUnsafeBytes { k -> Bool in
+            guard let e = c.db.rawLookup(k), let t = e.expireAt else { return false }
+            return t <= now
+        }
+        c.watchedKeys.append(WatchedKey(db: wk.db, key: key, expiredAtWatch: expired))
         watchedKeys[wk, default: []].append(c)
     }
 
     public func unwatchAll(_ c: Client) {
-        for (db, key) in c.watchedKeys {
-            let wk = WatchKey(db: db, key: key)
+        for w in c.watchedKeys {
+            let wk = WatchKey(db: w.db, key: w.key)
             watchedKeys[wk]?.removeAll { $0 === c }
             if watchedKeys[wk]?.isEmpty == true { watchedKeys[wk] = nil }
         }
@@ -25,27 +37,41 @@ extension Server {
     }
 
     func touchWatchedKey(_ db: Int, _ key: [UInt8]) {
-        if let list = watchedKeys[WatchKey(db: db, key: key)] {
-            for c in list { c.dirtyCAS = true }
+        guard let list = watchedKeys[WatchKey(db: db, key: key)] else { return }
+        let gone = key.withUnsafeBytes { databases[db].rawLookup($0) == nil }
+        for c in list {
+            if let i = c.watchedKeys.firstIndex(where: { $0.db == db && $0.key == key }),
+               c.watchedKeys[i].expiredAtWatch {
+                // Deleting a key that was already expired when watched changes nothing.
+                if gone { c.watchedKeys[i].expiredAtWatch = false; continue }
+            }
+            c.dirtyCAS = true
         }
     }
 
-    /// FLUSHDB/FLUSHALL/SWAPDB: every watcher of a key in `db` is touched
-    /// (Redis touches watched keys that existed; a flush of an empty key also
-    /// aborts there only if the key existed, which this approximates by existence).
+    /// FLUSHDB/FLUSHALL: watchers of keys that exist in `db` are touched.
     func touchAllWatchedKeys(in db: Int) {
         let d = databases[db]
         for (wk, list) in watchedKeys where wk.db == db {
-            let existed = wk.key.withUnsafeBytes { d.rawLookup($0) != nil }
-            if existed { for c in list { c.dirtyCAS = true } }
+            if wk.key.withUnsafeBytes({ d.rawLookup($0) != nil }) { for c in list { c.dirtyCAS = true } }
+        }
+    }
+
+    /// SWAPDB a b (before swapping): a watched key in either database changes
+    /// if it exists on either side.
+    func touchWatchedKeysForSwap(_ a: Int, _ b: Int) {
+        let da = databases[a], dbb = databases[b]
+        for (wk, list) in watchedKeys where wk.db == a || wk.db == b {
+            let exists = wk.key.withUnsafeBytes { da.rawLookup($0) != nil || dbb.rawLookup($0) != nil }
+            if exists { for c in list { c.dirtyCAS = true } }
         }
     }
 
     /// Before EXEC: a watched key that expired since WATCH also aborts the transaction.
     func watchedKeysExpired(_ c: Client) -> Bool {
-        for (db, key) in c.watchedKeys {
-            let d = databases[db]
-            if let e = key.withUnsafeBytes({ d.rawLookup($0) }), let t = e.expireAt, t <= now { return true }
+        for w in c.watchedKeys where !w.expiredAtWatch {
+            let d = databases[w.db]
+            if let e = w.key.withUnsafeBytes({ d.rawLookup($0) }), let t = e.expireAt, t <= now { return true }
         }
         return false
     }
