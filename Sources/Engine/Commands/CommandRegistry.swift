@@ -5,6 +5,7 @@ extension Server {
         var all: [Command] = []
         all += stringCommands()
         all += keyCommands()
+        all += dumpCommands()
         all += listCommands()
         all += hashCommands()
         all += setCommands()
