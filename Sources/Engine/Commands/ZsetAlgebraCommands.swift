@@ -236,7 +236,9 @@ extension Server {
                 }
                 return
             }
-            let z = ZSetValue.fromSorted(count: result.count, maxEntries: s.config.zsetMaxListpackEntries,
+            var longest = 0
+            for p in result { longest = Swift.max(longest, ScoredMemberLayout.member(p).count) }
+            let z = ZSetValue.fromSorted(count: result.count, longest: longest, maxEntries: s.config.zsetMaxListpackEntries,
                                          maxValue: s.config.zsetMaxListpackValue) { add in
                 for p in result { add(ScoredMemberLayout.member(p), ScoredMemberLayout.score(p)) }
             }

@@ -88,13 +88,14 @@ public final class ZSetValue: ValueObject {
         isListpack = true
     }
 
-    /// Builds a sorted set from members in ascending (score, member) order,
-    /// with the encoding Redis's ZADD-style growth would give it.
-    public static func fromSorted(count n: Int, maxEntries: Int, maxValue: Int,
-                           _ produce: ((UnsafeRawBufferPointer, Double) -> Void) -> Void) -> ZSetValue {
-        let z = ZSetValue(skiplist: n > maxEntries, reserving: n > maxEntries ? n : 0)
+    /// Builds a sorted set from `count` members given in ascending (score,
+    /// member) order, the longest `longest` bytes long: a listpack if it fits
+    /// the limits, else a skiplist (as zsetConvertToListpackIfNeeded decides).
+    public static func fromSorted(count n: Int, longest: Int, maxEntries: Int, maxValue: Int,
+                                  _ produce: ((UnsafeRawBufferPointer, Double) -> Void) -> Void) -> ZSetValue {
+        let skiplist = n > maxEntries || longest > maxValue
+        let z = ZSetValue(skiplist: skiplist, reserving: skiplist ? n : 0)
         produce { m, s in
-            if z.isListpack && m.count > maxValue { z.convertToSkiplist() }
             if z.isListpack { z.lp.append(m, score: s) } else { z.sl!.append(m, score: s) }
         }
         return z
