@@ -197,7 +197,12 @@ public final class Config {
         guard let idx = byName[name.lowercased()] else { throw ConfigError.unknown(name) }
         let p = params[idx]
         if runtime && !p.mutable { throw ConfigError.immutable(p.name) }
-        values[idx] = try Config.canonical(p, value)
+        var canonical = try Config.canonical(p, value)
+        if p.name == "client-output-buffer-limit" {
+            // Like Redis, a value may name only some client classes; the others keep their limits.
+            canonical = Config.mergeOutputBufferLimits(canonical, into: values[idx])
+        }
+        values[idx] = canonical
         refreshMirrors()
         for f in didChange { f(p.name) }
     }
@@ -267,12 +272,48 @@ public final class Config {
                 throw ConfigError.invalid(p.name, "argument(s) must be one of the following: " + allowed.joined(separator: ", "))
             }
             return l
+        case .string where p.name == "client-output-buffer-limit":
+            return try canonicalOutputBufferLimits(v)
         case .string:
             return v
         case .custom(let f):
             guard let c = f(v) else { throw ConfigError.invalid(p.name, "Invalid save parameters") }
             return c
         }
+    }
+
+    /// "<class> <hard> <soft> <seconds> ..." with classes normal/replica(slave)/pubsub
+    /// and memory units, in the canonical form "slave 268435456 67108864 60".
+    static func canonicalOutputBufferLimits(_ v: String) throws -> String {
+        let p = "client-output-buffer-limit"
+        let parts = v.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        if parts.isEmpty || parts.count % 4 != 0 {
+            throw ConfigError.invalid(p, "Wrong number of arguments in buffer limit configuration.")
+        }
+        var out: [String] = []
+        for i in stride(from: 0, to: parts.count, by: 4) {
+            var cls = parts[i].lowercased()
+            if cls == "replica" { cls = "slave" }
+            guard ["normal", "slave", "pubsub"].contains(cls) else {
+                throw ConfigError.invalid(p, "Invalid client class specified in buffer limit configuration.")
+            }
+            guard let hard = parseMemory(parts[i + 1]), let soft = parseMemory(parts[i + 2]),
+                  let secs = Int64(parts[i + 3]), secs >= 0 else {
+                throw ConfigError.invalid(p, "Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+            }
+            out += [cls, String(hard), String(soft), String(secs)]
+        }
+        return out.joined(separator: " ")
+    }
+
+    /// `update`'s classes replace those of `current`, in the order normal, slave, pubsub.
+    static func mergeOutputBufferLimits(_ update: String, into current: String) -> String {
+        var limits: [String: [Substring]] = [:]
+        for value in [current, update] {
+            let parts = value.split(separator: " ")
+            for i in stride(from: 0, to: parts.count - 3, by: 4) { limits[String(parts[i])] = Array(parts[i..<(i + 4)]) }
+        }
+        return ["normal", "slave", "pubsub"].compactMap { limits[$0]?.joined(separator: " ") }.joined(separator: " ")
     }
 
     static func canonicalSave(_ v: String) -> String? {

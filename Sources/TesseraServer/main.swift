@@ -54,6 +54,8 @@ RedisStyleLogHandler.configure(level: config.get("loglevel")!, file: config.get(
 var logger = Logger(label: "tessera")
 logger.logLevel = RedisStyleLogHandler.level(config.get("loglevel")!)
 
+// Resolved before changing to `dir`: CONFIG REWRITE must find the file again.
+let absoluteConfigFile = configFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
 let dir = config.get("dir")!
 if !FileManager.default.changeCurrentDirectoryPath(dir) {
     logger.critical("Can't chdir to '\(dir)': No such file or directory")
@@ -61,7 +63,7 @@ if !FileManager.default.changeCurrentDirectoryPath(dir) {
 }
 
 let server = Server(config: config, logger: logger)
-server.configFile = configFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+server.configFile = absoluteConfigFile
 server.executablePath = CommandLine.arguments[0]
 let port = Int(config.get("port")!)!
 server.port = port

@@ -141,6 +141,42 @@ private func makeServer(_ lines: String = "") throws -> (Server, Client) {
         #expect(e.reason == "argument couldn't be parsed into an integer")
     }
 
+    @Test func outputBufferLimitsMergeByClass() throws {
+        let config = Config()
+        try ConfigFile.apply("client-output-buffer-limit normal 1mb 2mb 30\nclient-output-buffer-limit replica 512mb 128mb 120",
+                             to: config, file: "t")
+        #expect(config.get("client-output-buffer-limit")
+                == "normal 1048576 2097152 30 slave 536870912 134217728 120 pubsub 33554432 8388608 60")
+        #expect(throws: ConfigError.self) { try config.set("client-output-buffer-limit", "normal 1 2") }
+        #expect(throws: ConfigError.self) { try config.set("client-output-buffer-limit", "bogus 1 2 3") }
+        #expect(throws: ConfigError.self) { try config.set("client-output-buffer-limit", "normal x 2 3") }
+        let e = failure("client-output-buffer-limit normal 1 2")
+        #expect(e?.reason == "Wrong number of arguments in buffer limit configuration.")
+        #expect(failure("client-output-buffer-limit master 1 2 3")?.reason
+                == "Invalid client class specified in buffer limit configuration.")
+    }
+
+    /// The bundled Config/tessera.conf loads and documents every directive Tessera knows.
+    @Test func bundledConfigFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("Config/tessera.conf").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let config = Config()
+        try ConfigFile.apply(text, to: config, file: path)
+        #expect(config.get("bind") == "127.0.0.1 -::1")
+        #expect(config.get("port") == "6379")
+        #expect(config.get("protected-mode") == "yes")
+        // Every parameter appears, set or as a commented example ("# name ...").
+        let words = Set(text.split(separator: "\n").compactMap { line -> String? in
+            var l = line.trimmingCharacters(in: .whitespaces)
+            if l.hasPrefix("#") { l = String(l.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            return l.split(separator: " ").first.map(String.init)
+        })
+        for p in config.params {
+            #expect(words.contains(p.name), "Config/tessera.conf does not mention \(p.name)")
+        }
+    }
+
     @Test func runtimeSetRespectsMutability() {
         let config = Config()
         #expect(throws: ConfigError.self) { try config.set("daemonize", "yes", runtime: true) }
