@@ -135,18 +135,13 @@ public enum CommandMetadata {
         public let docs: [(String, MetaNode)]
     }
 
-    nonisolated(unsafe) private static var cache: [String: Entry]? = nil
+    /// Parsed on first use (static lets initialize lazily and thread-safely).
+    private static let table: [String: Entry] = load()
 
     /// Redis's metadata for the command `fullName` ("get", "config|get").
-    public static func entry(_ fullName: String) -> Entry? {
-        if cache == nil { cache = load() }
-        return cache![fullName]
-    }
+    public static func entry(_ fullName: String) -> Entry? { table[fullName] }
 
-    public static var all: [String: Entry] {
-        if cache == nil { cache = load() }
-        return cache!
-    }
+    public static var all: [String: Entry] { table }
 
     private static func load() -> [String: Entry] {
         var out: [String: Entry] = [:]

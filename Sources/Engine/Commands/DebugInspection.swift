@@ -138,17 +138,14 @@ extension Server {
         n < 64 ? 1 : (n < 16384 ? 2 : (UInt64(n) <= UInt64(UInt32.max) ? 5 : 9))
     }
 
-    /// Estimated RDB size of a value (Redis's rdbSavedObjectLen). Strings are
-    /// exact except that LZF compression of long strings is not modelled.
+    /// RDB size of a value (Redis's rdbSavedObjectLen): exact for strings,
+    /// estimated for other types unless they are DebugInspectable.
     static func serializedLength(_ e: Entry, _ config: Config) -> Int {
         if e.type == .string {
-            let v = e.stringValue
-            if v.count <= 11, let n = parseCanonicalInt64(v) {
-                if n >= -(1 << 7) && n < (1 << 7) { return 2 }
-                if n >= -(1 << 15) && n < (1 << 15) { return 3 }
-                if n >= -(1 << 31) && n < (1 << 31) { return 5 }
-            }
-            return rdbLengthSize(v.count) + v.count
+            // Exactly what an RDB file holds: integer encoding, LZF when it pays off.
+            var w = RDBWriter(compress: config.get("rdbcompression") != "no")
+            w.string(e.stringValue)
+            return w.bytes.count
         }
         let obj = e.object
         if let x = obj as? DebugInspectable, x.debugSerializedLength > 0 { return x.debugSerializedLength }
