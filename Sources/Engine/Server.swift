@@ -159,6 +159,12 @@ public final class Server {
             c.error(static: "NOAUTH Authentication required.")
             return
         }
+        if c.inMulti && cmd.flags.contains(.noMulti) {
+            c.multiError = true
+            cmd.rejectedCalls += 1
+            c.error(static: "ERR Command not allowed inside a transaction")
+            return
+        }
         if c.inMulti && !Server.transactionControl.contains(cmd.name) {
             c.multiQueue.append(QueuedCommand(args: args, command: cmd))
             c.reply.simple("QUEUED")

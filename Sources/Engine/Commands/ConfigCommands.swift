@@ -1,6 +1,7 @@
 // CONFIG GET / SET / RESETSTAT / REWRITE / HELP (Redis 7.0's config.c).
 
 import Glibc
+import Logging
 
 extension Server {
     static func configCommands() -> [Command] {
@@ -145,7 +146,13 @@ extension Server {
 
     /// Effects Config.didChange hooks do not cover.
     static func applyAtRuntime(_ s: Server, _ name: String, _ value: String) {
-        if name == "dir" { _ = chdir(value) }
+        switch name {
+        case "dir": _ = chdir(value)
+        case "loglevel":
+            let levels: [String: Logger.Level] = ["debug": .debug, "verbose": .info, "notice": .notice, "warning": .warning]
+            s.logger.logLevel = levels[value] ?? .notice
+        default: break
+        }
     }
 
     static func configResetStatCommand(_ c: Client) {
