@@ -1,5 +1,5 @@
 // Server/admin commands: the family's table, plus TIME, LASTSAVE, SHUTDOWN
-// and MONITOR. CLIENT, COMMAND, CONFIG, INFO and DEBUG have their own files.
+// and MONITOR. CLIENT, COMMAND, CONFIG, INFO, DEBUG and MEMORY have their own files.
 
 import Glibc
 
@@ -10,6 +10,7 @@ extension Server {
         all += commandCommands()
         all += configCommands()
         all += debugCommands()
+        all += memoryCommands()
         all += [
             Command("info", arity: -1, flags: [.loading, .stale], group: .server, handler: infoCommand),
             Command("time", arity: 1, flags: [.loading, .stale, .fast], group: .server, since: "2.6.0",
