@@ -1,10 +1,12 @@
 // DEBUG OBJECT / DIGEST / DIGEST-VALUE / HTSTATS / HTSTATS-KEY.
 //
-// Digest coverage: a key's name, type, expire and, for strings, the value
-// bytes are always covered. Other types are covered element by element when
-// their value class adopts DebugInspectable (lists in order; sets, hashes and
-// sorted sets order-independently, as Redis); until then only their type,
-// encoding and element count enter the digest.
+// Digest coverage: every key's name, type, expire flag and value. Strings by
+// their bytes; lists, hashes, sets and sorted sets element by element through
+// DebugInspectable (DebugConformances.swift): lists in order, the others
+// order-independently, so a value's digest does not depend on its encoding.
+// A value type that does not adopt DebugInspectable contributes only its
+// encoding and element count. The digest is Tessera's own (Redis's SHA1-based
+// values are not reproduced): compare digests between Tessera servers only.
 
 import CShims
 import RESP
