@@ -3,7 +3,8 @@
 
 public func globMatch(_ pattern: UnsafeRawBufferPointer, _ string: UnsafeRawBufferPointer, nocase: Bool = false) -> Bool {
     var nesting = 0
-    return matchImpl(pattern, 0, string, 0, nocase, &nesting)
+    var skipLonger = false
+    return matchImpl(pattern, 0, string, 0, nocase, &nesting, &skipLonger)
 }
 
 public func globMatch(_ pattern: [UInt8], _ string: [UInt8], nocase: Bool = false) -> Bool {
@@ -13,7 +14,7 @@ public func globMatch(_ pattern: [UInt8], _ string: [UInt8], nocase: Bool = fals
 @inline(__always) private func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
 
 private func matchImpl(_ p: UnsafeRawBufferPointer, _ pi0: Int, _ s: UnsafeRawBufferPointer, _ si0: Int,
-                       _ nocase: Bool, _ nesting: inout Int) -> Bool {
+                       _ nocase: Bool, _ nesting: inout Int, _ skipLonger: inout Bool) -> Bool {
     var pi = pi0, si = si0
     let plen = p.count, slen = s.count
     // Guard against pathological patterns, like Redis does.
@@ -26,9 +27,14 @@ private func matchImpl(_ p: UnsafeRawBufferPointer, _ pi0: Int, _ s: UnsafeRawBu
             while pi + 1 < plen && p[pi + 1] == UInt8(ascii: "*") { pi += 1 }
             if pi + 1 == plen { return true }
             while si < slen {
-                if matchImpl(p, pi + 1, s, si, nocase, &nesting) { return true }
+                if matchImpl(p, pi + 1, s, si, nocase, &nesting, &skipLonger) { return true }
+                if skipLonger { return false }
                 si += 1
             }
+            // The rest of the pattern matches no suffix of the string, so no
+            // earlier '*' can help by matching more: stop backtracking (this
+            // keeps patterns like "a*a*a*...b" linear, as Redis does).
+            skipLonger = true
             return false
         case UInt8(ascii: "?"):
             si += 1

@@ -13,6 +13,7 @@ extension Server {
         all += connectionCommands()
         all += serverCommands()
         all += transactionCommands()
+        all += functionCommands()
         return all
     }
 }
