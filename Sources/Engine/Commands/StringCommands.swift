@@ -395,7 +395,12 @@ extension Server {
             if value.count == 0 { c.reply.integer(e.stringValue.count); return }
             current = Array(e.stringValue)
         }
-        guard checkStringLength(c, Int(offset) + value.count) else { return }
+        // Checked before adding: a huge offset must be an error, not an overflow.
+        guard offset <= Int64(c.server.config.protoMaxBulkLen - value.count),
+              checkStringLength(c, Int(offset) + value.count) else {
+            c.error(static: "ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            return
+        }
         let needed = Int(offset) + value.count
         if current.count < needed { current.append(contentsOf: repeatElement(0, count: needed - current.count)) }
         current.withUnsafeMutableBytes { dst in
