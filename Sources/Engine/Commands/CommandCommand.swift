@@ -133,8 +133,10 @@ extension Server {
         if let m = CommandMetadata.entry(cmd.fullName) {
             fields = m.docs
         } else {
-            fields = [("summary", .bulk(cmd.summary)), ("since", .bulk(cmd.since)), ("group", .bulk(cmd.group.rawValue))]
+            fields = [("since", .bulk(cmd.since)), ("group", .bulk(cmd.group.rawValue))]
         }
+        // Our own one-line summary where a command has one (Redis's prose is not shipped).
+        if !cmd.summary.isEmpty { fields.insert(("summary", .bulk(cmd.summary)), at: 0) }
         let subs = cmd.subcommands
         r.map(fields.count + (subs.isEmpty ? 0 : 1))
         for (k, v) in fields { r.bulk(string: k); v.write(to: r) }
