@@ -49,22 +49,40 @@ extension Server {
         }
     }
 
-    /// FLUSHDB/FLUSHALL: watchers of keys that exist in `db` are touched.
-    func touchAllWatchedKeys(in db: Int) {
-        let d = databases[db]
-        for (wk, list) in watchedKeys where wk.db == db {
-            if wk.key.withUnsafeBytes({ d.rawLookup($0) != nil }) { for c in list { c.dirtyCAS = true } }
+    /// FLUSHDB/FLUSHALL (`replacedWith` nil) and SWAPDB (called for both
+    /// directions, before swapping): Redis's touchAllWatchedKeysInDb. A watched
+    /// key of `emptied` is a change if it exists in `emptied` or in the
+    /// database taking its place, except that a key already stale when watched
+    /// stays unchanged while it is gone or still stale, and a missing key
+    /// replaced by a stale one becomes "stale when watched".
+    func touchAllWatchedKeys(in emptied: Int, replacedWith: Int? = nil) {
+        let e = databases[emptied]
+        let r = replacedWith.map { databases[$0] }
+        for (wk, list) in watchedKeys where wk.db == emptied {
+            let (existsInEmptied, inReplacement, staleInReplacement) = wk.key.withUnsafeBytes { k -> (Bool, Bool, Bool) in
+                let re = r?.rawLookup(k)
+                let stale = re.map { x in x.expireAt.map { $0 <= now } ?? false } ?? false
+                return (e.rawLookup(k) != nil, re != nil, stale)
+            }
+            if !existsInEmptied && !inReplacement { continue }
+            for c in list {
+                guard let i = c.watchedKeys.firstIndex(where: { $0.db == emptied && $0.key == wk.key }) else { continue }
+                if c.watchedKeys[i].expiredAtWatch {
+                    if !inReplacement { c.watchedKeys[i].expiredAtWatch = false; continue }
+                    if staleInReplacement { continue }
+                } else if !existsInEmptied && staleInReplacement {
+                    c.watchedKeys[i].expiredAtWatch = true
+                    continue
+                }
+                c.dirtyCAS = true
+            }
         }
     }
 
-    /// SWAPDB a b (before swapping): a watched key in either database changes
-    /// if it exists on either side.
+    /// SWAPDB a b, before the swap.
     func touchWatchedKeysForSwap(_ a: Int, _ b: Int) {
-        let da = databases[a], dbb = databases[b]
-        for (wk, list) in watchedKeys where wk.db == a || wk.db == b {
-            let exists = wk.key.withUnsafeBytes { da.rawLookup($0) != nil || dbb.rawLookup($0) != nil }
-            if exists { for c in list { c.dirtyCAS = true } }
-        }
+        touchAllWatchedKeys(in: a, replacedWith: b)
+        touchAllWatchedKeys(in: b, replacedWith: a)
     }
 
     /// Before EXEC: a watched key that expired since WATCH also aborts the transaction.
