@@ -38,7 +38,8 @@ extension Server {
                 }),
                 Command("kill", arity: 2, flags: [.noScript, .allowBusy], group: .scripting, since: "2.6.0",
                         handler: { $0.error(static: "NOTBUSY No scripts in execution right now.") }),
-                Command("load", arity: 3, flags: [.noScript], group: .scripting, since: "2.6.0", handler: unsupported),
+                Command("load", arity: 3, flags: [.noScript, .stale], group: .scripting, since: "2.6.0",
+                        handler: unsupported),
             ])
         return [function, script]
     }
