@@ -279,107 +279,58 @@ public final class ZSetValue: ValueObject {
     // MARK: ranges
 
     /// Rank of the first element in `range`, or nil.
-    public func firstInRange(_ range: ScoreRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
+    public func firstInRange<R: ZSetRange>(_ range: R) -> Int? {
+        if range.isEmpty || count == 0 || outsideEnds(range) { return nil }
         if isListpack {
             var o = 0, r = 0
             while o < lp.used {
                 let e = lp.entry(o)
-                if range.gteMin(e.score) { return range.lteMax(e.score) ? r : nil }
+                if range.gteMin(e.member, e.score) { return range.lteMax(e.member, e.score) ? r : nil }
                 o = e.next
                 r += 1
             }
             return nil
         }
-        let s = sl!
-        if !range.gteMin(ZNode.score(s.tail!)) || !range.lteMax(ZNode.score(s.first!)) { return nil }
-        let (x, rank) = s.lastWhere { !range.gteMin(ZNode.score($0)) }
-        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.score(n)) else { return nil }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0), ZNode.score($0)) }
+        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.member(n), ZNode.score(n)) else { return nil }
         return rank
     }
 
     /// Rank of the last element in `range`, or nil.
-    public func lastInRange(_ range: ScoreRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
+    public func lastInRange<R: ZSetRange>(_ range: R) -> Int? {
+        if range.isEmpty || count == 0 || outsideEnds(range) { return nil }
         if isListpack {
             return lp.withOffsets { offs -> Int? in
                 var r = lp.count - 1
                 while r >= 0 {
-                    let sc = lp.entry(offs[r]).score
-                    if range.lteMax(sc) { return range.gteMin(sc) ? r : nil }
+                    let e = lp.entry(offs[r])
+                    if range.lteMax(e.member, e.score) { return range.gteMin(e.member, e.score) ? r : nil }
                     r -= 1
                 }
                 return nil
             }
         }
         let s = sl!
-        if !range.gteMin(ZNode.score(s.tail!)) || !range.lteMax(ZNode.score(s.first!)) { return nil }
-        let (x, rank) = s.lastWhere { range.lteMax(ZNode.score($0)) }
-        if x == s.header || !range.gteMin(ZNode.score(x)) { return nil }
+        let (x, rank) = s.lastWhere { range.lteMax(ZNode.member($0), ZNode.score($0)) }
+        if x == s.header || !range.gteMin(ZNode.member(x), ZNode.score(x)) { return nil }
         return rank - 1
     }
 
-    /// Rank of the first element in the lex `range`, or nil.
-    public func firstInLexRange(_ range: LexRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
-        if !lexPossible(range) { return nil }
-        if isListpack {
-            var o = 0, r = 0
-            while o < lp.used {
-                let e = lp.entry(o)
-                if range.gteMin(e.member) { return range.lteMax(e.member) ? r : nil }
-                o = e.next
-                r += 1
-            }
-            return nil
-        }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0)) }
-        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.member(n)) else { return nil }
-        return rank
-    }
-
-    /// Rank of the last element in the lex `range`, or nil.
-    public func lastInLexRange(_ range: LexRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
-        if !lexPossible(range) { return nil }
-        if isListpack {
-            return lp.withOffsets { offs -> Int? in
-                var r = lp.count - 1
-                while r >= 0 {
-                    let m = lp.entry(offs[r]).member
-                    if range.lteMax(m) { return range.gteMin(m) ? r : nil }
-                    r -= 1
-                }
-                return nil
-            }
-        }
-        let s = sl!
-        let (x, rank) = s.lastWhere { range.lteMax(ZNode.member($0)) }
-        if x == s.header || !range.gteMin(ZNode.member(x)) { return nil }
-        return rank - 1
-    }
-
-    /// Where ZREMRANGEBYSCORE starts deleting: the first element in range on a
-    /// listpack; on a skiplist the first element >= min, found without
-    /// checking the range ends first (as zslDeleteRangeByScore).
-    public func removalStart(_ range: ScoreRange) -> Int? {
+    /// Where ZREMRANGEBYSCORE / ZREMRANGEBYLEX start deleting: the first
+    /// element in range on a listpack; on a skiplist the first element >= min,
+    /// found without checking the range ends first (as zslDeleteRangeByScore).
+    public func removalStart<R: ZSetRange>(_ range: R) -> Int? {
         if isListpack { return firstInRange(range) }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.score($0)) }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0), ZNode.score($0)) }
         return ZNode.forward(x, 0) == nil ? nil : rank
     }
 
-    /// ZREMRANGEBYLEX's start, as removalStart(_: ScoreRange).
-    public func removalStart(_ range: LexRange) -> Int? {
-        if isListpack { return firstInLexRange(range) }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0)) }
-        return ZNode.forward(x, 0) == nil ? nil : rank
-    }
-
-    /// The last element is >= min and the first <= max (zslIsInLexRange's end checks).
-    private func lexPossible(_ range: LexRange) -> Bool {
-        let lastOK = withElement(atRank: count - 1) { m, _ in range.gteMin(m) }
-        let firstOK = withElement(atRank: 0) { m, _ in range.lteMax(m) }
-        return lastOK && firstOK
+    /// The last element is before min or the first after max (Redis's
+    /// zslIsInRange / zzlIsInLexRange end checks). Skipped on a listpack
+    /// when the range follows the set's order: the scan finds nothing then anyway.
+    private func outsideEnds<R: ZSetRange>(_ range: R) -> Bool {
+        if isListpack && R.followsSetOrder { return false }
+        return !withElement(atRank: count - 1) { range.gteMin($0, $1) } || !withElement(atRank: 0) { range.lteMax($0, $1) }
     }
 
     // MARK: random and scan
