@@ -40,14 +40,9 @@ extension Server {
 
     // MARK: shared helpers (also for the blocking variants)
 
-    enum ListLookup { case missing, wrongType, found(ListValue) }
-
     @inline(__always)
-    static func lookupList(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> ListLookup {
-        let s = c.server
-        guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        if e.type != .list { return .wrongType }
-        return .found(unsafeDowncast(e.object, to: ListValue.self))
+    static func lookupList(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> TypedLookup<ListValue> {
+        lookupTyped(c, key, .list, as: ListValue.self, write: write)
     }
 
     /// Creates an empty list under `key` (absent). The one place a list key
