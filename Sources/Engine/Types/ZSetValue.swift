@@ -130,25 +130,15 @@ public final class ZSetValue: ValueObject {
     public enum AddResult { case added, updated, unchanged, nop, nan }
 
     /// Adds or updates `m` as Redis's zsetAdd; `newScore` gets the resulting score.
-    public func add(_ m: UnsafeRawBufferPointer, score s0: Double, flags: AddFlags,
+    public func add(_ m: UnsafeRawBufferPointer, score s: Double, flags: AddFlags,
                     maxEntries: Int, maxValue: Int, newScore: inout Double) -> AddResult {
-        var s = s0
         if s.isNaN { return .nan }
         if isListpack {
             if let (off, _, cur) = lp.find(m) {
-                if flags.contains(.nx) { return .nop }
-                if flags.contains(.incr) {
-                    s += cur
-                    if s.isNaN { return .nan }
-                }
-                if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
-                newScore = s
-                if s != cur {
+                return ZSetValue.update(current: cur, s, flags, &newScore) { ns in
                     lp.delete(at: off)
-                    lp.insert(m, score: s)
-                    return .updated
+                    lp.insert(m, score: ns)
                 }
-                return .unchanged
             }
             if flags.contains(.xx) { return .nop }
             if lp.count + 1 > maxEntries || m.count > maxValue {
@@ -162,25 +152,31 @@ public final class ZSetValue: ValueObject {
         let h = memberHash(m)
         let slot = sl!.dict.find(m, hash: h)
         if slot >= 0 {
-            if flags.contains(.nx) { return .nop }
             let node = sl!.dict.element(at: slot)
-            let cur = ZNode.score(node)
-            if flags.contains(.incr) {
-                s += cur
-                if s.isNaN { return .nan }
-            }
-            if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
-            newScore = s
-            if s != cur {
-                sl!.updateScore(node, to: s)
-                return .updated
-            }
-            return .unchanged
+            return ZSetValue.update(current: ZNode.score(node), s, flags, &newScore) { sl!.updateScore(node, to: $0) }
         }
         if flags.contains(.xx) { return .nop }
         sl!.insert(m, score: s, hash: h)
         newScore = s
         return .added
+    }
+
+    /// zsetAdd for a member present with score `cur`: works out its new
+    /// score from `s` and the flags, and calls `apply` with it if it changes.
+    @inline(__always)
+    private static func update(current cur: Double, _ s: Double, _ flags: AddFlags, _ newScore: inout Double,
+                               _ apply: (Double) -> Void) -> AddResult {
+        if flags.contains(.nx) { return .nop }
+        var s = s
+        if flags.contains(.incr) {
+            s += cur
+            if s.isNaN { return .nan }
+        }
+        if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
+        newScore = s
+        if s == cur { return .unchanged }
+        apply(s)
+        return .updated
     }
 
     /// Sets the score of `m` (adding it if absent), converting as needed.
