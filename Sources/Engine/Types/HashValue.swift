@@ -6,6 +6,8 @@
 // - "hashtable" after that, for good (no conversion back, as in Redis):
 //   a MemberTable of one malloc'd block per field (HashFieldLayout), one
 //   allocation per field where Redis needs a dictEntry and two sds strings.
+//   The table struct is boxed (one small block) so that the many small
+//   listpack hashes do not carry its room.
 //
 // Byte views handed out (get, forEach...) are valid until the hash changes.
 
@@ -63,27 +65,33 @@ public final class HashValue: ValueObject {
     var lpCap = 0
     var lpCount = 0
     // hashtable form
-    public private(set) var isListpack = true
-    var table = MemberTable<HashFieldLayout>()
+    private(set) var table: UnsafeMutablePointer<MemberTable<HashFieldLayout>>? = nil
 
     public init() {}
 
     deinit {
         if let p = lp { free(p) }
-        if !isListpack {
-            table.forEach { free($0) }
-            table.deallocate()
+        if let t = table {
+            t.pointee.forEach { free($0) }
+            t.pointee.deallocate()
+            t.deallocate()
         }
     }
 
-    public var count: Int { isListpack ? lpCount : table.count }
-    public var encodingName: StaticString { isListpack ? "listpack" : "hashtable" }
+    public var count: Int { table?.pointee.count ?? lpCount }
+    public var isListpack: Bool { table == nil }
+    public var encodingName: StaticString { table == nil ? "listpack" : "hashtable" }
+
+    private static func box(_ t: MemberTable<HashFieldLayout>) -> UnsafeMutablePointer<MemberTable<HashFieldLayout>> {
+        let p = UnsafeMutablePointer<MemberTable<HashFieldLayout>>.allocate(capacity: 1)
+        p.initialize(to: t)
+        return p
+    }
 
     public func duplicate() -> HashValue {
         let h = HashValue()
-        if !isListpack {
-            h.table = table.copy(HashFieldLayout.clone)
-            h.isListpack = false
+        if let t = table {
+            h.table = HashValue.box(t.pointee.copy(HashFieldLayout.clone))
         } else if lpUsed > 0 {
             h.lp = malloc(lpUsed)!
             memcpy(h.lp!, lp!, lpUsed)
@@ -95,9 +103,9 @@ public final class HashValue: ValueObject {
     }
 
     public var allocatedBytes: Int {
-        if isListpack { return lpCap }
-        var n = table.overheadBytes
-        table.forEach { n += HashFieldLayout.blockSize($0) }
+        guard let t = table else { return lpCap }
+        var n = t.pointee.overheadBytes
+        t.pointee.forEach { n += HashFieldLayout.blockSize($0) }
         return n
     }
 
@@ -159,7 +167,7 @@ public final class HashValue: ValueObject {
 
     /// Converts to the hashtable encoding (for good).
     public func convertToTable() {
-        if !isListpack { return }
+        if table != nil { return }
         var t = MemberTable<HashFieldLayout>(reserving: lpCount)
         var o = 0
         while o < lpUsed {
@@ -172,23 +180,22 @@ public final class HashValue: ValueObject {
         lpUsed = 0
         lpCap = 0
         lpCount = 0
-        table = t
-        isListpack = false
+        table = HashValue.box(t)
     }
 
     // MARK: access
 
     public func get(_ f: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        if !isListpack {
-            let i = table.find(f)
-            return i < 0 ? nil : HashFieldLayout.value(table.element(at: i))
+        if let t = table {
+            let i = t.pointee.find(f)
+            return i < 0 ? nil : HashFieldLayout.value(t.pointee.element(at: i))
         }
         let o = lpFind(f)
         return o < 0 ? nil : lpPair(at: o).1
     }
 
     public func contains(_ f: UnsafeRawBufferPointer) -> Bool {
-        if !isListpack { return table.find(f) >= 0 }
+        if let t = table { return t.pointee.find(f) >= 0 }
         return lpFind(f) >= 0
     }
 
@@ -196,15 +203,15 @@ public final class HashValue: ValueObject {
     /// when a length exceeds `maxValue` or the size exceeds `maxEntries`.
     @discardableResult
     public func set(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, maxEntries: Int, maxValue: Int) -> Bool {
-        if isListpack && (f.count > maxValue || v.count > maxValue) { convertToTable() }
-        if !isListpack {
+        if table == nil && (f.count > maxValue || v.count > maxValue) { convertToTable() }
+        if let t = table {
             let h = memberHash(f)
-            let i = table.find(f, hash: h)
+            let i = t.pointee.find(f, hash: h)
             if i >= 0 {
-                table.replace(slot: i, with: HashFieldLayout.withValue(table.element(at: i), v))
+                t.pointee.replace(slot: i, with: HashFieldLayout.withValue(t.pointee.element(at: i), v))
                 return false
             }
-            table.insertNew(HashFieldLayout.make(f, v), hash: h)
+            t.pointee.insertNew(HashFieldLayout.make(f, v), hash: h)
             return true
         }
         let o = lpFind(f)
@@ -231,10 +238,10 @@ public final class HashValue: ValueObject {
     /// Removes `f`; true if it was there.
     @discardableResult
     public func delete(_ f: UnsafeRawBufferPointer) -> Bool {
-        if !isListpack {
-            let i = table.find(f)
+        if let t = table {
+            let i = t.pointee.find(f)
             if i < 0 { return false }
-            free(table.remove(slot: i))
+            free(t.pointee.remove(slot: i))
             return true
         }
         let o = lpFind(f)
@@ -247,8 +254,8 @@ public final class HashValue: ValueObject {
 
     /// Calls `body` for every (field, value), in a stable order while the hash is unchanged.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
-        if !isListpack {
-            table.forEach { body(HashFieldLayout.member($0), HashFieldLayout.value($0)) }
+        if let t = table {
+            t.pointee.forEach { body(HashFieldLayout.member($0), HashFieldLayout.value($0)) }
             return
         }
         var o = 0
@@ -276,7 +283,7 @@ public final class HashValue: ValueObject {
     /// hashtable visits buckets until about `count` fields were produced.
     public func scan(cursor: UInt64, count: Int,
                      _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) -> UInt64 {
-        if isListpack {
+        guard let t = table else {
             forEach(body)
             return 0
         }
@@ -284,7 +291,7 @@ public final class HashValue: ValueObject {
         var produced = 0
         var budget = count > Int.max / 10 ? Int.max : count * 10
         repeat {
-            cur = table.scanStep(cursor: cur) { p in
+            cur = t.pointee.scanStep(cursor: cur) { p in
                 produced += 1
                 body(HashFieldLayout.member(p), HashFieldLayout.value(p))
             }
@@ -297,7 +304,7 @@ public final class HashValue: ValueObject {
 
     /// Opaque handles of all pairs (listpack offsets or table slots).
     func allHandles() -> [Int] {
-        if !isListpack { return table.allSlots() }
+        if let t = table { return t.pointee.allSlots() }
         var r: [Int] = []
         r.reserveCapacity(lpCount)
         var o = 0
@@ -307,7 +314,7 @@ public final class HashValue: ValueObject {
 
     /// A uniformly chosen pair's handle (the hash must not be empty).
     func randomHandle() -> Int {
-        if !isListpack { return table.randomSlot() }
+        if let t = table { return t.pointee.randomSlot() }
         let k = Int.random(in: 0..<lpCount)
         var o = 0
         for _ in 0..<k { o = lpPair(at: o).3 }
@@ -316,8 +323,8 @@ public final class HashValue: ValueObject {
 
     /// The pair behind a handle.
     @inline(__always) func pair(_ h: Int) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
-        if !isListpack {
-            let p = table.element(at: h)
+        if let t = table {
+            let p = t.pointee.element(at: h)
             return (HashFieldLayout.member(p), HashFieldLayout.value(p))
         }
         let (f, v, _, _) = lpPair(at: h)
