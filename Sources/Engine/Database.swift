@@ -39,7 +39,9 @@ public final class Database {
     public var count: Int { table.count }
     var capacity: Int { table.capacity }
 
-    @inline(__always) func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+    @inline(__always) func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { Database.hash(key, seed) }
+
+    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer, _ seed: UInt64) -> UInt64 {
         ts_hash_bytes(key.baseAddress, key.count, seed)
     }
 
@@ -64,7 +66,9 @@ public final class Database {
 
     /// Inserts an entry whose key is known to be absent.
     func insertNew(_ e: Entry) {
-        table.insertNew(e.ptr, hash: hash(e.key), minCapacity: Database.minCapacity) { self.hash(Entry($0).key) }
+        // The hashOf closures capture the seed, not `self`: no retain per insert.
+        let seed = self.seed
+        table.insertNew(e.ptr, hash: hash(e.key), minCapacity: Database.minCapacity) { Database.hash(Entry($0).key, seed) }
         if e.hasExpire { addToExpiring(e) }
     }
 
@@ -88,7 +92,8 @@ public final class Database {
     func remove(slot i: Int) -> Entry {
         let e = Entry(table.element(at: i))
         if e.hasExpire { removeFromExpiring(e) }
-        table.remove(slot: i, minCapacity: Database.minCapacity) { self.hash(Entry($0).key) }
+        let seed = self.seed
+        table.remove(slot: i, minCapacity: Database.minCapacity) { Database.hash(Entry($0).key, seed) }
         return e
     }
 
@@ -124,7 +129,8 @@ public final class Database {
     }
 
     private func rehash() {
-        table.resize(for: count, minCapacity: Database.minCapacity, force: true) { self.hash(Entry($0).key) }
+        let seed = self.seed
+        table.resize(for: count, minCapacity: Database.minCapacity, force: true) { Database.hash(Entry($0).key, seed) }
     }
 
     // MARK: expires index
@@ -178,7 +184,8 @@ public final class Database {
     /// One SCAN step: calls `body` for each entry whose home bucket is the
     /// cursor's, returns the next cursor (0 when the iteration is complete).
     public func scanStep(cursor: UInt64, _ body: (Entry) -> Void) -> UInt64 {
-        table.scanStep(cursor: cursor, hashOf: { hash(Entry($0).key) }) { body(Entry($0)) }
+        let seed = self.seed
+        return table.scanStep(cursor: cursor, hashOf: { Database.hash(Entry($0).key, seed) }) { body(Entry($0)) }
     }
 
     /// Calls `body` for every entry (no changes to the table allowed inside).

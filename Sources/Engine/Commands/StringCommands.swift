@@ -105,6 +105,7 @@ extension Server {
         }
 
         /// The expire time (nil without the option); false after replying an error.
+        @inline(__always)
         func resolve(_ c: Client, command: String, _ expireAt: inout Int64?) -> Bool {
             if !isGiven { return true }
             expireAt = expireTime(c, valueArg, unitMs: unitMs, absolute: absolute, command: command)

@@ -117,7 +117,8 @@ struct SlotTable {
     /// growing first if needed (`hashOf` gives any element's hash).
     @inline(__always)
     mutating func insertNew(_ p: Element, hash h: UInt64, minCapacity: Int, hashOf: (Element) -> UInt64) {
-        if (count + tombstones + 1) * 4 > capacity * 3 { resize(for: count + 1, minCapacity: minCapacity, hashOf: hashOf) }
+        // mask + 1 is 1 while unallocated, which forces the first allocation.
+        if (count + tombstones + 1) * 4 > (mask + 1) * 3 { resize(for: count + 1, minCapacity: minCapacity, hashOf: hashOf) }
         var i = Int(truncatingIfNeeded: h) & mask
         while ctrl[i] >= 0x80 { i = (i + 1) & mask }
         if ctrl[i] == 1 { tombstones -= 1 }
@@ -143,13 +144,15 @@ struct SlotTable {
             ctrl[i] = 1
             tombstones += 1
         }
-        if capacity > minCapacity && count * 10 < capacity { resize(for: count, minCapacity: minCapacity, hashOf: hashOf) }
+        if mask + 1 > minCapacity && count * 10 < mask + 1 { resize(for: count, minCapacity: minCapacity, hashOf: hashOf) }
         return p
     }
 
     /// Rebuilds the table sized for `n` elements (without tombstones). Does
     /// nothing if that is the current size and there is nothing to clean,
-    /// unless `force` (to rehash with another hash function).
+    /// unless `force` (to rehash with another hash function). Kept out of
+    /// line: inserts and removes stay small where it is not needed.
+    @inline(never)
     mutating func resize(for n: Int, minCapacity: Int, force: Bool = false, hashOf: (Element) -> UInt64) {
         let newCap = SlotTable.capacity(for: n, minimum: minCapacity)
         if newCap == capacity && tombstones == 0 && !force { return }
