@@ -156,23 +156,5 @@ public enum ConfigRewriter {
     }
 
     /// A double-quoted string with escapes, as sdscatrepr.
-    static func quoted(_ s: String) -> String {
-        var r = "\""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\\"): r += "\\\\"
-            case UInt8(ascii: "\""): r += "\\\""
-            case 10: r += "\\n"
-            case 13: r += "\\r"
-            case 9: r += "\\t"
-            case 7: r += "\\a"
-            case 8: r += "\\b"
-            case 32...126: r.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = Array("0123456789abcdef")
-                r += "\\x" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
-            }
-        }
-        return r + "\""
-    }
+    static func quoted(_ s: String) -> String { "\"" + escapeRepr(s.utf8) + "\"" }
 }

@@ -381,7 +381,7 @@ public final class Server {
                 line += " \"(redacted)\""
                 continue
             }
-            line += " \"" + escapeMonitorArg(c.args[i]) + "\""
+            line += " \"" + escapeRepr(c.args[i]) + "\""
         }
         line += "\r\n"
         for m in monitors where m !== c {
@@ -400,8 +400,9 @@ func format6(_ v: Int64) -> String {
     return String(repeating: "0", count: max(0, 6 - s.count)) + s
 }
 
-/// Escapes an argument the way MONITOR and CLIENT LIST show it (sdscatrepr).
-func escapeMonitorArg(_ b: UnsafeRawBufferPointer) -> String {
+/// Escapes bytes as Redis's sdscatrepr does, without the quotes around
+/// (MONITOR's arguments, CONFIG REWRITE's strings).
+func escapeRepr<Bytes: Sequence>(_ b: Bytes) -> String where Bytes.Element == UInt8 {
     var s = ""
     for c in b {
         switch c {

@@ -170,7 +170,7 @@ struct ZSetTests {
             var l = Array(lo.utf8), h = Array(hi.utf8)
             l.withUnsafeMutableBytes { lb in h.withUnsafeMutableBytes { hb in
                 let r = LexRange.parse(UnsafeRawBufferPointer(lb), UnsafeRawBufferPointer(hb))!
-                let f = z.firstInLexRange(r), t = z.lastInLexRange(r)
+                let f = z.firstInRange(r), t = z.lastInRange(r)
                 if expected.isEmpty {
                     #expect(f == nil || t == nil || f! > t!)
                 } else {

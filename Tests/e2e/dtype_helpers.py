@@ -9,11 +9,19 @@ array of bulk strings, HGETALL returns a flat list, ...).
 `err` returns the complete error line sent by the server ("ERR ...",
 "WRONGTYPE ...", "BUSYKEY ..."); redis-py strips known prefixes such as "ERR"
 from exception messages, so it is re-attached from `status_code`.
+
+The test modules take all of `__all__` with `from dtype_helpers import *`
+(pytest puts this directory on sys.path, as for conftest).
 """
 import contextlib
 
 import pytest
 import redis
+
+__all__ = [
+    "cmd", "err", "wrong_args", "WRONGTYPE", "NOT_INT", "NOT_FLOAT", "SYNTAX",
+    "flat_pairs", "pairs", "config", "encoding", "scan_all",
+]
 
 
 def cmd(client, *args):

@@ -4,14 +4,11 @@ Expected values / error texts were checked against redis-server 7.0.15.
 Timing-dependent checks poll with generous deadlines instead of asserting
 fixed delays.
 """
-import os
-import sys
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dtype_helpers import NOT_INT, cmd, err, wrong_args  # noqa: E402
+from dtype_helpers import *  # noqa: F401,F403
 
 
 def info_field(r, section, field):

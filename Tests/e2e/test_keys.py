@@ -2,23 +2,11 @@
 
 Expected values / error texts were checked against redis-server 7.0.15.
 """
-import os
-import sys
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dtype_helpers import (  # noqa: E402
-    NOT_INT,
-    SYNTAX,
-    WRONGTYPE,
-    cmd,
-    config,
-    err,
-    scan_all,
-    wrong_args,
-)
+from dtype_helpers import *  # noqa: F401,F403
 
 
 def fill_types(r):

@@ -2,22 +2,11 @@
 
 Expected values / error texts were checked against redis-server 7.0.15.
 """
-import os
 import random
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dtype_helpers import (  # noqa: E402
-    NOT_INT,
-    SYNTAX,
-    WRONGTYPE,
-    cmd,
-    encoding,
-    err,
-    wrong_args,
-)
+from dtype_helpers import *  # noqa: F401,F403
 
 
 def lrange(r, key):

@@ -4,22 +4,11 @@ Every expected value / error text here was checked against redis-server 7.0.15
 (TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest Tests/e2e/test_strings.py).
 """
 import os
-import sys
 import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dtype_helpers import (  # noqa: E402
-    NOT_FLOAT,
-    NOT_INT,
-    SYNTAX,
-    WRONGTYPE,
-    cmd,
-    encoding,
-    err,
-    wrong_args,
-)
+from dtype_helpers import *  # noqa: F401,F403
 
 
 # --------------------------------------------------------------------------

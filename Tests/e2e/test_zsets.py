@@ -4,27 +4,12 @@ Expected values / error texts were checked against redis-server 7.0.15.
 """
 import bisect
 import math
-import os
 import random
-import sys
 from collections import Counter
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dtype_helpers import (  # noqa: E402
-    NOT_FLOAT,
-    NOT_INT,
-    SYNTAX,
-    WRONGTYPE,
-    cmd,
-    config,
-    encoding,
-    err,
-    pairs,
-    scan_all,
-    wrong_args,
-)
+from dtype_helpers import *  # noqa: F401,F403
 
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
 NOT_LEX_RANGE = "ERR min or max not valid string range item"

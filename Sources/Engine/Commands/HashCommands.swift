@@ -37,14 +37,9 @@ extension Server {
         ]
     }
 
-    enum HashLookup { case missing, wrongType, found(HashValue) }
-
     @inline(__always)
-    static func lookupHash(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> HashLookup {
-        let s = c.server
-        guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        if e.type != .hash { return .wrongType }
-        return .found(unsafeDowncast(e.object, to: HashValue.self))
+    static func lookupHash(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> TypedLookup<HashValue> {
+        lookupTyped(c, key, .hash, as: HashValue.self, write: write)
     }
 
     /// The hash at `key` for writing, created if absent (Redis's
@@ -127,32 +122,11 @@ extension Server {
     }
 
     static func hdelCommand(_ c: Client) {
-        let a = c.args
-        let key = a[1]
-        let h: HashValue
-        switch lookupHash(c, key, write: true) {
-        case .wrongType: c.wrongType(); return
-        case .missing: c.reply.integer(0); return
-        case .found(let v): h = v
+        switch lookupHash(c, c.args[1], write: true) {
+        case .wrongType: c.wrongType()
+        case .missing: c.reply.integer(0)
+        case .found(let h): removeMembers(c, h, .hash, event: "hdel") { $0.delete($1) }
         }
-        var deleted = 0
-        var keyRemoved = false
-        let s = c.server
-        for i in 2..<a.count where h.delete(a[i]) {
-            deleted += 1
-            if h.count == 0 {
-                s.deleteKey(c.db, key)
-                keyRemoved = true
-                break
-            }
-        }
-        if deleted > 0 {
-            s.signalModifiedKey(c.db, key)
-            s.notifyKeyspaceEvent(.hash, "hdel", key, c.dbIndex)
-            if keyRemoved { s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex) }
-            s.addDirty(deleted)
-        }
-        c.reply.integer(deleted)
     }
 
     static func hexistsCommand(_ c: Client) {

@@ -141,14 +141,21 @@ extension Server {
             s.deleteKey(db, dst)
         }
         // `e` stays valid: only changes to its own key move or free it.
-        db.insertNew(entryTransferring(e, to: dst, expireAt: e.expireAt))
-        db.delete(src)
-        s.signalModifiedKey(db, src)
-        s.signalModifiedKey(db, dst)
-        s.notifyKeyspaceEvent(.generic, "rename_from", src, db.index)
-        s.notifyKeyspaceEvent(.generic, "rename_to", dst, db.index)
-        s.addDirty()
+        transferKey(s, e, src, in: db, to: dst, in: db, events: ("rename_from", "rename_to"))
         if nx { c.reply.integer(1) } else { c.reply.ok() }
+    }
+
+    /// Moves entry `e` (key `from` of `src`) to key `to` of `dst`, which is
+    /// free, and signals both sides (RENAME, MOVE).
+    static func transferKey(_ s: Server, _ e: Entry, _ from: UnsafeRawBufferPointer, in src: Database,
+                            to: UnsafeRawBufferPointer, in dst: Database, events: (StaticString, StaticString)) {
+        dst.insertNew(entryTransferring(e, to: to, expireAt: e.expireAt))
+        src.delete(from)
+        s.signalModifiedKey(src, from)
+        s.signalModifiedKey(dst, to)
+        s.notifyKeyspaceEvent(.generic, events.0, from, src.index)
+        s.notifyKeyspaceEvent(.generic, events.1, to, dst.index)
+        s.addDirty()
     }
 
     // MARK: MOVE COPY SWAPDB
@@ -163,13 +170,7 @@ extension Server {
         let key = c.args[1]
         guard let e = s.lookupWrite(src, key) else { c.reply.integer(0); return }
         if s.lookupWrite(dst, key) != nil { c.reply.integer(0); return }
-        dst.insertNew(entryTransferring(e, to: key, expireAt: e.expireAt))
-        src.delete(key)
-        s.signalModifiedKey(src, key)
-        s.signalModifiedKey(dst, key)
-        s.notifyKeyspaceEvent(.generic, "move_from", key, src.index)
-        s.notifyKeyspaceEvent(.generic, "move_to", key, dst.index)
-        s.addDirty()
+        transferKey(s, e, key, in: src, to: key, in: dst, events: ("move_from", "move_to"))
         c.reply.integer(1)
     }
 

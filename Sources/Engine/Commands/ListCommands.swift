@@ -40,14 +40,9 @@ extension Server {
 
     // MARK: shared helpers (also for the blocking variants)
 
-    enum ListLookup { case missing, wrongType, found(ListValue) }
-
     @inline(__always)
-    static func lookupList(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> ListLookup {
-        let s = c.server
-        guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        if e.type != .list { return .wrongType }
-        return .found(unsafeDowncast(e.object, to: ListValue.self))
+    static func lookupList(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool) -> TypedLookup<ListValue> {
+        lookupTyped(c, key, .list, as: ListValue.self, write: write)
     }
 
     /// Creates an empty list under `key` (absent). The one place a list key
@@ -142,18 +137,12 @@ extension Server {
     }
 
     /// Replies elements start...end (Redis index rules) of `list`.
-    static func replyListRange(_ c: Client, _ list: ListValue, _ start0: Int64, _ end0: Int64) {
-        let len = Int64(list.count)
-        var start = start0, end = end0
-        if start < 0 { start = len + start }
-        if end < 0 { end = len + end }
-        if start < 0 { start = 0 }
-        if start > end || start >= len { c.reply.array(0); return }
-        if end >= len { end = len - 1 }
-        var remaining = Int(end - start + 1)
+    static func replyListRange(_ c: Client, _ list: ListValue, _ start: Int64, _ end: Int64) {
+        guard let range = clampedIndexRange(Int(start), Int(end), count: list.count) else { c.reply.array(0); return }
+        var remaining = range.count
         c.reply.array(remaining)
         let r = c.reply
-        list.forEach(from: Int(start)) { d in
+        list.forEach(from: range.lowerBound) { d in
             r.bulk(d)
             remaining -= 1
             return remaining > 0
@@ -326,22 +315,14 @@ extension Server {
         case .missing: c.reply.ok(); return
         case .found(let l): list = l
         }
-        let llen = Int64(list.count)
-        var start = start0, end = end0
-        if start < 0 { start = llen + start }
-        if end < 0 { end = llen + end }
-        if start < 0 { start = 0 }
-        let ltrim: Int64, rtrim: Int64
-        if start > end || start >= llen {
-            ltrim = llen
-            rtrim = 0
-        } else {
-            if end >= llen { end = llen - 1 }
-            ltrim = start
-            rtrim = llen - end - 1
+        let llen = list.count
+        var ltrim = llen, rtrim = 0
+        if let keep = clampedIndexRange(Int(start0), Int(end0), count: llen) {
+            ltrim = keep.lowerBound
+            rtrim = llen - keep.upperBound - 1
         }
-        list.removeFirst(Int(ltrim))
-        list.removeLast(Int(rtrim))
+        list.removeFirst(ltrim)
+        list.removeLast(rtrim)
         let s = c.server
         s.notifyKeyspaceEvent(.list, "ltrim", key, c.dbIndex)
         if list.count == 0 {

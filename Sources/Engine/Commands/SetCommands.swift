@@ -33,13 +33,9 @@ extension Server {
         ]
     }
 
-    enum SetLookup { case missing, wrongType, found(SetValue) }
-
     @inline(__always)
-    static func lookupSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> SetLookup {
-        let s = c.server
-        guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        return e.type == .set ? .found(unsafeDowncast(e.object, to: SetValue.self)) : .wrongType
+    static func lookupSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> TypedLookup<SetValue> {
+        lookupTyped(c, key, .set, as: SetValue.self, write: write)
     }
 
     static func saddCommand(_ c: Client) {
@@ -64,30 +60,11 @@ extension Server {
     }
 
     static func sremCommand(_ c: Client) {
-        let a = c.args, key = a[1], s = c.server
-        let set: SetValue
-        switch lookupSet(c, key, write: true) {
-        case .wrongType: c.wrongType(); return
-        case .missing: c.reply.integer(0); return
-        case .found(let v): set = v
+        switch lookupSet(c, c.args[1], write: true) {
+        case .wrongType: c.wrongType()
+        case .missing: c.reply.integer(0)
+        case .found(let set): removeMembers(c, set, .set, event: "srem") { $0.remove($1) }
         }
-        var deleted = 0
-        var keyRemoved = false
-        for j in 2..<a.count where set.remove(a[j]) {
-            deleted += 1
-            if set.count == 0 {
-                s.deleteKey(c.db, key)
-                keyRemoved = true
-                break
-            }
-        }
-        if deleted > 0 {
-            s.signalModifiedKey(c.db, key)
-            s.notifyKeyspaceEvent(.set, "srem", key, c.dbIndex)
-            if keyRemoved { s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex) }
-            s.addDirty(deleted)
-        }
-        c.reply.integer(deleted)
     }
 
     static func scardCommand(_ c: Client) {

@@ -82,31 +82,52 @@ extension Server {
         return ms
     }
 
+    /// The EX/PX/EXAT/PXAT option of SET and GETEX (at most one of them).
+    struct ExpireOption {
+        /// Index of the option's value argument; 0 while none was given.
+        private(set) var valueArg = 0
+        private var unitMs = false, absolute = false
+
+        var isGiven: Bool { valueArg > 0 }
+
+        /// Takes argument `i` and its value if it is one of the four options
+        /// and none was given yet; `i` is then left on the value.
+        mutating func take(_ a: Args, _ i: inout Int) -> Bool {
+            if isGiven || i + 1 >= a.count { return false }
+            if a.equals(i, "ex") {
+            } else if a.equals(i, "px") { unitMs = true
+            } else if a.equals(i, "exat") { absolute = true
+            } else if a.equals(i, "pxat") { unitMs = true; absolute = true
+            } else { return false }
+            i += 1
+            valueArg = i
+            return true
+        }
+
+        /// The expire time (nil without the option); false after replying an error.
+        @inline(__always)
+        func resolve(_ c: Client, command: String, _ expireAt: inout Int64?) -> Bool {
+            if !isGiven { return true }
+            expireAt = expireTime(c, valueArg, unitMs: unitMs, absolute: absolute, command: command)
+            return expireAt != nil
+        }
+    }
+
     static func setCommand(_ c: Client) {
         let a = c.args
         var nx = false, xx = false, get = false, keepTTL = false
-        var expireArg = 0
-        var unitMs = false, absolute = false
+        var expire = ExpireOption()
         var i = 3
         while i < a.count {
-            let hasNext = i + 1 < a.count
             if a.equals(i, "nx") && !xx { nx = true }
             else if a.equals(i, "xx") && !nx { xx = true }
             else if a.equals(i, "get") { get = true }
-            else if a.equals(i, "keepttl") && expireArg == 0 { keepTTL = true }
-            else if hasNext && expireArg == 0 && !keepTTL && a.equals(i, "ex") { expireArg = i + 1; i += 1 }
-            else if hasNext && expireArg == 0 && !keepTTL && a.equals(i, "px") { expireArg = i + 1; unitMs = true; i += 1 }
-            else if hasNext && expireArg == 0 && !keepTTL && a.equals(i, "exat") { expireArg = i + 1; absolute = true; i += 1 }
-            else if hasNext && expireArg == 0 && !keepTTL && a.equals(i, "pxat") {
-                expireArg = i + 1; unitMs = true; absolute = true; i += 1
-            } else { c.syntaxError(); return }
+            else if a.equals(i, "keepttl") && !expire.isGiven { keepTTL = true }
+            else if keepTTL || !expire.take(a, &i) { c.syntaxError(); return }
             i += 1
         }
         var expireAt: Int64? = nil
-        if expireArg > 0 {
-            guard let t = expireTime(c, expireArg, unitMs: unitMs, absolute: absolute, command: "set") else { return }
-            expireAt = t
-        }
+        if !expire.resolve(c, command: "set", &expireAt) { return }
         let s = c.server
         let key = a[1]
         let existing = s.lookupWrite(c.db, key)
@@ -216,24 +237,16 @@ extension Server {
 
     static func getexCommand(_ c: Client) {
         let a = c.args
-        var expireArg = 0, unitMs = false, absolute = false, persist = false
+        var persist = false
+        var expire = ExpireOption()
         var i = 2
         while i < a.count {
-            let hasNext = i + 1 < a.count
-            if a.equals(i, "persist") && expireArg == 0 && !persist { persist = true }
-            else if hasNext && expireArg == 0 && !persist && a.equals(i, "ex") { expireArg = i + 1; i += 1 }
-            else if hasNext && expireArg == 0 && !persist && a.equals(i, "px") { expireArg = i + 1; unitMs = true; i += 1 }
-            else if hasNext && expireArg == 0 && !persist && a.equals(i, "exat") { expireArg = i + 1; absolute = true; i += 1 }
-            else if hasNext && expireArg == 0 && !persist && a.equals(i, "pxat") {
-                expireArg = i + 1; unitMs = true; absolute = true; i += 1
-            } else { c.syntaxError(); return }
+            if a.equals(i, "persist") && !expire.isGiven && !persist { persist = true }
+            else if persist || !expire.take(a, &i) { c.syntaxError(); return }
             i += 1
         }
         var expireAt: Int64? = nil
-        if expireArg > 0 {
-            guard let t = expireTime(c, expireArg, unitMs: unitMs, absolute: absolute, command: "getex") else { return }
-            expireAt = t
-        }
+        if !expire.resolve(c, command: "getex", &expireAt) { return }
         let key = a[1]
         switch lookupString(c, key) {
         case .wrongType: c.wrongType()

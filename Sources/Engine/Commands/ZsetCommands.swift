@@ -69,13 +69,9 @@ extension Server {
         ]
     }
 
-    enum ZSetLookup { case missing, wrongType, found(ZSetValue) }
-
     @inline(__always)
-    static func lookupZSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> ZSetLookup {
-        let s = c.server
-        guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
-        return e.type == .zset ? .found(unsafeDowncast(e.object, to: ZSetValue.self)) : .wrongType
+    static func lookupZSet(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> TypedLookup<ZSetValue> {
+        lookupTyped(c, key, .zset, as: ZSetValue.self, write: write)
     }
 
     /// A (member, score) pair of a reply: nested [m, s] in RESP3, flat in RESP2.
@@ -179,30 +175,11 @@ extension Server {
     // MARK: member commands
 
     static func zremCommand(_ c: Client) {
-        let a = c.args, key = a[1], s = c.server
-        let zset: ZSetValue
-        switch lookupZSet(c, key, write: true) {
-        case .wrongType: c.wrongType(); return
-        case .missing: c.reply.integer(0); return
-        case .found(let v): zset = v
+        switch lookupZSet(c, c.args[1], write: true) {
+        case .wrongType: c.wrongType()
+        case .missing: c.reply.integer(0)
+        case .found(let z): removeMembers(c, z, .zset, event: "zrem") { $0.remove($1) }
         }
-        var deleted = 0
-        var keyRemoved = false
-        for j in 2..<a.count {
-            if zset.remove(a[j]) { deleted += 1 }
-            if zset.count == 0 {
-                s.deleteKey(c.db, key)
-                keyRemoved = true
-                break
-            }
-        }
-        if deleted > 0 {
-            s.notifyKeyspaceEvent(.zset, "zrem", key, c.dbIndex)
-            if keyRemoved { s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex) }
-            s.signalModifiedKey(c.db, key)
-            s.addDirty(deleted)
-        }
-        c.reply.integer(deleted)
     }
 
     static func zcardCommand(_ c: Client) {

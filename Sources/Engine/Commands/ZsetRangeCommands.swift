@@ -108,27 +108,7 @@ extension Server {
         let reverse = direction == .reverse
         var minIdx = argStart + 1, maxIdx = argStart + 2
         if reverse && type != .rank { swap(&minIdx, &maxIdx) }
-
-        var start = 0, end = 0
-        var scoreRange = ScoreRange(min: 0, max: 0)
-        var lexRange: LexRange? = nil
-        switch type {
-        case .rank, .auto:
-            guard let s0 = SZArgs.long(c, minIdx), let e0 = SZArgs.long(c, maxIdx) else { return }
-            start = s0; end = e0
-        case .score:
-            guard let r = ScoreRange.parse(a[minIdx], a[maxIdx]) else {
-                c.error(static: "ERR min or max is not a float")
-                return
-            }
-            scoreRange = r
-        case .lex:
-            guard let r = LexRange.parse(a[minIdx], a[maxIdx]) else {
-                c.error(static: "ERR min or max not valid string range item")
-                return
-            }
-            lexRange = r
-        }
+        guard let spec = parseZRange(c, type, minIdx, maxIdx) else { return }
 
         var sink = ZRangeSink(c, withScores: withScores || store, storing: store)
         let zset: ZSetValue
@@ -140,168 +120,132 @@ extension Server {
         case .found(let z): zset = z
         }
 
-        switch type {
-        case .rank, .auto:
+        switch spec {
+        case .rank(let start, let end):
             let llen = zset.count
-            if start < 0 { start = llen + start }
-            if end < 0 { end = llen + end }
-            if start < 0 { start = 0 }
-            if start > end || start >= llen {
+            guard let ranks = clampedIndexRange(start, end, count: llen) else {
                 sink.begin(0)
                 sink.finish()
                 return
             }
-            if end >= llen { end = llen - 1 }
-            var left = end - start + 1
+            var left = ranks.count
             sink.begin(left)
-            zset.walk(from: reverse ? llen - 1 - start : start, reverse: reverse) { m, s in
+            zset.walk(from: reverse ? llen - 1 - ranks.lowerBound : ranks.lowerBound, reverse: reverse) { m, s in
                 sink.emit(m, s)
                 left -= 1
                 return left > 0
             }
-        case .score:
-            sink.begin(-1)
-            if offset > 0 && offset >= zset.count { break }
-            let first = reverse ? zset.lastInRange(scoreRange) : zset.firstInRange(scoreRange)
-            guard let f = first, offset >= 0 else { break }
-            let from = reverse ? f - offset : f + offset
-            var left = limit
-            if left == 0 { break }
-            zset.walk(from: from, reverse: reverse) { m, s in
-                if reverse ? !scoreRange.gteMin(s) : !scoreRange.lteMax(s) { return false }
-                sink.emit(m, s)
-                left &-= 1
-                return left != 0
-            }
-        case .lex:
-            sink.begin(-1)
-            let range = lexRange!
-            if offset >= zset.count { break }
-            let first = reverse ? zset.lastInLexRange(range) : zset.firstInLexRange(range)
-            guard let f = first, offset >= 0 else { break }
-            let from = reverse ? f - offset : f + offset
-            var left = limit
-            if left == 0 { break }
-            zset.walk(from: from, reverse: reverse) { m, s in
-                if reverse ? !range.gteMin(m) : !range.lteMax(m) { return false }
-                sink.emit(m, s)
-                left &-= 1
-                return left != 0
-            }
+        case .score(let range):
+            emitRange(zset, range, reverse: reverse, offset: offset, limit: limit, &sink)
+        case .lex(let range):
+            emitRange(zset, range, reverse: reverse, offset: offset, limit: limit, &sink)
         }
         sink.finish()
     }
 
-    // MARK: ZCOUNT / ZLEXCOUNT
-
-    static func zcountCommand(_ c: Client) {
-        guard let range = ScoreRange.parse(c.args[2], c.args[3]) else {
-            c.error(static: "ERR min or max is not a float")
-            return
-        }
-        switch lookupZSet(c, c.args[1]) {
-        case .wrongType: c.wrongType()
-        case .missing: c.reply.integer(0)
-        case .found(let z):
-            c.reply.integer(countInRange(z, first: z.firstInRange(range), last: { z.lastInRange(range) },
-                                         inRange: { _, s in range.lteMax(s) }))
+    /// ZRANGE BYSCORE / BYLEX: the elements of `range` after skipping
+    /// `offset`, at most `limit` of them (all if negative).
+    static func emitRange<R: ZSetRange>(_ zset: ZSetValue, _ range: R, reverse: Bool, offset: Int, limit: Int,
+                                        _ sink: inout ZRangeSink) {
+        sink.begin(-1)
+        if offset >= zset.count { return }
+        let first = reverse ? zset.lastInRange(range) : zset.firstInRange(range)
+        guard let f = first, offset >= 0 else { return }
+        var left = limit
+        if left == 0 { return }
+        zset.walk(from: reverse ? f - offset : f + offset, reverse: reverse) { m, s in
+            if reverse ? !range.gteMin(m, s) : !range.lteMax(m, s) { return false }
+            sink.emit(m, s)
+            left &-= 1
+            return left != 0
         }
     }
 
-    static func zlexcountCommand(_ c: Client) {
-        guard let range = LexRange.parse(c.args[2], c.args[3]) else {
-            c.error(static: "ERR min or max not valid string range item")
-            return
+    /// A parsed ZRANGE / ZREMRANGEBY* range.
+    enum ZRangeSpec {
+        case rank(Int, Int)
+        case score(ScoreRange)
+        case lex(LexRange)
+    }
+
+    /// Parses arguments `minIdx` and `maxIdx` as a range of `type`; replies
+    /// Redis's error and returns nil when they are not valid.
+    static func parseZRange(_ c: Client, _ type: ZRangeType, _ minIdx: Int, _ maxIdx: Int) -> ZRangeSpec? {
+        switch type {
+        case .rank, .auto:
+            guard let s = SZArgs.long(c, minIdx), let e = SZArgs.long(c, maxIdx) else { return nil }
+            return .rank(s, e)
+        case .score: return parseBounds(c, ScoreRange.self, minIdx, maxIdx).map { .score($0) }
+        case .lex: return parseBounds(c, LexRange.self, minIdx, maxIdx).map { .lex($0) }
         }
+    }
+
+    static func parseBounds<R: ZSetRange>(_ c: Client, _: R.Type, _ minIdx: Int, _ maxIdx: Int) -> R? {
+        guard let r = R.parse(c.args[minIdx], c.args[maxIdx]) else {
+            c.error(static: R.parseError)
+            return nil
+        }
+        return r
+    }
+
+    // MARK: ZCOUNT / ZLEXCOUNT
+
+    static func zcountCommand(_ c: Client) { zcountGeneric(c, ScoreRange.self) }
+
+    static func zlexcountCommand(_ c: Client) { zcountGeneric(c, LexRange.self) }
+
+    static func zcountGeneric<R: ZSetRange>(_ c: Client, _: R.Type) {
+        guard let range = parseBounds(c, R.self, 2, 3) else { return }
         switch lookupZSet(c, c.args[1]) {
         case .wrongType: c.wrongType()
         case .missing: c.reply.integer(0)
-        case .found(let z):
-            c.reply.integer(countInRange(z, first: z.firstInLexRange(range), last: { z.lastInLexRange(range) },
-                                         inRange: { m, _ in range.lteMax(m) }))
+        case .found(let z): c.reply.integer(countInRange(z, range))
         }
     }
 
     /// Redis's counting: a listpack walks from the first element while in
     /// range; a skiplist subtracts the ranks of the first and last elements.
-    static func countInRange(_ z: ZSetValue, first: Int?, last: () -> Int?,
-                             inRange: (UnsafeRawBufferPointer, Double) -> Bool) -> Int {
-        guard let f = first else { return 0 }
+    static func countInRange<R: ZSetRange>(_ z: ZSetValue, _ range: R) -> Int {
+        guard let f = z.firstInRange(range) else { return 0 }
         if z.isListpack {
             var n = 0
             z.walk(from: f, reverse: false) { m, s in
-                if !inRange(m, s) { return false }
+                if !range.lteMax(m, s) { return false }
                 n += 1
                 return true
             }
             return n
         }
         var n = z.count - f
-        if let l = last() { n -= z.count - (l + 1) }
+        if let l = z.lastInRange(range) { n -= z.count - (l + 1) }
         return n
     }
 
     // MARK: ZREMRANGEBY*
 
     static func zremrangeGeneric(_ c: Client, _ type: ZRangeType) {
-        let a = c.args, key = a[1], s = c.server
-        var start = 0, end = 0
-        var scoreRange = ScoreRange(min: 0, max: 0)
-        var lexRange: LexRange? = nil
-        let event: StaticString
-        switch type {
-        case .rank, .auto:
-            event = "zremrangebyrank"
-            guard let s0 = SZArgs.long(c, 2), let e0 = SZArgs.long(c, 3) else { return }
-            start = s0; end = e0
-        case .score:
-            event = "zremrangebyscore"
-            guard let r = ScoreRange.parse(a[2], a[3]) else { c.error(static: "ERR min or max is not a float"); return }
-            scoreRange = r
-        case .lex:
-            event = "zremrangebylex"
-            guard let r = LexRange.parse(a[2], a[3]) else {
-                c.error(static: "ERR min or max not valid string range item")
-                return
-            }
-            lexRange = r
-        }
+        let key = c.args[1], s = c.server
+        guard let spec = parseZRange(c, type, 2, 3) else { return }
         let zset: ZSetValue
         switch lookupZSet(c, key, write: true) {
         case .wrongType: c.wrongType(); return
         case .missing: c.reply.integer(0); return
         case .found(let z): zset = z
         }
+        let event: StaticString
         var from = 0, deleted = 0
-        switch type {
-        case .rank, .auto:
-            let llen = zset.count
-            if start < 0 { start = llen + start }
-            if end < 0 { end = llen + end }
-            if start < 0 { start = 0 }
-            if start > end || start >= llen { c.reply.integer(0); return }
-            if end >= llen { end = llen - 1 }
-            from = start
-            deleted = end - start + 1
-        case .score:
-            if let f = zset.removalStart(scoreRange) {
-                from = f
-                zset.walk(from: f, reverse: false) { _, sc in
-                    if !scoreRange.lteMax(sc) { return false }
-                    deleted += 1
-                    return true
-                }
-            }
-        case .lex:
-            let range = lexRange!
-            if let f = zset.removalStart(range) {
-                from = f
-                zset.walk(from: f, reverse: false) { m, _ in
-                    if !range.lteMax(m) { return false }
-                    deleted += 1
-                    return true
-                }
-            }
+        switch spec {
+        case .rank(let start, let end):
+            event = "zremrangebyrank"
+            guard let ranks = clampedIndexRange(start, end, count: zset.count) else { c.reply.integer(0); return }
+            from = ranks.lowerBound
+            deleted = ranks.count
+        case .score(let range):
+            event = "zremrangebyscore"
+            (from, deleted) = removalSpan(zset, range)
+        case .lex(let range):
+            event = "zremrangebylex"
+            (from, deleted) = removalSpan(zset, range)
         }
         var keyRemoved = false
         if deleted > 0 {
@@ -316,5 +260,17 @@ extension Server {
         }
         s.addDirty(deleted)
         c.reply.integer(deleted)
+    }
+
+    /// First rank and number of the elements ZREMRANGEBYSCORE / BYLEX delete.
+    static func removalSpan<R: ZSetRange>(_ zset: ZSetValue, _ range: R) -> (from: Int, count: Int) {
+        guard let f = zset.removalStart(range) else { return (0, 0) }
+        var n = 0
+        zset.walk(from: f, reverse: false) { m, s in
+            if !range.lteMax(m, s) { return false }
+            n += 1
+            return true
+        }
+        return (f, n)
     }
 }

@@ -4,11 +4,59 @@
 //   no field or value longer than hash-max-listpack-value: one flat buffer of
 //   pairs, each `varint(flen) field varint(vlen) value`, searched linearly.
 // - "hashtable" after that, for good (no conversion back, as in Redis):
-//   a FieldTable.
+//   a MemberTable of one malloc'd block per field (HashFieldLayout), one
+//   allocation per field where Redis needs a dictEntry and two sds strings.
+//   The table struct is boxed (one small block) so that the many small
+//   listpack hashes do not carry its room.
 //
 // Byte views handed out (get, forEach...) are valid until the hash changes.
 
 import Glibc
+
+/// A hashtable field: UInt32 field length, UInt32 value length, field bytes, value bytes.
+enum HashFieldLayout: MemberLayout {
+    @inline(__always) static func fieldLength(_ p: UnsafeRawPointer) -> Int { Int(p.load(as: UInt32.self)) }
+    @inline(__always) static func valueLength(_ p: UnsafeRawPointer) -> Int { Int(p.load(fromByteOffset: 4, as: UInt32.self)) }
+    @inline(__always) static func blockSize(_ p: UnsafeRawPointer) -> Int { 8 + fieldLength(p) + valueLength(p) }
+
+    @inline(__always)
+    static func member(_ p: UnsafeMutableRawPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: p + 8, count: fieldLength(p))
+    }
+
+    @inline(__always)
+    static func value(_ p: UnsafeRawPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: p + 8 + fieldLength(p), count: valueLength(p))
+    }
+
+    static func make(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
+        let p = malloc(8 + f.count + v.count)!
+        p.storeBytes(of: UInt32(f.count), as: UInt32.self)
+        p.storeBytes(of: UInt32(v.count), toByteOffset: 4, as: UInt32.self)
+        if f.count > 0 { memcpy(p + 8, f.baseAddress!, f.count) }
+        if v.count > 0 { memcpy(p + 8 + f.count, v.baseAddress!, v.count) }
+        return p
+    }
+
+    /// The block `p` with its value replaced by `v` (reallocated if the length changes).
+    static func withValue(_ p: UnsafeMutableRawPointer, _ v: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
+        var p = p
+        let fl = fieldLength(p)
+        if valueLength(p) != v.count {
+            p = realloc(p, 8 + fl + v.count)!
+            p.storeBytes(of: UInt32(v.count), toByteOffset: 4, as: UInt32.self)
+        }
+        if v.count > 0 { memcpy(p + 8 + fl, v.baseAddress!, v.count) }
+        return p
+    }
+
+    static func clone(_ p: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        let size = blockSize(p)
+        let q = malloc(size)!
+        memcpy(q, p, size)
+        return q
+    }
+}
 
 public final class HashValue: ValueObject {
     // listpack form
@@ -17,20 +65,33 @@ public final class HashValue: ValueObject {
     var lpCap = 0
     var lpCount = 0
     // hashtable form
-    var table: FieldTable? = nil
+    private(set) var table: UnsafeMutablePointer<MemberTable<HashFieldLayout>>? = nil
 
     public init() {}
 
-    deinit { if let p = lp { free(p) } }
+    deinit {
+        if let p = lp { free(p) }
+        if let t = table {
+            t.pointee.forEach { free($0) }
+            t.pointee.deallocate()
+            t.deallocate()
+        }
+    }
 
-    public var count: Int { table?.count ?? lpCount }
+    public var count: Int { table?.pointee.count ?? lpCount }
     public var isListpack: Bool { table == nil }
     public var encodingName: StaticString { table == nil ? "listpack" : "hashtable" }
+
+    private static func box(_ t: MemberTable<HashFieldLayout>) -> UnsafeMutablePointer<MemberTable<HashFieldLayout>> {
+        let p = UnsafeMutablePointer<MemberTable<HashFieldLayout>>.allocate(capacity: 1)
+        p.initialize(to: t)
+        return p
+    }
 
     public func duplicate() -> HashValue {
         let h = HashValue()
         if let t = table {
-            h.table = t.duplicate()
+            h.table = HashValue.box(t.pointee.copy(HashFieldLayout.clone))
         } else if lpUsed > 0 {
             h.lp = malloc(lpUsed)!
             memcpy(h.lp!, lp!, lpUsed)
@@ -41,7 +102,12 @@ public final class HashValue: ValueObject {
         return h
     }
 
-    public var allocatedBytes: Int { table?.allocatedBytes ?? lpCap }
+    public var allocatedBytes: Int {
+        guard let t = table else { return lpCap }
+        var n = t.pointee.overheadBytes
+        t.pointee.forEach { n += HashFieldLayout.blockSize($0) }
+        return n
+    }
 
     // MARK: listpack helpers
 
@@ -102,11 +168,11 @@ public final class HashValue: ValueObject {
     /// Converts to the hashtable encoding (for good).
     public func convertToTable() {
         if table != nil { return }
-        let t = FieldTable(capacityFor: lpCount)
+        var t = MemberTable<HashFieldLayout>(reserving: lpCount)
         var o = 0
         while o < lpUsed {
             let (f, v, _, next) = lpPair(at: o)
-            t.insertNew(f, v)
+            t.insertNew(HashFieldLayout.make(f, v))
             o = next
         }
         if let p = lp { free(p) }
@@ -114,22 +180,22 @@ public final class HashValue: ValueObject {
         lpUsed = 0
         lpCap = 0
         lpCount = 0
-        table = t
+        table = HashValue.box(t)
     }
 
     // MARK: access
 
     public func get(_ f: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         if let t = table {
-            let i = t.find(f)
-            return i < 0 ? nil : FieldTable.value(t.block(at: i))
+            let i = t.pointee.find(f)
+            return i < 0 ? nil : HashFieldLayout.value(t.pointee.element(at: i))
         }
         let o = lpFind(f)
         return o < 0 ? nil : lpPair(at: o).1
     }
 
     public func contains(_ f: UnsafeRawBufferPointer) -> Bool {
-        if let t = table { return t.find(f) >= 0 }
+        if let t = table { return t.pointee.find(f) >= 0 }
         return lpFind(f) >= 0
     }
 
@@ -138,7 +204,16 @@ public final class HashValue: ValueObject {
     @discardableResult
     public func set(_ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer, maxEntries: Int, maxValue: Int) -> Bool {
         if table == nil && (f.count > maxValue || v.count > maxValue) { convertToTable() }
-        if let t = table { return t.set(f, v) }
+        if let t = table {
+            let h = memberHash(f)
+            let i = t.pointee.find(f, hash: h)
+            if i >= 0 {
+                t.pointee.replace(slot: i, with: HashFieldLayout.withValue(t.pointee.element(at: i), v))
+                return false
+            }
+            t.pointee.insertNew(HashFieldLayout.make(f, v), hash: h)
+            return true
+        }
         let o = lpFind(f)
         if o >= 0 {
             let (_, old, vo, next) = lpPair(at: o)
@@ -163,7 +238,12 @@ public final class HashValue: ValueObject {
     /// Removes `f`; true if it was there.
     @discardableResult
     public func delete(_ f: UnsafeRawBufferPointer) -> Bool {
-        if let t = table { return t.delete(f) }
+        if let t = table {
+            let i = t.pointee.find(f)
+            if i < 0 { return false }
+            free(t.pointee.remove(slot: i))
+            return true
+        }
         let o = lpFind(f)
         if o < 0 { return false }
         let next = lpPair(at: o).3
@@ -174,7 +254,10 @@ public final class HashValue: ValueObject {
 
     /// Calls `body` for every (field, value), in a stable order while the hash is unchanged.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
-        if let t = table { t.forEach(body); return }
+        if let t = table {
+            t.pointee.forEach { body(HashFieldLayout.member($0), HashFieldLayout.value($0)) }
+            return
+        }
         var o = 0
         while o < lpUsed {
             let (f, v, _, next) = lpPair(at: o)
@@ -208,7 +291,10 @@ public final class HashValue: ValueObject {
         var produced = 0
         var budget = count > Int.max / 10 ? Int.max : count * 10
         repeat {
-            cur = t.scanStep(cursor: cur) { f, v in produced += 1; body(f, v) }
+            cur = t.pointee.scanStep(cursor: cur) { p in
+                produced += 1
+                body(HashFieldLayout.member(p), HashFieldLayout.value(p))
+            }
             budget -= 1
         } while cur != 0 && budget > 0 && produced < count
         return cur
@@ -218,7 +304,7 @@ public final class HashValue: ValueObject {
 
     /// Opaque handles of all pairs (listpack offsets or table slots).
     func allHandles() -> [Int] {
-        if let t = table { return t.allSlots() }
+        if let t = table { return t.pointee.allSlots() }
         var r: [Int] = []
         r.reserveCapacity(lpCount)
         var o = 0
@@ -228,7 +314,7 @@ public final class HashValue: ValueObject {
 
     /// A uniformly chosen pair's handle (the hash must not be empty).
     func randomHandle() -> Int {
-        if let t = table { return t.randomSlot() }
+        if let t = table { return t.pointee.randomSlot() }
         let k = Int.random(in: 0..<lpCount)
         var o = 0
         for _ in 0..<k { o = lpPair(at: o).3 }
@@ -238,8 +324,8 @@ public final class HashValue: ValueObject {
     /// The pair behind a handle.
     @inline(__always) func pair(_ h: Int) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
         if let t = table {
-            let p = t.block(at: h)
-            return (FieldTable.field(p), FieldTable.value(p))
+            let p = t.pointee.element(at: h)
+            return (HashFieldLayout.member(p), HashFieldLayout.value(p))
         }
         let (f, v, _, _) = lpPair(at: h)
         return (f, v)

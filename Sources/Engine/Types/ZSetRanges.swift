@@ -4,7 +4,24 @@
 
 import Glibc
 
-public struct ScoreRange {
+/// A score or lex range, as the range queries of ZSetValue see it.
+public protocol ZSetRange {
+    /// True when no element can be in the range.
+    var isEmpty: Bool { get }
+    /// The element (member, score) is not before the range's start.
+    func gteMin(_ member: UnsafeRawBufferPointer, _ score: Double) -> Bool
+    /// The element (member, score) is not after the range's end.
+    func lteMax(_ member: UnsafeRawBufferPointer, _ score: Double) -> Bool
+    /// True when the range follows the set's (score, member) order, so a
+    /// linear scan needs no check of the set's ends first.
+    static var followsSetOrder: Bool { get }
+    /// Parses min and max; nil if either is not a valid bound.
+    static func parse(_ min: UnsafeRawBufferPointer, _ max: UnsafeRawBufferPointer) -> Self?
+    /// Redis's reply when `parse` fails.
+    static var parseError: StaticString { get }
+}
+
+public struct ScoreRange: ZSetRange {
     public var min: Double
     public var max: Double
     public var minEx: Bool
@@ -18,8 +35,14 @@ public struct ScoreRange {
     @inline(__always) public func lteMax(_ v: Double) -> Bool { maxEx ? v < max : v <= max }
     @inline(__always) public func contains(_ v: Double) -> Bool { gteMin(v) && lteMax(v) }
 
+    @inline(__always) public func gteMin(_ m: UnsafeRawBufferPointer, _ s: Double) -> Bool { gteMin(s) }
+    @inline(__always) public func lteMax(_ m: UnsafeRawBufferPointer, _ s: Double) -> Bool { lteMax(s) }
+
     /// True when no score can be in the range.
     public var isEmpty: Bool { min > max || (min == max && (minEx || maxEx)) }
+
+    public static var followsSetOrder: Bool { true }
+    public static var parseError: StaticString { "ERR min or max is not a float" }
 
     /// Parses min and max; nil if either is not a valid bound.
     public static func parse(_ min: UnsafeRawBufferPointer, _ max: UnsafeRawBufferPointer) -> ScoreRange? {
@@ -54,7 +77,7 @@ func strtodWhole(_ b: UnsafeRawBufferPointer) -> Double? {
     }
 }
 
-public struct LexRange {
+public struct LexRange: ZSetRange {
     public enum Bound {
         case minusInf, plusInf
         case value(UnsafeRawBufferPointer)
@@ -84,10 +107,17 @@ public struct LexRange {
         return maxEx ? c < 0 : c <= 0
     }
 
+    @inline(__always) public func gteMin(_ m: UnsafeRawBufferPointer, _ s: Double) -> Bool { gteMin(m) }
+    @inline(__always) public func lteMax(_ m: UnsafeRawBufferPointer, _ s: Double) -> Bool { lteMax(m) }
+
     public var isEmpty: Bool {
         let c = LexRange.cmp(min, max)
         return c > 0 || (c == 0 && (minEx || maxEx))
     }
+
+    /// Members are in order only among equal scores (what BYLEX assumes).
+    public static var followsSetOrder: Bool { false }
+    public static var parseError: StaticString { "ERR min or max not valid string range item" }
 
     /// Parses min and max; nil if either is not a valid item. The range points
     /// into the arguments, so it is valid during the command only.

@@ -130,25 +130,15 @@ public final class ZSetValue: ValueObject {
     public enum AddResult { case added, updated, unchanged, nop, nan }
 
     /// Adds or updates `m` as Redis's zsetAdd; `newScore` gets the resulting score.
-    public func add(_ m: UnsafeRawBufferPointer, score s0: Double, flags: AddFlags,
+    public func add(_ m: UnsafeRawBufferPointer, score s: Double, flags: AddFlags,
                     maxEntries: Int, maxValue: Int, newScore: inout Double) -> AddResult {
-        var s = s0
         if s.isNaN { return .nan }
         if isListpack {
             if let (off, _, cur) = lp.find(m) {
-                if flags.contains(.nx) { return .nop }
-                if flags.contains(.incr) {
-                    s += cur
-                    if s.isNaN { return .nan }
-                }
-                if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
-                newScore = s
-                if s != cur {
+                return ZSetValue.update(current: cur, s, flags, &newScore) { ns in
                     lp.delete(at: off)
-                    lp.insert(m, score: s)
-                    return .updated
+                    lp.insert(m, score: ns)
                 }
-                return .unchanged
             }
             if flags.contains(.xx) { return .nop }
             if lp.count + 1 > maxEntries || m.count > maxValue {
@@ -162,25 +152,31 @@ public final class ZSetValue: ValueObject {
         let h = memberHash(m)
         let slot = sl!.dict.find(m, hash: h)
         if slot >= 0 {
-            if flags.contains(.nx) { return .nop }
             let node = sl!.dict.element(at: slot)
-            let cur = ZNode.score(node)
-            if flags.contains(.incr) {
-                s += cur
-                if s.isNaN { return .nan }
-            }
-            if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
-            newScore = s
-            if s != cur {
-                sl!.updateScore(node, to: s)
-                return .updated
-            }
-            return .unchanged
+            return ZSetValue.update(current: ZNode.score(node), s, flags, &newScore) { sl!.updateScore(node, to: $0) }
         }
         if flags.contains(.xx) { return .nop }
         sl!.insert(m, score: s, hash: h)
         newScore = s
         return .added
+    }
+
+    /// zsetAdd for a member present with score `cur`: works out its new
+    /// score from `s` and the flags, and calls `apply` with it if it changes.
+    @inline(__always)
+    private static func update(current cur: Double, _ s: Double, _ flags: AddFlags, _ newScore: inout Double,
+                               _ apply: (Double) -> Void) -> AddResult {
+        if flags.contains(.nx) { return .nop }
+        var s = s
+        if flags.contains(.incr) {
+            s += cur
+            if s.isNaN { return .nan }
+        }
+        if (flags.contains(.lt) && s >= cur) || (flags.contains(.gt) && s <= cur) { return .nop }
+        newScore = s
+        if s == cur { return .unchanged }
+        apply(s)
+        return .updated
     }
 
     /// Sets the score of `m` (adding it if absent), converting as needed.
@@ -279,107 +275,58 @@ public final class ZSetValue: ValueObject {
     // MARK: ranges
 
     /// Rank of the first element in `range`, or nil.
-    public func firstInRange(_ range: ScoreRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
+    public func firstInRange<R: ZSetRange>(_ range: R) -> Int? {
+        if range.isEmpty || count == 0 || outsideEnds(range) { return nil }
         if isListpack {
             var o = 0, r = 0
             while o < lp.used {
                 let e = lp.entry(o)
-                if range.gteMin(e.score) { return range.lteMax(e.score) ? r : nil }
+                if range.gteMin(e.member, e.score) { return range.lteMax(e.member, e.score) ? r : nil }
                 o = e.next
                 r += 1
             }
             return nil
         }
-        let s = sl!
-        if !range.gteMin(ZNode.score(s.tail!)) || !range.lteMax(ZNode.score(s.first!)) { return nil }
-        let (x, rank) = s.lastWhere { !range.gteMin(ZNode.score($0)) }
-        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.score(n)) else { return nil }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0), ZNode.score($0)) }
+        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.member(n), ZNode.score(n)) else { return nil }
         return rank
     }
 
     /// Rank of the last element in `range`, or nil.
-    public func lastInRange(_ range: ScoreRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
+    public func lastInRange<R: ZSetRange>(_ range: R) -> Int? {
+        if range.isEmpty || count == 0 || outsideEnds(range) { return nil }
         if isListpack {
             return lp.withOffsets { offs -> Int? in
                 var r = lp.count - 1
                 while r >= 0 {
-                    let sc = lp.entry(offs[r]).score
-                    if range.lteMax(sc) { return range.gteMin(sc) ? r : nil }
+                    let e = lp.entry(offs[r])
+                    if range.lteMax(e.member, e.score) { return range.gteMin(e.member, e.score) ? r : nil }
                     r -= 1
                 }
                 return nil
             }
         }
         let s = sl!
-        if !range.gteMin(ZNode.score(s.tail!)) || !range.lteMax(ZNode.score(s.first!)) { return nil }
-        let (x, rank) = s.lastWhere { range.lteMax(ZNode.score($0)) }
-        if x == s.header || !range.gteMin(ZNode.score(x)) { return nil }
+        let (x, rank) = s.lastWhere { range.lteMax(ZNode.member($0), ZNode.score($0)) }
+        if x == s.header || !range.gteMin(ZNode.member(x), ZNode.score(x)) { return nil }
         return rank - 1
     }
 
-    /// Rank of the first element in the lex `range`, or nil.
-    public func firstInLexRange(_ range: LexRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
-        if !lexPossible(range) { return nil }
-        if isListpack {
-            var o = 0, r = 0
-            while o < lp.used {
-                let e = lp.entry(o)
-                if range.gteMin(e.member) { return range.lteMax(e.member) ? r : nil }
-                o = e.next
-                r += 1
-            }
-            return nil
-        }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0)) }
-        guard let n = ZNode.forward(x, 0), range.lteMax(ZNode.member(n)) else { return nil }
-        return rank
-    }
-
-    /// Rank of the last element in the lex `range`, or nil.
-    public func lastInLexRange(_ range: LexRange) -> Int? {
-        if range.isEmpty || count == 0 { return nil }
-        if !lexPossible(range) { return nil }
-        if isListpack {
-            return lp.withOffsets { offs -> Int? in
-                var r = lp.count - 1
-                while r >= 0 {
-                    let m = lp.entry(offs[r]).member
-                    if range.lteMax(m) { return range.gteMin(m) ? r : nil }
-                    r -= 1
-                }
-                return nil
-            }
-        }
-        let s = sl!
-        let (x, rank) = s.lastWhere { range.lteMax(ZNode.member($0)) }
-        if x == s.header || !range.gteMin(ZNode.member(x)) { return nil }
-        return rank - 1
-    }
-
-    /// Where ZREMRANGEBYSCORE starts deleting: the first element in range on a
-    /// listpack; on a skiplist the first element >= min, found without
-    /// checking the range ends first (as zslDeleteRangeByScore).
-    public func removalStart(_ range: ScoreRange) -> Int? {
+    /// Where ZREMRANGEBYSCORE / ZREMRANGEBYLEX start deleting: the first
+    /// element in range on a listpack; on a skiplist the first element >= min,
+    /// found without checking the range ends first (as zslDeleteRangeByScore).
+    public func removalStart<R: ZSetRange>(_ range: R) -> Int? {
         if isListpack { return firstInRange(range) }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.score($0)) }
+        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0), ZNode.score($0)) }
         return ZNode.forward(x, 0) == nil ? nil : rank
     }
 
-    /// ZREMRANGEBYLEX's start, as removalStart(_: ScoreRange).
-    public func removalStart(_ range: LexRange) -> Int? {
-        if isListpack { return firstInLexRange(range) }
-        let (x, rank) = sl!.lastWhere { !range.gteMin(ZNode.member($0)) }
-        return ZNode.forward(x, 0) == nil ? nil : rank
-    }
-
-    /// The last element is >= min and the first <= max (zslIsInLexRange's end checks).
-    private func lexPossible(_ range: LexRange) -> Bool {
-        let lastOK = withElement(atRank: count - 1) { m, _ in range.gteMin(m) }
-        let firstOK = withElement(atRank: 0) { m, _ in range.lteMax(m) }
-        return lastOK && firstOK
+    /// The last element is before min or the first after max (Redis's
+    /// zslIsInRange / zzlIsInLexRange end checks). Skipped on a listpack
+    /// when the range follows the set's order: the scan finds nothing then anyway.
+    private func outsideEnds<R: ZSetRange>(_ range: R) -> Bool {
+        if isListpack && R.followsSetOrder { return false }
+        return !withElement(atRank: count - 1) { range.gteMin($0, $1) } || !withElement(atRank: 0) { range.lteMax($0, $1) }
     }
 
     // MARK: random and scan
