@@ -138,7 +138,7 @@ static int ts_string2ld(const char *s, size_t slen, long double *dp) {
     char *eptr;
     errno = 0;
     long double value = strtold(buf, &eptr);
-    if (eptr[0] != '\0' || errno == ERANGE || isnan(value)) return 0;
+    if (eptr != buf + slen || errno == ERANGE || isnan(value)) return 0;  /* a NUL inside is invalid too */
     *dp = value;
     return 1;
 }
@@ -161,7 +161,7 @@ int ts_parse_double(const char *s, size_t slen, double *out) {
     char *eptr;
     errno = 0;
     double v = strtod(buf, &eptr);
-    if (eptr[0] != '\0' || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) || isnan(v))
+    if (eptr != buf + slen || (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) || isnan(v))
         return 0;
     *out = v;
     return 1;

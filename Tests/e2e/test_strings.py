@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+import redis
 
 from dtype_helpers import *  # noqa: F401,F403
 
@@ -538,3 +539,15 @@ def test_object_encoding_strings(r):
     cmd(r, "INCR", "n")
     assert encoding(r, "n") == b"int"
     assert cmd(r, "OBJECT", "ENCODING", "nokey") is None
+
+
+def test_numbers_with_embedded_nul_are_rejected(r):
+    # "1\x002" is not a number: parsing must not stop at the NUL byte.
+    r.set("foo", "1")
+    r.setrange("foo", 2, "2")
+    with pytest.raises(redis.ResponseError, match="not a valid float"):
+        r.incrbyfloat("foo", 1)
+    with pytest.raises(redis.ResponseError, match="not a valid float"):
+        r.execute_command("ZADD", "z", b"1\x002", "m")
+    assert r.get("foo") == b"1\x002"
+    assert r.exists("z") == 0
