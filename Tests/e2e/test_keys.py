@@ -629,3 +629,13 @@ def test_sort_errors(r, sort_data):
     assert err(r, "SORT", "l", "LIMIT", 0) == SYNTAX
     assert err(r, "SORT", "l", "LIMIT", "a", "b") == NOT_INT
     assert err(r, "SORT") == wrong_args("sort")
+
+
+def test_sort_limit_extremes_clamp(r):
+    # Offsets and counts near Int64.max clamp to the list instead of overflowing.
+    big = "9223372036854775807"
+    r.rpush("l", 3, 1, 2)
+    assert r.execute_command("SORT", "l", "LIMIT", big, big) == []
+    assert r.execute_command("SORT", "l", "LIMIT", 1, big) == [b"2", b"3"]
+    assert r.execute_command("SORT", "l", "BY", "nosort", "LIMIT", 1, big) == [b"1", b"2"]
+    assert r.execute_command("SORT", "l", "LIMIT", "-5", 2) == [b"1", b"2"]

@@ -156,7 +156,11 @@ extension Server {
 
         let len = Int64(elements.count)
         var start = limitStart < 0 ? 0 : limitStart
-        var end = limitCount < 0 ? len - 1 : start &+ limitCount &- 1
+        // Saturating: LIMIT offsets near Int64.max must clamp, not wrap.
+        var end = limitCount < 0 ? len - 1 : {
+            let (e, overflow) = start.addingReportingOverflow(limitCount - 1)
+            return overflow ? Int64.max : e
+        }()
         if start >= len {
             start = len - 1
             end = len - 2
