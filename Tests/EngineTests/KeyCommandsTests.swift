@@ -440,3 +440,21 @@ private func sortFixture() -> Harness {
     #expect(h.run("ZCARD", "z") == .int(1))
     #expect(h.run("OBJECT", "ENCODING", "s2") == .b("intset"))
 }
+
+@Test func writesTouchTheAccessTimeAndInspectionDoesNot() {
+    let h = Harness()
+    h.run("RPUSH", "l", "a")
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    for cmd in [["EXISTS", "l"], ["TYPE", "l"], ["TTL", "l"], ["OBJECT", "ENCODING", "l"], ["SCAN", "0"]] {
+        h.run(cmd.map { Array($0.utf8) })
+    }
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(50))
+    h.run("RPUSH", "l", "b")
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.run("EXPIRE", "l", "100")
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.run("RENAME", "l", "l2")
+    #expect(h.run("OBJECT", "IDLETIME", "l2") == .int(0))
+}
