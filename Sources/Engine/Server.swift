@@ -226,8 +226,9 @@ public final class Server {
     }
 
     /// Looks `key` up for writing: deletes it if expired; no hit/miss accounting.
+    /// Touches LRU/LFU like Redis's lookupKeyWrite unless `touch` is false.
     @inline(__always)
-    public func lookupWrite(_ db: Database, _ key: UnsafeRawBufferPointer) -> Entry? {
+    public func lookupWrite(_ db: Database, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
         let slot = db.find(key)
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
@@ -235,12 +236,13 @@ public final class Server {
             expire(db, slot: slot)
             return nil
         }
+        if touch { touchEntry(e) }
         return e
     }
 
-    /// True if `key` exists and is not expired (no side effects on stats).
+    /// True if `key` exists and is not expired (no side effects on stats or access time).
     public func exists(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
-        lookupWrite(db, key) != nil
+        lookupWrite(db, key, touch: false) != nil
     }
 
     /// Removes an expired key, as Redis's deleteExpiredKeyAndPropagate.

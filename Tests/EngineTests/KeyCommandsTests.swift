@@ -406,3 +406,55 @@ private func sortFixture() -> Harness {
     #expect(h.run("SORT", "nokey", "STORE", "dst") == .int(0))
     #expect(h.entry("dst") == nil)
 }
+
+@Test func sortStoreBuildsAList() {
+    let h = sortFixture()
+    h.run("SET", "dst", "x", "EX", "100")
+    #expect(h.run("SORT", "l", "STORE", "dst") == .int(4))
+    #expect(h.run("TYPE", "dst") == .simple("list"))
+    #expect(h.run("TTL", "dst") == .int(-1))
+    #expect(h.run("LRANGE", "dst", "0", "-1") == .strings(["1", "2", "3", "10"]))
+    #expect(h.run("SORT", "l", "BY", "w_*", "LIMIT", "0", "2", "GET", "o_*", "STORE", "dst") == .int(2))
+    #expect(h.run("LRANGE", "dst", "0", "-1") == .strings(["", "three"]))
+    // An unsorted set is stored sorted (ALPHA), so the result does not depend on hash order.
+    h.run("SADD", "st", "5", "2", "9", "10")
+    #expect(h.run("SORT", "st", "BY", "nosort", "STORE", "dst") == .int(4))
+    #expect(h.run("LRANGE", "dst", "0", "-1") == .strings(["10", "2", "5", "9"]))
+    #expect(h.run("OBJECT", "ENCODING", "dst") == .b("quicklist"))
+}
+
+@Test func copyOfRealAggregatesIsDeep() {
+    let h = Harness()
+    h.run("RPUSH", "l", "a", "b")
+    h.run("HSET", "h", "f", "v")
+    h.run("SADD", "s", "1", "2")
+    h.run("ZADD", "z", "1", "x")
+    for k in ["l", "h", "s", "z"] { #expect(h.run("COPY", k, k + "2") == .int(1)) }
+    h.run("RPUSH", "l2", "c")
+    h.run("HSET", "h2", "g", "w")
+    h.run("SADD", "s2", "3")
+    h.run("ZADD", "z2", "2", "y")
+    #expect(h.run("LLEN", "l") == .int(2))
+    #expect(h.run("HLEN", "h") == .int(1))
+    #expect(h.run("SCARD", "s") == .int(2))
+    #expect(h.run("ZCARD", "z") == .int(1))
+    #expect(h.run("OBJECT", "ENCODING", "s2") == .b("intset"))
+}
+
+@Test func writesTouchTheAccessTimeAndInspectionDoesNot() {
+    let h = Harness()
+    h.run("RPUSH", "l", "a")
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    for cmd in [["EXISTS", "l"], ["TYPE", "l"], ["TTL", "l"], ["OBJECT", "ENCODING", "l"], ["SCAN", "0"]] {
+        h.run(cmd.map { Array($0.utf8) })
+    }
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(50))
+    h.run("RPUSH", "l", "b")
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.run("EXPIRE", "l", "100")
+    #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
+    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.run("RENAME", "l", "l2")
+    #expect(h.run("OBJECT", "IDLETIME", "l2") == .int(0))
+}

@@ -127,7 +127,7 @@ extension Server {
             c.reply.array(n - 2)
             for i in 2..<n {
                 var d = DebugDigest()
-                if let e = s.lookupWrite(c.db, a[i]) { s.digestValue(e, into: &d) }
+                if let e = s.lookupWrite(c.db, a[i], touch: false) { s.digestValue(e, into: &d) }
                 c.reply.simple(string: d.hex)
             }
         } else if is_("htstats", 3...4) {
@@ -226,7 +226,7 @@ extension Server {
         for j in 0..<count {
             key.removeSubrange(keyBase...)
             key += decimalBytes(j)
-            let exists = key.withUnsafeBytes { s.lookupWrite(db, $0) != nil }
+            let exists = key.withUnsafeBytes { s.lookupWrite(db, $0, touch: false) != nil }
             if exists { continue }
             var value = Array("value:".utf8) + decimalBytes(j)
             if size > 0 {

@@ -112,7 +112,7 @@ extension Server {
 
     static func debugObject(_ c: Client) {
         let s = c.server
-        guard let e = s.lookupWrite(c.db, c.args[2]) else { c.error(static: "ERR no such key"); return }
+        guard let e = s.lookupWrite(c.db, c.args[2], touch: false) else { c.error(static: "ERR no such key"); return }
         var refcount = 1
         if e.type == .string && e.encodingName.description == "int",
            let v = parseCanonicalInt64(e.stringValue), v >= 0 && v < 10000,
@@ -184,7 +184,7 @@ extension Server {
     }
 
     static func debugHTStatsKey(_ c: Client) {
-        guard let e = c.server.lookupWrite(c.db, c.args[2]) else { c.error(static: "ERR no such key"); return }
+        guard let e = c.server.lookupWrite(c.db, c.args[2], touch: false) else { c.error(static: "ERR no such key"); return }
         let enc = e.encodingName.description
         guard e.type != .string, enc == "hashtable" || enc == "skiplist", let v = e.object as? ValueObject else {
             c.error(static: "ERR The value stored at the specified key is not represented using an hash table")
