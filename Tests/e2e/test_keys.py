@@ -639,3 +639,8 @@ def test_sort_limit_extremes_clamp(r):
     assert r.execute_command("SORT", "l", "LIMIT", 1, big) == [b"2", b"3"]
     assert r.execute_command("SORT", "l", "BY", "nosort", "LIMIT", 1, big) == [b"1", b"2"]
     assert r.execute_command("SORT", "l", "LIMIT", "-5", 2) == [b"1", b"2"]
+
+
+def test_command_getkeys_sort_ro(r):
+    assert r.execute_command("COMMAND", "GETKEYS", "SORT_RO", "abc") == [b"abc"]
+    assert r.execute_command("COMMAND", "GETKEYS", "SORT", "abc", "STORE", "d") == [b"abc", b"d"]

@@ -303,6 +303,9 @@ extension Server {
                 }
                 return [(1, readonly ? ["RO", "access"] : ["RW", "access", "update"])]
             }
+        case "sort_ro":
+            // Its BY/GET key spec is "unknown" (keys come from the data): only the sorted key counts.
+            return { _ in [(1, ["RO", "access"])] }
         case "sort":
             return { argv in
                 var keys: [(pos: Int, flags: [String])] = [(1, ["RO", "access"])]
