@@ -641,6 +641,7 @@ def test_sort_limit_extremes_clamp(r):
     assert r.execute_command("SORT", "l", "LIMIT", "-5", 2) == [b"1", b"2"]
 
 
-def test_command_getkeys_sort_ro(r):
-    assert r.execute_command("COMMAND", "GETKEYS", "SORT_RO", "abc") == [b"abc"]
-    assert r.execute_command("COMMAND", "GETKEYS", "SORT", "abc", "STORE", "d") == [b"abc", b"d"]
+def test_command_getkeys_sort_ro(raw):
+    c = raw()
+    assert c.request(b"COMMAND GETKEYS SORT_RO abc\r\n") == b"*1\r\n$3\r\nabc\r\n"
+    assert c.request(b"COMMAND GETKEYS SORT abc STORE d\r\n") == b"*2\r\n$3\r\nabc\r\n$1\r\nd\r\n"
