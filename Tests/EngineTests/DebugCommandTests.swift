@@ -5,23 +5,6 @@ import Testing
 import RESP
 @testable import Engine
 
-private func run(_ c: Client, _ args: String...) -> String {
-    var bytes: [UInt8] = []
-    var spans: [ArgSpan] = []
-    for a in args {
-        spans.append(ArgSpan(offset: bytes.count, count: a.utf8.count))
-        bytes += Array(a.utf8)
-    }
-    let mark = c.reply.out.writeIndex
-    bytes.withUnsafeBytes { raw in
-        spans.withUnsafeBufferPointer { sp in
-            c.args = Args(base: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, spans: sp)
-            c.server.execute(c)
-        }
-    }
-    return String(decoding: UnsafeRawBufferPointer(rebasing: c.reply.out.readableView[mark...]), as: UTF8.self)
-}
-
 private func makeServer(debug: String = "yes") throws -> (Server, Client) {
     let config = Config()
     try config.set("enable-debug-command", debug)
