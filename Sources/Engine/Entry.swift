@@ -154,6 +154,24 @@ public struct Entry {
         return e
     }
 
+    /// Reallocates a string entry so its value has `newCount` bytes (at least
+    /// the current count, at most UInt32.max): the new bytes are zeroed and the
+    /// expire block moves along. The allocator often extends in place, so
+    /// growing a bitmap a little at a time (SETBIT) does not copy it each time.
+    /// Nil if memory is exhausted (the entry is then unchanged). The database
+    /// slot must be repointed at the result (Database.moved).
+    func grownString(to newCount: Int) -> Entry? {
+        let oldCount = valueCount
+        let expireBytes = hasExpire ? Entry.expireBlockSize : 0
+        guard let p = realloc(ptr, Entry.headerSize + keyCount + newCount + expireBytes) else { return nil }
+        let e = Entry(p)
+        let v = e.valuePointer
+        if expireBytes > 0 { memmove(v + newCount, v + oldCount, expireBytes) }
+        memset(v + oldCount, 0, newCount - oldCount)
+        p.storeBytes(of: UInt32(newCount), toByteOffset: 4, as: UInt32.self)
+        return e
+    }
+
     /// Frees the entry and releases its object, if any.
     func destroy() {
         if typeRaw != ValueType.string.rawValue {

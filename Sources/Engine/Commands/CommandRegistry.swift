@@ -4,6 +4,7 @@ extension Server {
     static func allCommands() -> [Command] {
         var all: [Command] = []
         all += stringCommands()
+        all += bitmapCommands()
         all += keyCommands()
         all += dumpCommands()
         all += listCommands()
