@@ -38,6 +38,9 @@ public final class Client {
     public var noEvict = false
     public var noTouch = false
     public var isMonitor = false
+    /// How the running command is propagated instead of its own arguments
+    /// ([] = not at all); see Propagation.swift.
+    var propagationOverride: [[UInt8]]? = nil
     /// Arguments MONITOR must not show (passwords), cleared after each command.
     public var redactedArgs: [Int] = []
 

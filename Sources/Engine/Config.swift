@@ -59,6 +59,7 @@ public final class Config {
     public private(set) var enableDebugCommand = false
     public private(set) var maxmemory: Int64 = 0
     public private(set) var maxmemoryPolicy = "noeviction"
+    public private(set) var lazyfreeLazyExpire = false
     public private(set) var lfuLogFactor = 10
     public private(set) var lfuDecayTime = 1
     /// maxmemory-policy is allkeys-lfu or volatile-lfu (access frequency is tracked instead of idle time).
@@ -244,6 +245,7 @@ public final class Config {
         lfuLogFactor = int("lfu-log-factor")
         lfuDecayTime = int("lfu-decay-time")
         lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
+        lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

@@ -47,6 +47,11 @@ public final class Server {
     /// Set by the runtime: how to stop the process, how to kill a client.
     public var onShutdown: ((ShutdownMode) -> Bool)? = nil
     public var onClientKill: ((Client) -> Void)? = nil
+    /// Receives every propagated write (Propagation.swift); nil when nothing consumes them.
+    public var propagationSink: ((PropagatedCommand) -> Void)? = nil
+    var pendingPropagation: [PropagatedCommand] = []
+    /// Nesting of `call` (EXEC runs its commands through `call` too).
+    var callDepth = 0
     /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
     public var infoProviders: [String: () -> [(String, String)]] = [:]
 
@@ -181,7 +186,14 @@ public final class Server {
         // Set before running: CLIENT LIST/INFO show the running command as "cmd", as Redis.
         c.lastCommand = cmd
         let start = startUs ?? Server.wallClockUs()
+        let dirtyBefore = dirty
+        callDepth += 1
         cmd.handler(c)
+        callDepth -= 1
+        if propagationSink != nil {
+            propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
+            if callDepth == 0 { flushPropagation() }
+        }
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
@@ -251,6 +263,7 @@ public final class Server {
         let key = e.keyBytes
         e.destroy()
         stats.expiredKeys += 1
+        if propagationSink != nil { propagateDeletion(db: db.index, key: Array(key), lazy: config.lazyfreeLazyExpire) }
         notifyKeyspaceEvent(.expired, "expired", key, db.index)
         signalModifiedKey(db, key)
     }

@@ -1,0 +1,74 @@
+// Propagation: the stream of write commands that reproduces the dataset when
+// replayed (Redis's propagate/alsoPropagate). The AOF consumes it, replicas
+// will too. A write command whose `dirty` count moved is propagated with its
+// own arguments unless it says otherwise:
+//   - `rewritePropagation` replaces its arguments (EXPIRE -> PEXPIREAT, SET EX
+//     -> SET PXAT, INCRBYFLOAT -> SET KEEPTTL, BLPOP -> LPOP...), because the
+//     replay must not depend on the clock, randomness or blocking;
+//   - `alsoPropagate` emits extra commands in order (expired keys' DELs, SPOP's
+//     SREMs...), and `preventPropagation` drops the command's own form.
+// Everything one top-level command emits reaches the sink at once, wrapped in
+// MULTI/EXEC when it is more than one command, so a replay is atomic as well.
+
+public struct PropagatedCommand {
+    public var db: Int
+    public var argv: [[UInt8]]
+    public init(db: Int, argv: [[UInt8]]) { self.db = db; self.argv = argv }
+}
+
+extension Server {
+    /// False when nothing consumes propagation: commands can skip building rewrites.
+    @inline(__always) public var isPropagating: Bool { propagationSink != nil }
+
+    /// Propagate `argv` instead of the running command's own arguments.
+    public func rewritePropagation(_ c: Client, _ argv: [[UInt8]]) {
+        guard isPropagating else { return }
+        c.propagationOverride = argv
+    }
+
+    /// The running command itself is not propagated (what it `alsoPropagate`d still is).
+    public func preventPropagation(_ c: Client) {
+        guard isPropagating else { return }
+        c.propagationOverride = []
+    }
+
+    /// Queues an extra command for propagation, before the running command's own form.
+    public func alsoPropagate(db: Int, _ argv: [[UInt8]]) {
+        guard isPropagating else { return }
+        pendingPropagation.append(PropagatedCommand(db: db, argv: argv))
+        if callDepth == 0 { flushPropagation() }
+    }
+
+    /// Called by `call` after a handler ran: queues the command's own form.
+    func propagateAfterCall(_ c: Client, _ cmd: Command, dirtyBefore: Int64) {
+        if let override = c.propagationOverride {
+            c.propagationOverride = nil
+            if !override.isEmpty { pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: override)) }
+        } else if dirty != dirtyBefore && cmd.flags.contains(.write) {
+            var argv: [[UInt8]] = []
+            argv.reserveCapacity(c.args.count)
+            for i in 0..<c.args.count { argv.append(c.args.bytes(i)) }
+            pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: argv))
+        }
+    }
+
+    /// Hands what the finished top-level command queued to the sink.
+    func flushPropagation() {
+        guard let sink = propagationSink, !pendingPropagation.isEmpty else { return }
+        let batch = pendingPropagation
+        pendingPropagation.removeAll(keepingCapacity: true)
+        if batch.count == 1 {
+            sink(batch[0])
+            return
+        }
+        sink(PropagatedCommand(db: batch[0].db, argv: [Array("MULTI".utf8)]))
+        for p in batch { sink(p) }
+        sink(PropagatedCommand(db: batch[batch.count - 1].db, argv: [Array("EXEC".utf8)]))
+    }
+
+    /// A key removed by the server itself (expiry, eviction) is propagated as DEL,
+    /// or UNLINK when the matching lazyfree option is on.
+    func propagateDeletion(db: Int, key: [UInt8], lazy: Bool) {
+        alsoPropagate(db: db, [Array((lazy ? "UNLINK" : "DEL").utf8), key])
+    }
+}
