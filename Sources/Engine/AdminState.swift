@@ -13,7 +13,7 @@ public final class AdminState {
     public var replid2 = String(repeating: "0", count: 40)
 
     // Memory figures for INFO memory.
-    public let startupMemory: Int
+    public internal(set) var startupMemory: Int
     public var peakMemory: Int
     public var peakTimeMs: Int64 = 0
 
@@ -45,7 +45,7 @@ extension Server {
     public func serverCron() {
         admin.cronLoops += 1
         if admin.cronPaused { return }
-        admin.refreshPeak()
+        admin.refreshPeak(used: memory.used)
         if admin.pauseEndMs > 0 && now >= admin.pauseEndMs { admin.pauseEndMs = 0 }
     }
 
@@ -71,8 +71,7 @@ extension Server {
 }
 
 extension AdminState {
-    func refreshPeak() {
-        let used = MemoryStats.allocator().allocated
+    func refreshPeak(used: Int) {
         if used > peakMemory {
             peakMemory = used
             peakTimeMs = Server.wallClockMs()

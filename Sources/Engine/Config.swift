@@ -64,6 +64,13 @@ public final class Config {
     public private(set) var lfuDecayTime = 1
     /// maxmemory-policy is allkeys-lfu or volatile-lfu (access frequency is tracked instead of idle time).
     public private(set) var lfuPolicy = false
+    public private(set) var evictionPolicy: EvictionPolicy = .noeviction
+    public private(set) var maxmemorySamples = 5
+    public private(set) var maxmemoryEvictionTenacity = 10
+    public private(set) var lazyfreeLazyEviction = false
+    public private(set) var lazyfreeLazyServerDel = false
+    public private(set) var lazyfreeLazyUserDel = false
+    public private(set) var lazyfreeLazyUserFlush = false
 
     public init() {
         let yesno = Kind.bool
@@ -246,6 +253,13 @@ public final class Config {
         lfuDecayTime = int("lfu-decay-time")
         lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
         lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
+        evictionPolicy = EvictionPolicy(rawValue: maxmemoryPolicy) ?? .noeviction
+        maxmemorySamples = int("maxmemory-samples")
+        maxmemoryEvictionTenacity = int("maxmemory-eviction-tenacity")
+        lazyfreeLazyEviction = get("lazyfree-lazy-eviction") == "yes"
+        lazyfreeLazyServerDel = get("lazyfree-lazy-server-del") == "yes"
+        lazyfreeLazyUserDel = get("lazyfree-lazy-user-del") == "yes"
+        lazyfreeLazyUserFlush = get("lazyfree-lazy-user-flush") == "yes"
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

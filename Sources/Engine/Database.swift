@@ -78,8 +78,11 @@ public final class Database {
         if old.hasExpire { removeFromExpiring(old) }
         table.replace(slot: i, with: e.ptr)
         if e.hasExpire { addToExpiring(e) }
-        old.destroy()
+        if let dispose = disposeReplaced { dispose(old) } else { old.destroy() }
     }
+
+    /// Frees the entries `replace` drops, when set (lazyfree-lazy-server-del).
+    var disposeReplaced: ((Entry) -> Void)? = nil
 
     /// Points slot `i` at a reallocated copy of its entry (same key, same expire state).
     func moved(slot i: Int, to e: Entry) {
@@ -203,4 +206,58 @@ public final class Database {
 
     /// Bytes used by the table itself (for MEMORY/INFO overhead figures).
     public var tableOverheadBytes: Int { table.overheadBytes }
+
+    /// Bytes spent on expires: the index array and each key's expire block.
+    public var expiresOverheadBytes: Int {
+        expiring.isEmpty ? 0 : allocSize(32 + expiring.capacity * 8) + expiring.count * Entry.expireBlockSize
+    }
+
+    // MARK: eviction and lazy free (Evict.swift, LazyFree.swift)
+
+    /// Appends up to `count` entries found in consecutive slots from the one
+    /// `random` picks (Redis's dictGetSomeKeys: cheap, roughly uniform).
+    func sampleEntries(_ count: Int, random: UInt64, into out: inout [UnsafeMutableRawPointer]) {
+        let n = table.count
+        if n == 0 { return }
+        let want = min(count, n)
+        var i = Int(truncatingIfNeeded: random) & table.mask
+        var got = 0
+        while got < want {
+            if table.isFull(i) { out.append(table.element(at: i)); got += 1 }
+            i = (i + 1) & table.mask
+        }
+    }
+
+    /// Appends up to `count` entries with an expire, from consecutive positions
+    /// of the expires index starting at the one `random` picks.
+    func sampleExpiring(_ count: Int, random: UInt64, into out: inout [UnsafeMutableRawPointer]) {
+        let n = expiring.count
+        if n == 0 { return }
+        var k = Int(random % UInt64(n))
+        for _ in 0..<min(count, n) {
+            out.append(expiring[k])
+            k += 1
+            if k == n { k = 0 }
+        }
+    }
+
+    /// Empties the database at once and returns the old content, to be freed
+    /// elsewhere (FLUSHDB/FLUSHALL ASYNC).
+    func detachContents() -> DetachedEntries {
+        let old = table
+        table = SlotTable(capacity: Database.minCapacity)
+        expiring = []
+        expireCursor = 0
+        avgTTL = 0
+        return DetachedEntries(table: old)
+    }
+}
+
+/// A database's former table, owned by whoever frees it (the lazy-free thread).
+struct DetachedEntries: @unchecked Sendable {
+    let table: SlotTable
+    func destroy() {
+        table.forEach { Entry($0).destroy() }
+        table.deallocate()
+    }
 }

@@ -59,6 +59,12 @@ public final class Server {
 
     /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
     public let admin = AdminState()
+    /// used_memory, cheap per command (MemoryAccounting.swift).
+    public let memory = MemoryAccounting()
+    /// The lazy-free thread (LazyFree.swift); started on first use.
+    public private(set) lazy var lazyFree = LazyFree(accounting: memory)
+    /// Eviction pool and state (Evict.swift).
+    let eviction = EvictionState()
 
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
@@ -70,6 +76,12 @@ public final class Server {
         runID = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
         databases = (0..<config.databases).map { Database(index: $0, seed: hashSeed) }
         commands = CommandTable(Server.allCommands())
+        config.didChange.append { [unowned self] name in
+            if name == "lazyfree-lazy-server-del" { self.applyLazyServerDel() }
+        }
+        applyLazyServerDel()
+        admin.startupMemory = memory.used
+        admin.peakMemory = max(admin.peakMemory, admin.startupMemory)
     }
 
     // MARK: clock
@@ -170,6 +182,7 @@ public final class Server {
             c.error(static: "ERR Command not allowed inside a transaction")
             return
         }
+        if config.maxmemory > 0 && !checkMaxmemory(c, cmd) { return }
         if c.inMulti && !Server.transactionControl.contains(cmd.name) {
             c.multiQueue.append(QueuedCommand(args: args, command: cmd))
             c.reply.simple("QUEUED")
@@ -261,7 +274,7 @@ public final class Server {
     func expire(_ db: Database, slot: Int) {
         let e = db.remove(slot: slot)
         let key = e.keyBytes
-        e.destroy()
+        disposeEntry(e, lazy: config.lazyfreeLazyExpire)
         stats.expiredKeys += 1
         if propagationSink != nil { propagateDeletion(db: db.index, key: Array(key), lazy: config.lazyfreeLazyExpire) }
         notifyKeyspaceEvent(.expired, "expired", key, db.index)
@@ -314,8 +327,9 @@ public final class Server {
     }
 
     /// Deletes `key` if present (expired keys count as absent). True if a live key was deleted.
+    /// The value is freed in the background if `lazy` (default: lazyfree-lazy-server-del) and big.
     @discardableResult
-    public func deleteKey(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
+    public func deleteKey(_ db: Database, _ key: UnsafeRawBufferPointer, lazy: Bool? = nil) -> Bool {
         let slot = db.find(key)
         if slot < 0 { return false }
         let e = db.entry(atSlot: slot)
@@ -323,7 +337,7 @@ public final class Server {
             expire(db, slot: slot)
             return false
         }
-        db.remove(slot: slot).destroy()
+        disposeEntry(db.remove(slot: slot), lazy: lazy ?? config.lazyfreeLazyServerDel)
         return true
     }
 
@@ -362,16 +376,14 @@ public final class Server {
 
     public func database(_ i: Int) -> Database? { i >= 0 && i < databases.count ? databases[i] : nil }
 
-    public func flushAll() {
-        for db in databases {
-            touchAllWatchedKeys(in: db.index)
-            db.removeAll()
-        }
+    /// Empties every database; with `async` the content is freed on the lazy-free thread.
+    public func flushAll(async: Bool = false) {
+        for db in databases { flush(db, async: async) }
     }
 
-    public func flush(_ db: Database) {
+    public func flush(_ db: Database, async: Bool = false) {
         touchAllWatchedKeys(in: db.index)
-        db.removeAll()
+        if async { flushAsync(db) } else { db.removeAll() }
     }
 
     public func swapDatabases(_ a: Int, _ b: Int) {

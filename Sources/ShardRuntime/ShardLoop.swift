@@ -60,7 +60,8 @@ public final class ShardLoop {
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
-            let untilCron = max(0, lastCron + cronPeriod - Server.wallClockMs())
+            // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
+            let untilCron = server.evictionInProgress ? 0 : max(0, lastCron + cronPeriod - Server.wallClockMs())
             let n = events.withUnsafeMutableBufferPointer {
                 ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(untilCron))
             }
@@ -84,6 +85,7 @@ public final class ShardLoop {
                 }
             }
             flushPending()
+            if server.evictionInProgress { server.evictionTimeProc() }
             let now = Server.wallClockMs()
             if now - lastCron >= cronPeriod {
                 lastCron = now

@@ -189,6 +189,7 @@ extension Server {
                 x.failedCalls = 0
             }
         }
-        admin.peakMemory = MemoryStats.allocator().allocated
+        admin.peakMemory = memory.used
+        resetEvictionStats()
     }
 }

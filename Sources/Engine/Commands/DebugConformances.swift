@@ -54,7 +54,6 @@ private func rdbString(_ s: UnsafeRawBufferPointer) -> Int {
     return w.bytes.count
 }
 
-private func objectBytes(_ o: AnyObject) -> Int { malloc_usable_size(Unmanaged.passUnretained(o).toOpaque()) }
 
 extension ListValue: DebugInspectable, MemoryMeasurable {
     public func debugDigest(into d: inout DebugDigest) {
@@ -99,7 +98,6 @@ extension ListValue: DebugInspectable, MemoryMeasurable {
         return (sizes.count, sizes.isEmpty ? 0 : Double(count) / Double(sizes.count), fill, 0, sizes.reduce(0, +))
     }
 
-    public func memoryUsage(samples: Int) -> Int { objectBytes(self) + allocatedBytes }
 }
 
 extension HashValue: DebugInspectable, MemoryMeasurable {
@@ -123,7 +121,6 @@ extension HashValue: DebugInspectable, MemoryMeasurable {
         return size
     }
 
-    public func memoryUsage(samples: Int) -> Int { objectBytes(self) + allocatedBytes }
 }
 
 extension SetValue: DebugInspectable, MemoryMeasurable {
@@ -151,7 +148,6 @@ extension SetValue: DebugInspectable, MemoryMeasurable {
         return size
     }
 
-    public func memoryUsage(samples: Int) -> Int { objectBytes(self) + allocatedBytes }
 }
 
 extension ZSetValue: DebugInspectable, MemoryMeasurable {
@@ -176,5 +172,4 @@ extension ZSetValue: DebugInspectable, MemoryMeasurable {
         return size
     }
 
-    public func memoryUsage(samples: Int) -> Int { objectBytes(self) + allocatedBytes }
 }

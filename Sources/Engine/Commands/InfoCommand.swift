@@ -141,23 +141,22 @@ extension Server {
         ]
     }
 
-    /// Memory held by client buffers (query + reply), for INFO and the overhead figure.
+    /// Memory of normal clients as Redis's getClientMemoryUsage counts it: the
+    /// query buffer, the reply buffer and the client's own structures.
     var clientBuffersMemory: Int {
-        clients.values.reduce(0) { $0 + $1.queryBufferCapacity + $1.reply.out.capacity }
+        var n = 0
+        for c in clients.values {
+            n += c.queryBufferCapacity + c.reply.out.capacity
+                + malloc_usable_size(Unmanaged.passUnretained(c).toOpaque())
+                + malloc_usable_size(Unmanaged.passUnretained(c.reply).toOpaque())
+        }
+        return n
     }
 
     private func memoryInfo() -> [(String, String)] {
-        let a = MemoryStats.allocator()
-        let used = a.allocated
-        if used > admin.peakMemory { admin.peakMemory = used }
-        let peak = admin.peakMemory
-        let rss = MemoryStats.rss()
-        let startup = admin.startupMemory
-        let clientsMem = clientBuffersMemory
-        var overhead = startup + clientsMem
-        for db in databases { overhead += db.tableOverheadBytes + db.expiresCount * MemoryLayout<Int>.stride }
-        let dataset = max(0, used - overhead)
-        let net = used > startup ? used - startup : 0
+        let f = memoryFigures()
+        let a = f.allocator
+        let used = f.used, peak = f.peak, rss = f.rss
         let total = MemoryStats.totalSystemMemory()
         let maxmem = Int(config.maxmemory)
         func ratio(_ x: Int, _ y: Int) -> String { formatFixed(y > 0 ? Double(x) / Double(y) : 0, 2) }
@@ -168,8 +167,8 @@ extension Server {
             ("used_memory_rss", String(rss)), ("used_memory_rss_human", h(rss)),
             ("used_memory_peak", String(peak)), ("used_memory_peak_human", h(peak)),
             ("used_memory_peak_perc", perc(used, peak)),
-            ("used_memory_overhead", String(overhead)), ("used_memory_startup", String(startup)),
-            ("used_memory_dataset", String(dataset)), ("used_memory_dataset_perc", perc(dataset, net)),
+            ("used_memory_overhead", String(f.overhead)), ("used_memory_startup", String(f.startup)),
+            ("used_memory_dataset", String(f.dataset)), ("used_memory_dataset_perc", perc(f.dataset, f.net)),
             ("allocator_allocated", String(a.allocated)), ("allocator_active", String(a.active)),
             ("allocator_resident", String(a.resident)),
             ("total_system_memory", String(total)), ("total_system_memory_human", h(total)),
@@ -183,11 +182,11 @@ extension Server {
             ("allocator_rss_ratio", ratio(a.resident, a.active)), ("allocator_rss_bytes", String(a.resident - a.active)),
             ("rss_overhead_ratio", ratio(rss, a.resident)), ("rss_overhead_bytes", String(rss - a.resident)),
             ("mem_fragmentation_ratio", ratio(rss, used)), ("mem_fragmentation_bytes", String(rss - used)),
-            ("mem_not_counted_for_evict", "0"), ("mem_replication_backlog", "0"),
+            ("mem_not_counted_for_evict", String(memoryNotCountedForEvict)), ("mem_replication_backlog", "0"),
             ("mem_total_replication_buffers", "0"), ("mem_clients_slaves", "0"),
-            ("mem_clients_normal", String(clientsMem)), ("mem_cluster_links", "0"), ("mem_aof_buffer", "0"),
+            ("mem_clients_normal", String(f.clientsNormal)), ("mem_cluster_links", "0"), ("mem_aof_buffer", "0"),
             ("mem_allocator", "jemalloc-" + Server.jemallocVersion), ("active_defrag_running", "0"),
-            ("lazyfree_pending_objects", "0"), ("lazyfreed_objects", "0"),
+            ("lazyfree_pending_objects", String(lazyFree.pending)), ("lazyfreed_objects", String(lazyFree.freed)),
         ]
     }
 
@@ -232,7 +231,8 @@ extension Server {
             ("expired_time_cap_reached_count", String(s.expiredTimeCapReachedCount)),
             ("expire_cycle_cpu_milliseconds", String(s.expireCycleCpuMilliseconds)),
             ("evicted_keys", String(s.evictedKeys)), ("evicted_clients", "0"),
-            ("total_eviction_exceeded_time", "0"), ("current_eviction_exceeded_time", "0"),
+            ("total_eviction_exceeded_time", String(evictionExceededTimes.total)),
+            ("current_eviction_exceeded_time", String(evictionExceededTimes.current)),
             ("keyspace_hits", String(s.keyspaceHits)), ("keyspace_misses", String(s.keyspaceMisses)),
             ("pubsub_channels", "0"), ("pubsub_patterns", "0"), ("pubsubshard_channels", "0"),
             ("latest_fork_usec", String(s.latestForkUsec)), ("total_forks", String(s.totalForks)),

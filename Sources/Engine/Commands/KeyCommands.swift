@@ -8,9 +8,10 @@ import Glibc
 extension Server {
     static func keyCommands() -> [Command] {
         var all: [Command] = [
-            Command("del", arity: -2, flags: [.write], keys: (1, -1, 1), group: .generic, handler: delCommand),
+            Command("del", arity: -2, flags: [.write], keys: (1, -1, 1), group: .generic,
+                    handler: { delCommand($0, lazy: $0.server.config.lazyfreeLazyUserDel) }),
             Command("unlink", arity: -2, flags: [.write, .fast], keys: (1, -1, 1), group: .generic, since: "4.0.0",
-                    handler: delCommand),
+                    handler: { delCommand($0, lazy: true) }),
             Command("exists", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: .generic,
                     handler: existsCommand),
             Command("type", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: .generic, handler: typeCommand),
@@ -91,13 +92,14 @@ extension Server {
 
     // MARK: DEL UNLINK EXISTS TYPE TOUCH
 
-    /// DEL and UNLINK (values are freed right away: the engine has no lazy-free thread).
-    static func delCommand(_ c: Client) {
+    /// DEL and UNLINK: UNLINK (and DEL with lazyfree-lazy-user-del) frees big
+    /// values on the lazy-free thread.
+    static func delCommand(_ c: Client, lazy: Bool) {
         let s = c.server, db = c.db
         var n = 0
         for i in 1..<c.args.count {
             let key = c.args[i]
-            if s.deleteKey(db, key) {
+            if s.deleteKey(db, key, lazy: lazy) {
                 s.signalModifiedKey(db, key)
                 s.notifyKeyspaceEvent(.generic, "del", key, db.index)
                 s.addDirty()
@@ -247,31 +249,33 @@ extension Server {
         c.reply.null()
     }
 
-    /// FLUSHDB/FLUSHALL's optional ASYNC|SYNC; false (after a syntax error reply) if invalid.
-    static func flushModeOK(_ c: Client) -> Bool {
+    /// FLUSHDB/FLUSHALL's optional ASYNC|SYNC: whether to free in the background
+    /// (without the option: lazyfree-lazy-user-flush), or nil after a syntax error reply.
+    static func flushAsyncMode(_ c: Client) -> Bool? {
         let a = c.args
         if a.count > 2 || (a.count == 2 && !a.equals(1, "sync") && !a.equals(1, "async")) {
             c.syntaxError()
-            return false
+            return nil
         }
-        return true
+        if a.count == 2 { return a.equals(1, "async") }
+        return c.server.config.lazyfreeLazyUserFlush
     }
 
     static func flushdbCommand(_ c: Client) {
-        guard flushModeOK(c) else { return }
+        guard let async = flushAsyncMode(c) else { return }
         let s = c.server
         let removed = c.db.count
-        s.flush(c.db)
+        s.flush(c.db, async: async)
         s.addDirty(removed)
         c.reply.ok()
     }
 
     static func flushallCommand(_ c: Client) {
-        guard flushModeOK(c) else { return }
+        guard let async = flushAsyncMode(c) else { return }
         let s = c.server
         var removed = 0
         for db in s.databases { removed += db.count }
-        s.flushAll()
+        s.flushAll(async: async)
         s.addDirty(removed + 1)
         c.reply.ok()
     }
