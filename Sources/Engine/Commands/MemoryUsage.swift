@@ -48,8 +48,8 @@ func sampledElementBytes<L: MemberLayout>(_ table: MemberTable<L>, samples: Int,
 extension SetValue {
     public func memoryUsage(samples: Int) -> Int {
         var n = instanceSize(self)
-        if isIntset { return n + arrayStorageSize(capacity: ints.capacity, stride: 8) }
-        n += slotTableSize(capacity: table.capacity)
+        if isIntset { return n + blockSize(ints.block) }
+        n += blockSize(tablePtr) + slotTableSize(capacity: table.capacity)
         n += sampledElementBytes(table, samples: samples) { blockSize($0) }
         return n
     }
@@ -78,8 +78,8 @@ extension ZSetValue {
 
 extension ListValue {
     public func memoryUsage(samples: Int) -> Int {
-        // The Deque's storage: a header, then the chunk descriptors.
-        var n = instanceSize(self) + arrayStorageSize(capacity: chunks.count, stride: MemoryLayout<ListChunk>.stride)
+        // The Deque's storage: object header and deque header (40 bytes), then the chunk descriptors.
+        var n = instanceSize(self) + allocSize(40 + chunks.count * MemoryLayout<ListChunk>.stride)
         let total = chunks.count
         if total == 0 { return n }
         let limit = samples <= 0 ? total : min(samples, total)

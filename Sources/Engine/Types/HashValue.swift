@@ -12,6 +12,7 @@
 // Byte views handed out (get, forEach...) are valid until the hash changes.
 
 import Glibc
+import CJemalloc
 
 /// A hashtable field: UInt32 field length, UInt32 value length, field bytes, value bytes.
 enum HashFieldLayout: MemberLayout {
@@ -60,10 +61,21 @@ enum HashFieldLayout: MemberLayout {
 
 public final class HashValue: ValueObject {
     // listpack form
+    // Sizes are stored as UInt32 (a listpack hash is small by construction) so
+    // the object fits jemalloc's 48-byte class; the buffer's capacity is its
+    // allocation's real size (malloc_usable_size), not a stored field.
     var lp: UnsafeMutableRawPointer? = nil
-    var lpUsed = 0
-    var lpCap = 0
-    var lpCount = 0
+    private var lpUsed32: UInt32 = 0
+    private var lpCount32: UInt32 = 0
+    var lpUsed: Int {
+        @inline(__always) get { Int(lpUsed32) }
+        @inline(__always) set { lpUsed32 = UInt32(newValue) }
+    }
+    var lpCount: Int {
+        @inline(__always) get { Int(lpCount32) }
+        @inline(__always) set { lpCount32 = UInt32(newValue) }
+    }
+    var lpCap: Int { lp.map { malloc_usable_size($0) } ?? 0 }
     // hashtable form
     private(set) var table: UnsafeMutablePointer<MemberTable<HashFieldLayout>>? = nil
 
@@ -96,7 +108,6 @@ public final class HashValue: ValueObject {
             h.lp = malloc(lpUsed)!
             memcpy(h.lp!, lp!, lpUsed)
             h.lpUsed = lpUsed
-            h.lpCap = lpUsed
             h.lpCount = lpCount
         }
         return h
@@ -136,13 +147,12 @@ public final class HashValue: ValueObject {
         return -1
     }
 
+    /// Grows the buffer to the allocator's size class holding `extra` more
+    /// bytes (classes are at most 25% apart: amortized O(1), little slack).
     private func lpReserve(_ extra: Int) {
         let need = lpUsed + extra
         if need <= lpCap { return }
-        var c = max(lpCap * 2, 32)
-        while c < need { c *= 2 }
-        lp = realloc(lp, c)!
-        lpCap = c
+        lp = realloc(lp, need)!
     }
 
     /// Replaces bytes [o, o+oldLen) with room for newLen bytes.
@@ -178,7 +188,6 @@ public final class HashValue: ValueObject {
         if let p = lp { free(p) }
         lp = nil
         lpUsed = 0
-        lpCap = 0
         lpCount = 0
         table = HashValue.box(t)
     }

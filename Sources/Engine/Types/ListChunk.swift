@@ -11,6 +11,7 @@
 // overhead, as in a Redis listpack.
 
 import Glibc
+import CJemalloc
 
 /// Varint helpers of the packed encodings (lists, listpack hashes).
 enum PackedCodec {
@@ -118,10 +119,13 @@ struct ListChunk {
 
     @inline(__always) static func entrySize(_ n: Int) -> Int { n + 2 * PackedCodec.size(n) }
 
+    /// The buffer size for `x` bytes: the allocator's size class that holds
+    /// them (classes are at most 25% apart, so no power-of-two slack), exact
+    /// past 64 KB.
     static func growCap(_ x: Int) -> Int {
         if x <= 16 { return 16 }
         if x > 65536 { return x }
-        return 1 << (Int.bitWidth - (x - 1).leadingZeroBitCount)
+        return Int(nallocx(x, 0))
     }
 
     /// Writes the encoded entry for `v` (of total size `size`) at `p`.

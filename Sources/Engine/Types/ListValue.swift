@@ -23,14 +23,25 @@ public final class ListValue: ValueObject {
     public private(set) var count = 0
     /// Virtual index of element 0.
     var origin = 0
+    // The rest packs into 8 bytes so the object fits jemalloc's 48-byte class:
+    // the index cache's extent, and the chunk limits (bytes - 1 in 16 bits,
+    // up to 64 KB; an element count up to 32767 like Redis's 16-bit quicklist
+    // fill, or 0xFFFF for no count limit).
+    private var valid32: UInt32 = 0
+    private let maxBytes16: UInt16
+    private let maxCount16: UInt16
+
     /// chunks[0..<valid] have a correct `start`.
-    var valid = 0
-    let maxBytes: Int
-    let maxCount: Int
+    var valid: Int {
+        @inline(__always) get { Int(valid32) }
+        @inline(__always) set { valid32 = UInt32(newValue) }
+    }
+    @inline(__always) var maxBytes: Int { Int(maxBytes16) + 1 }
+    @inline(__always) var maxCount: Int { maxCount16 == 0xFFFF ? Int.max : Int(maxCount16) }
 
     public init(maxBytes: Int = 8192, maxCount: Int = Int.max) {
-        self.maxBytes = max(maxBytes, 1)
-        self.maxCount = max(maxCount, 1)
+        maxBytes16 = UInt16(min(max(maxBytes, 1), 65536) - 1)
+        maxCount16 = maxCount >= 0xFFFF ? 0xFFFF : UInt16(min(max(maxCount, 1), 32767))
     }
 
     /// A list sized as Redis's list-max-listpack-size: negative -1...-5 is a

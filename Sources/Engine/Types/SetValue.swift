@@ -1,8 +1,12 @@
 // The Set type, with Redis 7.0's two encodings:
-//   "intset"    a sorted array of Int64, while every member is a canonical
-//               integer and there are at most set-max-intset-entries of them;
-//   "hashtable" a MemberTable of malloc'ed members ([UInt32 length][bytes]).
-// A set never converts back from hashtable to intset (as in Redis).
+//   "intset"    a compact sorted block of 16/32/64-bit integers (IntSet.swift),
+//               while every member is a canonical integer and there are at
+//               most set-max-intset-entries of them;
+//   "hashtable" a MemberTable of malloc'ed members ([UInt32 length][bytes]),
+//               boxed in its own small block.
+// The object holds one pointer (the intset block or the table's box) and the
+// encoding flag: 32 bytes, so a small set costs about what Redis's robj +
+// intset do. A set never converts back from hashtable to intset (as in Redis).
 
 import Glibc
 import RESP
@@ -33,12 +37,29 @@ func withDecimalBytes<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> 
 }
 
 public final class SetValue: ValueObject {
+    typealias Table = MemberTable<SetMemberLayout>
+
+    /// The intset block, or the hashtable's box.
+    private var storage: UnsafeMutableRawPointer? = nil
     /// True while the set is an intset.
     public private(set) var isIntset: Bool
+
     /// Members of an intset, ascending.
-    private(set) var ints: [Int64] = []
+    var ints: IntSet {
+        @inline(__always) get { IntSet(block: isIntset ? storage : nil) }
+        @inline(__always) set { storage = newValue.block }
+    }
+
+    /// The hashtable's box (hashtable sets only).
+    @inline(__always) var tablePtr: UnsafeMutablePointer<Table> { storage!.assumingMemoryBound(to: Table.self) }
     /// Members of a hashtable set.
-    private(set) var table = MemberTable<SetMemberLayout>()
+    @inline(__always) var table: Table { tablePtr.pointee }
+
+    private static func makeTable(reserving n: Int) -> UnsafeMutableRawPointer {
+        let box = UnsafeMutablePointer<Table>.allocate(capacity: 1)
+        box.initialize(to: Table(reserving: n))
+        return UnsafeMutableRawPointer(box)
+    }
 
     /// An empty intset (Redis's createIntsetObject).
     public init() { isIntset = true }
@@ -46,18 +67,22 @@ public final class SetValue: ValueObject {
     /// An empty set with the encoding Redis picks for a first member `m` (setTypeCreate).
     public init(forFirstMember m: UnsafeRawBufferPointer) {
         isIntset = parseCanonicalInt64(m) != nil
+        if !isIntset { storage = SetValue.makeTable(reserving: 0) }
     }
 
     /// An empty hashtable set sized for `n` members.
     public init(hashtableReserving n: Int) {
         isIntset = false
-        table = MemberTable(reserving: n)
+        storage = SetValue.makeTable(reserving: n)
     }
 
     deinit {
-        if !isIntset {
+        if isIntset {
+            ints.deallocate()
+        } else {
             table.forEach { free($0) }
             table.deallocate()
+            tablePtr.deallocate()
         }
     }
 
@@ -68,17 +93,17 @@ public final class SetValue: ValueObject {
     public func duplicate() -> SetValue {
         if isIntset {
             let s = SetValue()
-            s.ints = ints
+            s.ints = ints.copy()
             return s
         }
         let s = SetValue(hashtableReserving: table.count)
-        table.forEach { p in s.table.insertNew(SetMemberLayout.make(SetMemberLayout.member(p))) }
+        table.forEach { p in s.tablePtr.pointee.insertNew(SetMemberLayout.make(SetMemberLayout.member(p))) }
         return s
     }
 
     /// Bytes allocated for the value (approximate MEMORY USAGE).
     public var allocatedBytes: Int {
-        if isIntset { return 48 + ints.capacity * 8 }
+        if isIntset { return 32 + ints.byteCount }
         var total = 48 + table.overheadBytes
         table.forEach { p in total += Self.mallocSize(4 + SetMemberLayout.member(p).count) }
         return total
@@ -89,16 +114,7 @@ public final class SetValue: ValueObject {
     // MARK: membership
 
     @inline(__always)
-    private func intIndex(_ v: Int64) -> (found: Bool, index: Int) {
-        var lo = 0, hi = ints.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let x = ints[mid]
-            if x == v { return (true, mid) }
-            if x < v { lo = mid + 1 } else { hi = mid }
-        }
-        return (false, lo)
-    }
+    private func intIndex(_ v: Int64) -> (found: Bool, index: Int) { ints.search(v) }
 
     public func contains(_ m: UnsafeRawBufferPointer) -> Bool {
         if isIntset {
@@ -123,7 +139,7 @@ public final class SetValue: ValueObject {
         }
         let h = memberHash(m)
         if table.find(m, hash: h) >= 0 { return false }
-        table.insertNew(SetMemberLayout.make(m), hash: h)
+        tablePtr.pointee.insertNew(SetMemberLayout.make(m), hash: h)
         return true
     }
 
@@ -139,17 +155,19 @@ public final class SetValue: ValueObject {
         }
         let slot = table.find(m)
         if slot < 0 { return false }
-        free(table.remove(slot: slot))
+        free(tablePtr.pointee.remove(slot: slot))
         return true
     }
 
     private func convertToHashtable() {
-        var t = MemberTable<SetMemberLayout>(reserving: ints.count + 1)
-        for v in ints {
-            withDecimalBytes(v) { t.insertNew(SetMemberLayout.make($0)) }
+        let old = ints
+        let box = SetValue.makeTable(reserving: old.count + 1)
+        let t = box.assumingMemoryBound(to: Table.self)
+        for i in 0..<old.count {
+            withDecimalBytes(old[i]) { t.pointee.insertNew(SetMemberLayout.make($0)) }
         }
-        ints = []
-        table = t
+        old.deallocate()
+        storage = box
         isIntset = false
     }
 
@@ -158,7 +176,8 @@ public final class SetValue: ValueObject {
     /// Calls `body` with each member's bytes (intsets ascending). The set must not change inside.
     public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
         if isIntset {
-            for v in ints { withDecimalBytes(v, body) }
+            let s = ints
+            for i in 0..<s.count { withDecimalBytes(s[i], body) }
         } else {
             table.forEach { body(SetMemberLayout.member($0)) }
         }
@@ -192,7 +211,7 @@ public final class SetValue: ValueObject {
         let slot = table.randomSlot()
         let p = table.element(at: slot)
         body(SetMemberLayout.member(p))
-        table.remove(slot: slot)
+        tablePtr.pointee.remove(slot: slot)
         free(p)
     }
 
@@ -215,12 +234,7 @@ public final class SetValue: ValueObject {
             chosen[idx[k]] = true
             withDecimalBytes(ints[idx[k]], body)
         }
-        var w = 0
-        for r in 0..<size where !chosen[r] {
-            ints[w] = ints[r]
-            w += 1
-        }
-        ints.removeLast(size - w)
+        ints.removeMarked(chosen)
     }
 
     /// `n` distinct random members (n < count), as SRANDMEMBER with a positive count.

@@ -1,16 +1,34 @@
 // The "listpack" encoding of a small sorted set: one malloc'ed buffer of
 // entries sorted by (score, member), each
-//    Double score (8 bytes, unaligned) | member length (LEB128) | member bytes
-// Lookups are linear like Redis's listpack; the size limits
-// (zset-max-listpack-entries / -value) keep them short.
+//    score | member length (LEB128) | member bytes
+// where the score is, like Redis's listpack integers, compact when integral:
+// LEB128 of (zigzag(score) << 1) for integral scores within +-2^53, else the
+// byte 0x01 followed by the 8-byte double. Lookups are linear like Redis's
+// listpack; the size limits (zset-max-listpack-entries / -value) keep them
+// short. The buffer grows to the allocator's size classes (little slack) and
+// the descriptor's sizes are 32-bit (20 bytes).
 
 import Glibc
+import CJemalloc
 
 struct ZListpack {
     private(set) var buf: UnsafeMutableRawPointer? = nil
-    private(set) var used = 0
-    private(set) var cap = 0
-    private(set) var count = 0
+    private var used32: UInt32 = 0
+    private var cap32: UInt32 = 0
+    private var count32: UInt32 = 0
+
+    private(set) var used: Int {
+        @inline(__always) get { Int(used32) }
+        @inline(__always) set { used32 = UInt32(newValue) }
+    }
+    private(set) var cap: Int {
+        @inline(__always) get { Int(cap32) }
+        @inline(__always) set { cap32 = UInt32(newValue) }
+    }
+    private(set) var count: Int {
+        @inline(__always) get { Int(count32) }
+        @inline(__always) set { count32 = UInt32(newValue) }
+    }
 
     init() {}
 
@@ -18,13 +36,64 @@ struct ZListpack {
 
     var allocatedBytes: Int { cap }
 
+    // MARK: score encoding
+
+    /// Integral scores in this range are stored as integers.
+    static let exactIntegerLimit = 9_007_199_254_740_992.0  // 2^53
+
+    /// The integer form of `s` if it has one (never for -0, NaN or huge values).
+    @inline(__always) static func integral(_ s: Double) -> Int64? {
+        guard s.magnitude < exactIntegerLimit, s.rounded(.towardZero) == s else { return nil }
+        if s == 0 && s.sign == .minus { return nil }
+        return Int64(s)
+    }
+
+    @inline(__always) static func scoreSize(_ s: Double) -> Int {
+        guard let v = integral(s) else { return 9 }
+        return varintSize(Int((UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1)))
+    }
+
+    /// Decodes the score at `p`: (score, bytes used).
+    @inline(__always) static func readScore(_ p: UnsafeMutableRawPointer) -> (Double, Int) {
+        var x: UInt64 = 0, shift: UInt64 = 0, i = 0
+        while true {
+            let b = p.load(fromByteOffset: i, as: UInt8.self)
+            x |= UInt64(b & 0x7f) << shift
+            i += 1
+            if b < 0x80 { break }
+            shift += 7
+        }
+        if x & 1 == 1 { return ((p + i).loadUnaligned(as: Double.self), i + 8) }
+        let z = x >> 1
+        let v = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
+        return (Double(v), i)
+    }
+
+    /// Encodes `s` at `p`; returns the bytes written.
+    @inline(__always) static func writeScore(_ s: Double, _ p: UnsafeMutableRawPointer) -> Int {
+        guard let v = integral(s) else {
+            p.storeBytes(of: UInt8(1), as: UInt8.self)
+            (p + 1).storeBytes(of: s, as: Double.self)
+            return 9
+        }
+        var x = UInt64(bitPattern: (v << 1) ^ (v >> 63)) << 1
+        var i = 0
+        while x >= 0x80 {
+            (p + i).storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, as: UInt8.self)
+            x >>= 7
+            i += 1
+        }
+        (p + i).storeBytes(of: UInt8(x), as: UInt8.self)
+        return i + 1
+    }
+
     // MARK: entries
 
     @inline(__always)
     func entry(_ o: Int) -> (score: Double, member: UnsafeRawBufferPointer, next: Int) {
         let p = buf! + o
-        let s = p.loadUnaligned(as: Double.self)
-        var len = 0, shift = 0, i = 8
+        let (s, ss) = ZListpack.readScore(p)
+        var len = 0, shift = 0, i = ss
         while true {
             let b = p.load(fromByteOffset: i, as: UInt8.self)
             len |= Int(b & 0x7f) << shift
@@ -41,7 +110,7 @@ struct ZListpack {
         return k
     }
 
-    @inline(__always) static func entrySize(_ m: Int) -> Int { 8 + varintSize(m) + m }
+    @inline(__always) static func entrySize(_ m: Int, score: Double) -> Int { scoreSize(score) + varintSize(m) + m }
 
     /// Byte offset of the entry of rank `r` (0-based; `count` gives the end).
     func offset(ofRank r: Int) -> Int {
@@ -77,12 +146,12 @@ struct ZListpack {
 
     // MARK: changes
 
+    /// Room for `extra` more bytes: grows to the allocator's next size class
+    /// that fits (classes are at most 25% apart, so growth stays amortized).
     private mutating func ensure(_ extra: Int) {
         if used + extra <= cap { return }
-        var n = Swift.max(cap * 2, 64)
-        while n < used + extra { n *= 2 }
-        buf = realloc(buf, n)!
-        cap = n
+        buf = realloc(buf, used + extra)!
+        cap = malloc_usable_size(buf!)
     }
 
     /// Inserts (m, s) at its sorted place (m must be absent); returns its rank.
@@ -106,12 +175,11 @@ struct ZListpack {
     private mutating func insert(_ m: UnsafeRawBufferPointer, score s0: Double, at o: Int) {
         // Redis stores a listpack score as text, and "-0" reads back as the integer 0.
         let s = s0 == 0 ? 0.0 : s0
-        let size = ZListpack.entrySize(m.count)
+        let size = ZListpack.entrySize(m.count, score: s)
         ensure(size)
         let p = buf!
         if o < used { memmove(p + o + size, p + o, used - o) }
-        (p + o).storeBytes(of: s, as: Double.self)
-        var i = o + 8
+        var i = o + ZListpack.writeScore(s, p + o)
         var v = m.count
         while v >= 0x80 {
             (p + i).storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, as: UInt8.self)
@@ -130,10 +198,13 @@ struct ZListpack {
         if b < used { memmove(buf! + a, buf! + b, used - b) }
         used -= b - a
         count -= n
-        if cap > 256 && used * 4 < cap {
-            let nc = Swift.max(used * 2, 64)
-            buf = realloc(buf, nc)!
-            cap = nc
+        if used == 0 {
+            free(buf)
+            buf = nil
+            cap = 0
+        } else if cap > 256 && used * 4 < cap {
+            buf = realloc(buf, used * 2)!
+            cap = malloc_usable_size(buf!)
         }
     }
 
@@ -154,7 +225,7 @@ struct ZListpack {
         if used > 0 {
             n.buf = malloc(used)!
             n.buf!.copyMemory(from: buf!, byteCount: used)
-            n.cap = used
+            n.cap = malloc_usable_size(n.buf!)
             n.used = used
             n.count = count
         }

@@ -9,16 +9,37 @@
 import Glibc
 
 public final class ZSetValue: ValueObject {
-    public private(set) var isListpack: Bool
+    // The object is 48 bytes (jemalloc's class): the listpack's descriptor
+    // (20 bytes) and a pointer to the boxed skiplist, which only big sorted
+    // sets have; the encoding is which of the two is in use.
     var lp = ZListpack()
-    var sl: ZSkiplist? = nil
+    private var slBox: UnsafeMutablePointer<ZSkiplist>? = nil
+
+    /// The skiplist (skiplist encoding only).
+    var sl: ZSkiplist? {
+        @inline(__always) get { slBox?.pointee }
+        set {
+            if let v = newValue {
+                if let b = slBox { b.pointee = v } else {
+                    let b = UnsafeMutablePointer<ZSkiplist>.allocate(capacity: 1)
+                    b.initialize(to: v)
+                    slBox = b
+                }
+            } else if let b = slBox {
+                b.deinitialize(count: 1)
+                b.deallocate()
+                slBox = nil
+            }
+        }
+    }
+
+    public var isListpack: Bool { slBox == nil }
 
     /// An empty listpack-encoded sorted set.
-    public init() { isListpack = true }
+    public init() {}
 
     /// An empty sorted set in the given encoding.
     public init(skiplist: Bool, reserving n: Int = 0) {
-        isListpack = !skiplist
         if skiplist { sl = ZSkiplist(reserving: n) }
     }
 
@@ -30,6 +51,7 @@ public final class ZSetValue: ValueObject {
     deinit {
         lp.deallocate()
         sl?.deallocate()
+        sl = nil
     }
 
     public var count: Int { isListpack ? lp.count : sl!.length }
@@ -70,7 +92,6 @@ public final class ZSetValue: ValueObject {
         lp.deallocate()
         lp = ZListpack()
         sl = s
-        isListpack = false
     }
 
     /// Converts a skiplist to a listpack if it is within the limits (zsetConvertToListpackIfNeeded).
@@ -85,7 +106,6 @@ public final class ZSetValue: ValueObject {
         s.deallocate()
         sl = nil
         lp = l
-        isListpack = true
     }
 
     /// Builds a sorted set from `count` members given in ascending (score,
