@@ -86,6 +86,15 @@ public struct RequestParser {
         inMultibulk && bulkLength >= ProtocolLimits.bigArgument ? bulkLength + 2 : 0
     }
 
+    /// Gives back the argument array's memory after a command with very many
+    /// arguments (between commands only), as Redis frees a command's argv.
+    public mutating func releaseLargeArgs() {
+        if !inMultibulk && args.capacity > 1024 {
+            args = []
+            args.reserveCapacity(8)
+        }
+    }
+
     /// Shift stored argument offsets after the buffer moved its bytes by `delta` to the front.
     public mutating func rebase(by delta: Int) {
         for i in args.indices { args[i].offset -= delta }

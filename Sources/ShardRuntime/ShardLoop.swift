@@ -203,7 +203,11 @@ public final class ShardLoop {
         if q.readIndex == q.writeIndex && conn.parsedAhead == 0 {
             q.readIndex = 0
             q.writeIndex = 0
-            if q.capacity > 1024 * 1024 { q.reset(shrinkTo: 1024 * 1024) }
+            // A big command grew the buffers: give the memory back once it is
+            // consumed (it counts toward used_memory and maxmemory, as in Redis,
+            // which shrinks idle query buffers from clientsCron).
+            if q.capacity > 64 * 1024 { q.reset(shrinkTo: 64 * 1024) }
+            conn.parser.releaseLargeArgs()
         } else if q.readIndex > 0 {
             let shift = q.compact()
             conn.parser.rebase(by: shift)
