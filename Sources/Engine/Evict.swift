@@ -100,6 +100,8 @@ final class EvictionState {
     var exceededSinceUs: Int64 = 0
     var totalExceededUs: Int64 = 0
     var random: UInt64 = 0x2545_F491_4F6C_DD1D
+    /// Sizes of buffers not counted for eviction (AOF, replicas).
+    var notCounted: [() -> Int] = []
 
     func nextRandom() -> UInt64 {
         random ^= random >> 12
@@ -121,9 +123,32 @@ extension Server {
     /// Bytes in use as maxmemory sees them (Redis's zmalloc_used_memory).
     @inline(__always) public var usedMemory: Int { memory.used }
 
-    /// Memory not counted for eviction (replica output buffers and AOF
-    /// buffer in Redis: Tessera has neither yet).
-    public var memoryNotCountedForEvict: Int { 0 }
+    /// Memory not counted for eviction (Redis's freeMemoryGetNotCountedMemory:
+    /// replica output buffers and the AOF buffer), from the providers that
+    /// registered (`addMemoryNotCountedForEvict`). Read only when over the limit.
+    public var memoryNotCountedForEvict: Int {
+        var n = 0
+        for f in eviction.notCounted { n += f() }
+        return n
+    }
+
+    /// Registers buffers that must not count toward maxmemory (the AOF buffer,
+    /// replicas' output): evicting keys would only make them grow.
+    public func addMemoryNotCountedForEvict(_ provider: @escaping () -> Int) {
+        eviction.notCounted.append(provider)
+    }
+
+    /// CONFIG SET maxmemory: warn when the new limit is below the memory in
+    /// use, and evict at once (Redis's updateMaxmemory).
+    func maxmemoryChanged() {
+        let limit = Int(config.maxmemory)
+        if limit == 0 { return }
+        let used = memory.used - memoryNotCountedForEvict
+        if limit < used {
+            logger.warning("WARNING: the new maxmemory value set via CONFIG SET (\(limit)) is smaller than the current memory usage (\(used)). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
+        }
+        performEvictions()
+    }
 
     /// Redis's evictionTimeLimitUs: 0...500 µs linearly up to tenacity 10,
     /// then +15% per step, unlimited at 100.
@@ -263,6 +288,13 @@ extension Server {
                     break
                 }
             }
+        }
+        // Like Redis (propagate_no_multi), the DELs go out one by one, never
+        // wrapped in MULTI/EXEC, even when a command (CONFIG SET) evicted.
+        if keysFreed > 0 && isPropagating && !pendingPropagation.isEmpty {
+            let batch = pendingPropagation
+            pendingPropagation.removeAll(keepingCapacity: true)
+            for p in batch { propagationSink?(p) }
         }
         if !exhausted {
             result = eviction.procRunning ? .running : .ok

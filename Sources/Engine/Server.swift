@@ -78,6 +78,7 @@ public final class Server {
         commands = CommandTable(Server.allCommands())
         config.didChange.append { [unowned self] name in
             if name == "lazyfree-lazy-server-del" { self.applyLazyServerDel() }
+            if name == "maxmemory" { self.maxmemoryChanged() }
         }
         applyLazyServerDel()
         admin.startupMemory = memory.used

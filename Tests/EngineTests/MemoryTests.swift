@@ -209,6 +209,37 @@ func runArray(_ c: Client, _ a: [String]) -> String {
     }
 }
 
+@Suite struct EvictionSideEffectsTests {
+    @Test(arguments: [false, true])
+    func evictionsArePropagatedAsDelOrUnlink(lazy: Bool) {
+        let (s, c) = makeServer([("maxmemory-policy", "allkeys-lru"), ("maxmemory-eviction-tenacity", "100"),
+                                 ("lazyfree-lazy-eviction", lazy ? "yes" : "no")])
+        var seen: [[[UInt8]]] = []
+        s.propagationSink = { seen.append($0.argv) }
+        for i in 0..<2000 { _ = run(c, "SET", "k:\(i)", String(repeating: "x", count: 100)) }
+        seen.removeAll()
+        let evictedBefore = s.stats.evictedKeys
+        // CONFIG SET maxmemory below the memory in use evicts at once.
+        _ = run(c, "CONFIG", "SET", "maxmemory", String(s.usedMemory - 100_000))
+        let evicted = s.stats.evictedKeys - evictedBefore
+        #expect(evicted > 100)
+        let deletions = seen.filter { $0.first == Array((lazy ? "UNLINK" : "DEL").utf8) }
+        #expect(deletions.count == evicted)
+        #expect(deletions.allSatisfy { $0.count == 2 })
+        #expect(!seen.contains { $0.first == Array("MULTI".utf8) })
+    }
+
+    @Test func notCountedMemoryIsLeftOut() {
+        let (s, c) = makeServer([("maxmemory-policy", "allkeys-random"), ("maxmemory-eviction-tenacity", "100")])
+        for i in 0..<2000 { _ = run(c, "SET", "k:\(i)", String(repeating: "x", count: 100)) }
+        s.addMemoryNotCountedForEvict { 1 << 20 }
+        _ = run(c, "CONFIG", "SET", "maxmemory", String(s.usedMemory - 200_000))
+        // 1 MB of the usage does not count: nothing to evict.
+        #expect(s.stats.evictedKeys == 0)
+        #expect(run(c, "INFO", "memory").contains("mem_not_counted_for_evict:1048576"))
+    }
+}
+
 @Suite struct LazyFreeTests {
     @Test func effortRule() {
         let small = SetValue()
