@@ -78,8 +78,8 @@ extension ZSetValue {
 
 extension ListValue {
     public func memoryUsage(samples: Int) -> Int {
-        // The Deque's storage: object header and deque header (40 bytes), then the chunk descriptors.
-        var n = instanceSize(self) + allocSize(40 + chunks.count * MemoryLayout<ListChunk>.stride)
+        // The chunk array's storage: its 32-byte header, then the chunk descriptors.
+        var n = instanceSize(self) + arrayStorageSize(capacity: chunks.capacity, stride: MemoryLayout<ListChunk>.stride)
         let total = chunks.count
         if total == 0 { return n }
         let limit = samples <= 0 ? total : min(samples, total)
