@@ -225,16 +225,18 @@ extension Server {
         return nil
     }
 
-    /// Deletes one chosen key as Redis's eviction does; returns the key.
-    private func evictKey(_ db: Database, slot: Int) -> [UInt8] {
+    /// Deletes one chosen key as Redis's eviction does: the key leaves the
+    /// table, WATCH/notifications/propagation see it (reading its bytes from
+    /// the unlinked entry, no copy), then its memory is freed.
+    private func evictKey(_ db: Database, slot: Int) {
         let e = db.remove(slot: slot)
-        let key = e.keyBytes
-        disposeEntry(e, lazy: config.lazyfreeLazyEviction)
+        let lazy = config.lazyfreeLazyEviction
+        let key = e.key
         stats.evictedKeys += 1
         signalModifiedKey(db, key)
         notifyKeyspaceEvent(.evicted, "evicted", key, db.index)
-        if isPropagating { propagateDeletion(db: db.index, key: key, lazy: config.lazyfreeLazyEviction) }
-        return key
+        if isPropagating { propagateDeletion(db: db.index, key: Array(key), lazy: lazy) }
+        disposeEntry(e, lazy: lazy)
     }
 
     /// Redis's performEvictions: frees memory down to maxmemory if needed and
@@ -277,7 +279,7 @@ extension Server {
         while freed < toFree {
             guard let (db, slot) = pickEvictionVictim(policy) else { exhausted = true; break }
             let before = memory.used
-            _ = evictKey(db, slot: slot)
+            evictKey(db, slot: slot)
             freed += before - memory.used
             keysFreed += 1
             if keysFreed % 16 == 0 {
@@ -341,8 +343,14 @@ extension Server {
         }
         if c.inMulti && !Server.oomAllowedInMulti.contains(cmd.name) { reject = true }
         if !reject { return true }
-        if c.inMulti { c.multiError = true }
         cmd.rejectedCalls += 1
+        if cmd.name == "exec" && c.inMulti {
+            // Redis's execCommandAbort: the transaction is discarded.
+            Server.discardTransaction(c)
+            c.error(static: "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")
+            return false
+        }
+        if c.inMulti { c.multiError = true }
         c.error(static: "OOM command not allowed when used memory > 'maxmemory'.")
         return false
     }

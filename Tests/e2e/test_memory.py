@@ -539,3 +539,31 @@ def test_unlink_of_a_huge_set_does_not_stall_the_loop(start_server, make_client)
     assert c.exists("big") == 0
     assert used(c) < before / 4
     assert c.info("memory")["lazyfreed_objects"] == 1
+
+
+def test_exec_of_queued_write_when_oom_aborts(start_server, make_client):
+    s = start_server("--maxmemory-policy", "noeviction")
+    c = make_client(port=s.port)
+    other = make_client(port=s.port)
+    c.execute_command("MULTI")
+    c.execute_command("SET", "x", "y")     # queued
+    other.config_set("maxmemory", 1)       # now over the limit, nothing evictable
+    try:
+        with pytest.raises(redis.exceptions.ExecAbortError) as e:
+            c.execute_command("EXEC")
+        # -EXECABORT Transaction discarded because of: OOM command not allowed ...
+        assert str(e.value).startswith("Transaction discarded because of: ")
+        assert str(e.value).endswith(OOM)
+        # The transaction is gone: not in MULTI anymore.
+        with pytest.raises(redis.ResponseError, match="EXEC without MULTI"):
+            c.execute_command("EXEC")
+        assert c.get("x") is None
+        # Inside MULTI every command is refused while out of memory (queuing
+        # would grow memory), reads included; DISCARD still works.
+        c.execute_command("MULTI")
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            c.execute_command("GET", "x")
+        assert c.execute_command("DISCARD") in (b"OK", True)
+        assert other.info("stats")["evicted_keys"] == 0
+    finally:
+        other.config_set("maxmemory", 0)
