@@ -60,15 +60,22 @@ enum HashFieldLayout: MemberLayout {
 }
 
 public final class HashValue: ValueObject {
-    // listpack form
-    // Sizes are stored as UInt32 (a listpack hash is small by construction) so
-    // the object fits jemalloc's 48-byte class; the buffer's capacity is its
-    // allocation's real size (malloc_usable_size), not a stored field.
-    var lp: UnsafeMutableRawPointer? = nil
+    // The object is 32 bytes (jemalloc's class): one pointer, to the listpack
+    // buffer or to the boxed table, and the listpack's 32-bit sizes; a used
+    // size of UInt32.max marks the hashtable form. The buffer's capacity is
+    // its allocation's real size (malloc_usable_size), not a stored field.
+    private var storage: UnsafeMutableRawPointer? = nil
     private var lpUsed32: UInt32 = 0
     private var lpCount32: UInt32 = 0
+    private static let tableMark = UInt32.max
+
+    /// The listpack buffer (listpack form only).
+    var lp: UnsafeMutableRawPointer? {
+        @inline(__always) get { lpUsed32 == HashValue.tableMark ? nil : storage }
+        set { storage = newValue }
+    }
     var lpUsed: Int {
-        @inline(__always) get { Int(lpUsed32) }
+        @inline(__always) get { lpUsed32 == HashValue.tableMark ? 0 : Int(lpUsed32) }
         @inline(__always) set { lpUsed32 = UInt32(newValue) }
     }
     var lpCount: Int {
@@ -76,8 +83,17 @@ public final class HashValue: ValueObject {
         @inline(__always) set { lpCount32 = UInt32(newValue) }
     }
     var lpCap: Int { lp.map { malloc_usable_size($0) } ?? 0 }
-    // hashtable form
-    private(set) var table: UnsafeMutablePointer<MemberTable<HashFieldLayout>>? = nil
+    /// The boxed table (hashtable form only); set once, by the conversion.
+    private(set) var table: UnsafeMutablePointer<MemberTable<HashFieldLayout>>? {
+        @inline(__always) get {
+            lpUsed32 == HashValue.tableMark ? storage?.assumingMemoryBound(to: MemberTable<HashFieldLayout>.self) : nil
+        }
+        set {
+            storage = newValue.map { UnsafeMutableRawPointer($0) }
+            lpUsed32 = HashValue.tableMark
+            lpCount32 = 0
+        }
+    }
 
     public init() {}
 

@@ -5,36 +5,38 @@
 // LEB128 of (zigzag(score) << 1) for integral scores within +-2^53, else the
 // byte 0x01 followed by the 8-byte double. Lookups are linear like Redis's
 // listpack; the size limits (zset-max-listpack-entries / -value) keep them
-// short. The buffer grows to the allocator's size classes (little slack) and
-// the descriptor's sizes are 32-bit (20 bytes).
+// short. Like Redis's listpack, the buffer starts with its sizes (UInt32 used
+// bytes, UInt32 entry count) so the descriptor is one pointer; it grows to
+// the allocator's size classes (little slack); an empty listpack is nil.
 
 import Glibc
 import CJemalloc
 
 struct ZListpack {
+    /// The allocation: 8 bytes of sizes, then the entries.
     private(set) var buf: UnsafeMutableRawPointer? = nil
-    private var used32: UInt32 = 0
-    private var cap32: UInt32 = 0
-    private var count32: UInt32 = 0
+    static let headerSize = 8
 
+    /// Start of the entries (buf must exist).
+    @inline(__always) private var data: UnsafeMutableRawPointer { buf! + ZListpack.headerSize }
+
+    /// Bytes of entries.
     private(set) var used: Int {
-        @inline(__always) get { Int(used32) }
-        @inline(__always) set { used32 = UInt32(newValue) }
+        @inline(__always) get { buf.map { Int($0.load(as: UInt32.self)) } ?? 0 }
+        @inline(__always) set { buf!.storeBytes(of: UInt32(newValue), as: UInt32.self) }
     }
-    private(set) var cap: Int {
-        @inline(__always) get { Int(cap32) }
-        @inline(__always) set { cap32 = UInt32(newValue) }
-    }
+    /// Room for entries in the allocation.
+    var cap: Int { buf.map { malloc_usable_size($0) - ZListpack.headerSize } ?? 0 }
     private(set) var count: Int {
-        @inline(__always) get { Int(count32) }
-        @inline(__always) set { count32 = UInt32(newValue) }
+        @inline(__always) get { buf.map { Int($0.load(fromByteOffset: 4, as: UInt32.self)) } ?? 0 }
+        @inline(__always) set { buf!.storeBytes(of: UInt32(newValue), toByteOffset: 4, as: UInt32.self) }
     }
 
     init() {}
 
     func deallocate() { free(buf) }
 
-    var allocatedBytes: Int { cap }
+    var allocatedBytes: Int { buf.map { malloc_usable_size($0) } ?? 0 }
 
     // MARK: score encoding
 
@@ -91,7 +93,7 @@ struct ZListpack {
 
     @inline(__always)
     func entry(_ o: Int) -> (score: Double, member: UnsafeRawBufferPointer, next: Int) {
-        let p = buf! + o
+        let p = data + o
         let (s, ss) = ZListpack.readScore(p)
         var len = 0, shift = 0, i = ss
         while true {
@@ -150,8 +152,9 @@ struct ZListpack {
     /// that fits (classes are at most 25% apart, so growth stays amortized).
     private mutating func ensure(_ extra: Int) {
         if used + extra <= cap { return }
-        buf = realloc(buf, used + extra)!
-        cap = malloc_usable_size(buf!)
+        let fresh = buf == nil
+        buf = realloc(buf, ZListpack.headerSize + used + extra)!
+        if fresh { buf!.storeBytes(of: UInt64(0), as: UInt64.self) }
     }
 
     /// Inserts (m, s) at its sorted place (m must be absent); returns its rank.
@@ -177,7 +180,7 @@ struct ZListpack {
         let s = s0 == 0 ? 0.0 : s0
         let size = ZListpack.entrySize(m.count, score: s)
         ensure(size)
-        let p = buf!
+        let p = data
         if o < used { memmove(p + o + size, p + o, used - o) }
         var i = o + ZListpack.writeScore(s, p + o)
         var v = m.count
@@ -195,16 +198,14 @@ struct ZListpack {
 
     /// Deletes the entries in byte range [from, to) holding `n` entries.
     mutating func delete(from a: Int, to b: Int, entries n: Int) {
-        if b < used { memmove(buf! + a, buf! + b, used - b) }
+        if b < used { memmove(data + a, data + b, used - b) }
         used -= b - a
         count -= n
         if used == 0 {
             free(buf)
             buf = nil
-            cap = 0
         } else if cap > 256 && used * 4 < cap {
-            buf = realloc(buf, used * 2)!
-            cap = malloc_usable_size(buf!)
+            buf = realloc(buf, ZListpack.headerSize + used * 2)!
         }
     }
 
@@ -223,11 +224,8 @@ struct ZListpack {
     func copy() -> ZListpack {
         var n = ZListpack()
         if used > 0 {
-            n.buf = malloc(used)!
-            n.buf!.copyMemory(from: buf!, byteCount: used)
-            n.cap = malloc_usable_size(n.buf!)
-            n.used = used
-            n.count = count
+            n.buf = malloc(ZListpack.headerSize + used)!
+            n.buf!.copyMemory(from: buf!, byteCount: ZListpack.headerSize + used)
         }
         return n
     }
