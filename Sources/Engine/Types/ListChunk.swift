@@ -87,30 +87,51 @@ enum PackedCodec {
 
 struct ListChunk {
     var buf: UnsafeMutableRawPointer
-    /// Used bytes are [head, tail).
-    var head: Int
-    var tail: Int
-    var cap: Int
-    var count = 0
+    // Offsets and counts are 32-bit (a chunk holds at most 64 KB of small
+    // elements, or one element: elements are limited to 4 GB), so a chunk's
+    // descriptor is 32 bytes and a small list's chunk array 64.
+    private var head32: UInt32
+    private var tail32: UInt32
+    private var cap32: UInt32
+    private var count32: UInt32 = 0
     /// Virtual index of the first element (see ListValue's index cache).
     var start = 0
+
+    /// Used bytes are [head, tail).
+    var head: Int {
+        @inline(__always) get { Int(head32) }
+        @inline(__always) set { head32 = UInt32(newValue) }
+    }
+    var tail: Int {
+        @inline(__always) get { Int(tail32) }
+        @inline(__always) set { tail32 = UInt32(newValue) }
+    }
+    var cap: Int {
+        @inline(__always) get { Int(cap32) }
+        @inline(__always) set { cap32 = UInt32(newValue) }
+    }
+    var count: Int {
+        @inline(__always) get { Int(count32) }
+        @inline(__always) set { count32 = UInt32(newValue) }
+    }
 
     /// A new empty chunk; `atFront` puts the free room before the data (LPUSH).
     init(capacity: Int, atFront: Bool) {
         buf = malloc(capacity)!
-        cap = capacity
-        head = atFront ? capacity : 0
-        tail = head
+        cap32 = UInt32(capacity)
+        head32 = atFront ? UInt32(capacity) : 0
+        tail32 = head32
     }
 
     /// A chunk holding a copy of `bytes` (already encoded entries).
     init(copying p: UnsafeRawPointer, bytes n: Int, count: Int) {
-        cap = ListChunk.growCap(n)
-        buf = malloc(cap)!
+        let c = ListChunk.growCap(n)
+        buf = malloc(c)!
         if n > 0 { memcpy(buf, p, n) }
-        head = 0
-        tail = n
-        self.count = count
+        cap32 = UInt32(c)
+        head32 = 0
+        tail32 = UInt32(n)
+        count32 = UInt32(count)
     }
 
     func free() { Glibc.free(buf) }
