@@ -532,10 +532,15 @@ def test_unlink_of_a_huge_set_does_not_stall_the_loop(start_server, make_client)
     stop.set()
     th.join()
     wait_lazyfree_idle(c, timeout=60)
-    worst = max(latencies) * 1000
-    # Generous bounds (Python client, shared machine): the loop never waits for the free.
-    assert unlink_ms < 50, unlink_ms
-    assert worst < 50, worst
+    lat = sorted(x * 1000 for x in latencies)
+    median, worst = lat[len(lat) // 2], lat[-1]
+    # The loop never waits for the free: PINGs stay at their usual few-ms
+    # latency. Bounds are generous for a Python client on a shared 2-core
+    # machine; freeing this set synchronously takes ~0.5 s (tessera debug)
+    # to ~5 s (redis-server), far above them.
+    assert unlink_ms < 200, unlink_ms
+    assert median < 5, (median, worst)
+    assert worst < 200, (median, worst)
     assert c.exists("big") == 0
     assert used(c) < before / 4
     assert c.info("memory")["lazyfreed_objects"] == 1
