@@ -14,6 +14,7 @@ extension Server {
         all += connectionCommands()
         all += serverCommands()
         all += transactionCommands()
+        all += persistenceCommands()
         all += functionCommands()
         return all
     }
