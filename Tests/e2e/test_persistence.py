@@ -178,7 +178,7 @@ def aof_files(data_dir):
 
 
 def test_aof_round_trip_with_rewrite(data_dir):
-    s = DataServer(data_dir, "--save", "", "--appendonly", "yes").start()
+    s = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always").start()
     r = s.client()
     assert aof_files(data_dir) == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof",
                                    "appendonly.aof.manifest"]
@@ -189,7 +189,7 @@ def test_aof_round_trip_with_rewrite(data_dir):
     r.set("gone", "x", ex=1)
     before = snapshot(r)
     s.kill9()
-    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", port=s.port).start()
+    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", port=s.port).start()
     r2 = s2.client()
     after = snapshot(r2)
     after.pop((0, b"gone"), None)
@@ -205,7 +205,7 @@ def test_aof_round_trip_with_rewrite(data_dir):
     assert "type b" in manifest and "type i" in manifest and "type h" not in manifest
     before2 = snapshot(r2)
     s2.kill9()
-    s3 = DataServer(data_dir, "--save", "", "--appendonly", "yes", port=s.port).start()
+    s3 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", port=s.port).start()
     assert snapshot(s3.client()) == before2
     s3.stop()
 
@@ -229,7 +229,7 @@ def test_aof_rewrite_without_rdb_preamble(data_dir):
 
 
 def test_config_set_appendonly_rewrites_first(data_dir):
-    s = DataServer(data_dir, "--save", "").start()
+    s = DataServer(data_dir, "--save", "", "--appendfsync", "always").start()
     r = s.client()
     populate_all_types(r, big=50)
     assert r.config_set("appendonly", "yes")
@@ -237,7 +237,7 @@ def test_config_set_appendonly_rewrites_first(data_dir):
     r.set("later", "1")
     before = snapshot(r)
     s.kill9()
-    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", port=s.port).start()
+    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", port=s.port).start()
     assert snapshot(s2.client()) == before
     r2 = s2.client()
     assert r2.config_set("appendonly", "no")
@@ -326,7 +326,7 @@ def test_kill9_during_bgsave_keeps_previous_dump(data_dir):
 
 
 def test_kill9_during_rewrite_keeps_previous_files(data_dir):
-    s = DataServer(data_dir, "--save", "", "--appendonly", "yes").start()
+    s = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always").start()
     r = s.client()
     r.execute_command("DEBUG", "POPULATE", "20000")
     r.config_set("rdb-key-save-delay", 100)
@@ -336,7 +336,7 @@ def test_kill9_during_rewrite_keeps_previous_files(data_dir):
     assert r.info("persistence")["aof_rewrite_in_progress"] == 1
     before = snapshot(r, with_ttl=False)
     s.kill9()
-    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", port=s.port).start()
+    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", port=s.port).start()
     assert snapshot(s2.client(), with_ttl=False) == before
     s2.stop()
 
@@ -369,13 +369,13 @@ def test_truncated_aof_tail(data_dir):
 
 
 def test_incomplete_multi_in_aof_is_reverted(data_dir):
-    s = DataServer(data_dir, "--save", "", "--appendonly", "yes").start()
+    s = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always").start()
     s.client().set("a", "1")
     s.kill9()
     incr = os.path.join(data_dir, "appendonlydir", "appendonly.aof.1.incr.aof")
     with open(incr, "ab") as f:
         f.write(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n1\r\n")
-    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", port=s.port).start()
+    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", port=s.port).start()
     assert s2.client().mget("a", "x") == [b"1", None]
     s2.stop()
 
