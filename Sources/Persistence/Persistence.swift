@@ -132,9 +132,8 @@ public final class Persistence: PersistenceControl {
         do {
             try writeSnapshot(to: rdbFilename, tempName: "temp-\(getpid()).rdb")
         } catch {
+            // As Redis: a failed synchronous save leaves rdb_last_bgsave_status alone.
             logger.warning("Write error saving DB on disk: \(error)")
-            lastBgsaveOK = false
-            updateWriteDenial()
             return false
         }
         logger.notice("DB saved on disk")
