@@ -36,7 +36,9 @@ public enum ValueSerializer {
             w.byte(RDBType.hash.rawValue)
             w.length(h.count)
             h.forEach { f, v in w.string(f); w.string(v) }
-        case .stream, .module:
+        case .stream:
+            writeStream(e.object as! StreamValue, into: &w)
+        case .module:
             preconditionFailure("no serializer for \(e.type)")
         }
     }
@@ -110,7 +112,9 @@ public enum ValueSerializer {
             return try hash(try PackedFormats.listpack(try r.string()), config)
         case .hashZipmap:
             return try hash(try PackedFormats.zipmap(try r.string()), config)
-        case .module, .module2, .streamListpacks, .streamListpacks2:
+        case .streamListpacks, .streamListpacks2:
+            return .object(try readStream(&r, v2: t == .streamListpacks2), .stream)
+        case .module, .module2:
             throw RDBError("RDB value type \(type) is not supported yet")
         }
     }

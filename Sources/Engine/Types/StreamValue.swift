@@ -381,7 +381,7 @@ public final class StreamValue: ValueObject {
         size += Listpack.writeInt(lpCount, lp + size)
         (lp + size).storeBytes(of: Listpack.eof, as: UInt8.self)
         Listpack.setTotalBytes(lp, size + 1)
-        Listpack.bumpNumElements(lp, Int(lpCount))
+        Listpack.bumpNumElements(lp, Int(lpCount) + 1)
 
         length += 1
         entriesAdded += 1
