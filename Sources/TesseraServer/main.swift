@@ -5,6 +5,7 @@
 
 import Foundation
 import Engine
+import Persistence
 import ShardRuntime
 import Logging
 
@@ -89,5 +90,8 @@ if port > 0 {
         exit(1)
     }
 }
+// Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
+let persistence = Persistence(server: server)
+if !persistence.loadAtStartup() { exit(1) }
 logger.notice("Ready to accept connections tcp")
 exit(loop.run())

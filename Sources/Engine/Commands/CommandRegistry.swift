@@ -15,6 +15,7 @@ extension Server {
         all += connectionCommands()
         all += serverCommands()
         all += transactionCommands()
+        all += persistenceCommands()
         all += functionCommands()
         return all
     }

@@ -47,6 +47,11 @@ extension RDBReader {
 extension ValueSerializer {
     static func writeStream(_ s: StreamValue, into w: inout RDBWriter) {
         w.byte(RDBType.streamListpacks2.rawValue)
+        writeStreamBody(s, into: &w)
+    }
+
+    /// The value without its type byte.
+    static func writeStreamBody(_ s: StreamValue, into w: inout RDBWriter) {
         w.length(s.nodes.count)
         for n in s.nodes {
             w.string(n.master.bigEndianBytes)
