@@ -286,7 +286,8 @@ extension Server {
                 id = given
             } else if stream.lastID.ms == given.ms {
                 if stream.lastID.seq == UInt64.max {
-                    c.error(static: "ERR The ID specified in XADD is equal or smaller than the target stream top item")
+                    // Redis reports this overflow with the ERANGE message (its errno is not EDOM here).
+                    c.error(static: "ERR Elements are too large to be stored")
                     return
                 }
                 id = StreamID(ms: given.ms, seq: stream.lastID.seq + 1)
