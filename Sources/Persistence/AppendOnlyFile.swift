@@ -401,6 +401,7 @@ public final class AppendOnlyFile {
             return false
         }
         let rdb = config.get("aof-use-rdb-preamble") == "yes"
+        rewrites += 1
         let body: () -> Int32 = { [unowned self] in
             do {
                 try self.writeBase(to: "temp-rewriteaof-bg-\(getpid()).aof", rdbPreamble: rdb)
@@ -471,7 +472,6 @@ public final class AppendOnlyFile {
         baseSize = sizes.base
         currentSize = sizes.total
         lastRewriteOK = true
-        rewrites += 1
         consecutiveFailures = 0
         logger.notice("Background AOF rewrite finished successfully")
     }

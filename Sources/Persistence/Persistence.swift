@@ -49,6 +49,7 @@ public final class Persistence: PersistenceControl {
         var o = RDBSaveOptions()
         o.compress = config.get("rdbcompression") != "no"
         o.checksum = config.get("rdbchecksum") != "no"
+        o.keySaveDelayUs = max(0, Int(config.get("rdb-key-save-delay")!) ?? 0)
         return o
     }
 
@@ -150,6 +151,7 @@ public final class Persistence: PersistenceControl {
         if child != nil { return false }
         lastBgsaveTryMs = Server.wallClockMs()
         dirtyAtFork = server.dirty
+        rdbSaves += 1
         let path = rdbFilename
         let snapshot: () -> Int32 = { [unowned self] in
             do {
@@ -198,7 +200,6 @@ public final class Persistence: PersistenceControl {
             server.dirty -= dirtyAtFork
             server.lastSaveTime = Server.wallClockMs() / 1000
             lastBgsaveOK = true
-            rdbSaves += 1
         case .exited:
             logger.warning("Background saving error")
             lastBgsaveOK = false

@@ -48,6 +48,8 @@ public struct RDBSaveOptions {
     public var checksum = true
     /// Written as the RDB preamble of an AOF base file (AUX aof-base 1).
     public var aofBase = false
+    /// rdb-key-save-delay: microseconds to sleep per key (tests slow the child down with it).
+    public var keySaveDelayUs = 0
 }
 
 public enum RDBFile {
@@ -93,6 +95,7 @@ public enum RDBFile {
                 }
                 writeKeyValue(e, &sink.w)
                 keys += 1
+                if options.keySaveDelayUs > 0 { usleep(UInt32(options.keySaveDelayUs)) }
                 do { try sink.flushIfFull() } catch { failure = error }
             }
             if let f = failure { throw f }

@@ -28,6 +28,14 @@ public struct RDBLoadResult {
 public enum RDBLoader {
     public static func load(_ bytes: [UInt8], into server: Server, options: RDBLoadOptions = RDBLoadOptions()) throws -> RDBLoadResult {
         var r = RDBReader(bytes)
+        do {
+            return try load(&r, bytes, server, options)
+        } catch let e as RDBError {
+            throw RDBError("Short read or corrupt RDB data at offset \(r.pos) of \(bytes.count): \(e.description)")
+        }
+    }
+
+    private static func load(_ r: inout RDBReader, _ bytes: [UInt8], _ server: Server, _ options: RDBLoadOptions) throws -> RDBLoadResult {
         var result = RDBLoadResult()
         guard bytes.count >= 9, Array(bytes[0..<5]) == Array("REDIS".utf8),
               let version = Int(String(decoding: bytes[5..<9], as: UTF8.self)) else {
