@@ -51,6 +51,8 @@ public final class Config {
     public private(set) var setMaxIntsetEntries = 512
     public private(set) var zsetMaxListpackEntries = 128
     public private(set) var zsetMaxListpackValue = 64
+    public private(set) var streamNodeMaxBytes = 4096
+    public private(set) var streamNodeMaxEntries = 100
     public private(set) var requirePass: [UInt8]? = nil
     public private(set) var maxClients = 10000
     public private(set) var hz = 10
@@ -246,6 +248,8 @@ public final class Config {
         lfuDecayTime = int("lfu-decay-time")
         lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
         lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
+        streamNodeMaxBytes = int("stream-node-max-bytes")
+        streamNodeMaxEntries = int("stream-node-max-entries")
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

@@ -120,7 +120,12 @@ enum AOFRewrite {
         case .hash:
             let h = e.object as! HashValue
             batched("HMSET", total: h.count, argsPerItem: 2) { item in h.forEach { f, v in item(f); item(v) } }
-        case .stream, .module:
+        case .stream:
+            (e.object as! StreamValue).rewriteCommands(key: Array(key)) { argv in
+                out.command(argv)
+                out.flushIfFull()
+            }
+        case .module:
             preconditionFailure("no AOF rewrite for \(e.type)")
         }
     }

@@ -109,7 +109,7 @@ public enum RDBLoader {
             let key = try r.string()
             let value = try ValueSerializer.read(type: type, &r, config: server.config)
             defer { expireAt = nil; idle = nil; freq = nil }
-            if case .object(let o, _) = value, let v = o as? ValueObject, v.count == 0 {
+            if case .object(let o, let t) = value, t != .stream, let v = o as? ValueObject, v.count == 0 {  // empty streams are kept, as Redis
                 server.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")
                 continue
             }

@@ -11,6 +11,7 @@ extension Server {
         all += hashCommands()
         all += setCommands()
         all += zsetCommands()
+        all += streamCommands()
         all += connectionCommands()
         all += serverCommands()
         all += transactionCommands()

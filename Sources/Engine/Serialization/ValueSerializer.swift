@@ -24,7 +24,8 @@ public enum ValueSerializer {
         case .set: return (e.object as! SetValue).isIntset ? .setIntset : .set
         case .zset: return (e.object as! ZSetValue).isListpack ? .zsetListpack : .zset2
         case .hash: return (e.object as! HashValue).isListpack ? .hashListpack : .hash
-        case .stream, .module: preconditionFailure("no serializer for \(e.type)")
+        case .stream: return .streamListpacks2
+        case .module: preconditionFailure("no serializer for \(e.type)")
         }
     }
 
@@ -85,7 +86,9 @@ public enum ValueSerializer {
                 w.length(h.count)
                 h.forEach { f, v in w.string(f); w.string(v) }
             }
-        case .stream, .module:
+        case .stream:
+            writeStreamBody(e.object as! StreamValue, into: &w)
+        case .module:
             preconditionFailure("no serializer for \(e.type)")
         }
     }
@@ -159,7 +162,9 @@ public enum ValueSerializer {
             return try hash(try PackedFormats.listpack(try r.string()), config)
         case .hashZipmap:
             return try hash(try PackedFormats.zipmap(try r.string()), config)
-        case .module, .module2, .streamListpacks, .streamListpacks2:
+        case .streamListpacks, .streamListpacks2:
+            return .object(try readStream(&r, v2: t == .streamListpacks2), .stream)
+        case .module, .module2:
             throw RDBError("RDB value type \(type) is not supported yet")
         }
     }
