@@ -27,6 +27,16 @@ enum AOFLoader {
     /// Loads the file at `path` (which must exist) into `server` through `client`.
     static func load(path: String, server: Server, client: Client,
                      progress: ((Int, Int) -> Void)?) throws -> AOFFileLoad {
+        try scan(path: path, server: server, progress: progress) { spans, base in
+            try execute(spans, base: base, server: server, client: client)
+        }
+    }
+
+    /// Walks the file's RDB preamble (into `server`) and commands, calling
+    /// `run` for each command that takes effect (transactions only once their
+    /// EXEC is seen). `--check-aof` passes a `run` that only counts.
+    static func scan(path: String, server: Server, progress: ((Int, Int) -> Void)?,
+                     run execute: ([ArgSpan], UnsafeMutableRawPointer) throws -> Void) throws -> AOFFileLoad {
         guard var bytes = try FileIO.readFile(path) else {
             throw AOFFormatError(description: "The AOF file \(path) doesn't exist")
         }
@@ -53,7 +63,7 @@ enum AOFLoader {
             func run(at start: Int) throws {
                 var p = start
                 guard parser.parse(base, pos: &p, end: count) == .command else { return }
-                try execute(parser.args, base: base, server: server, client: client)
+                try execute(parser.args, base)
                 result.commands += 1
                 if result.commands & 4095 == 0 { progress?(p, count) }
             }
@@ -98,7 +108,7 @@ enum AOFLoader {
                         inMulti = true
                         multiStart = start
                     } else {
-                        try execute(parser.args, base: base, server: server, client: client)
+                        try execute(parser.args, base)
                         result.commands += 1
                         result.validBytes = pos
                         if result.commands & 4095 == 0 { progress?(pos, count) }

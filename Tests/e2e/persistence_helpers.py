@@ -107,6 +107,10 @@ def snapshot(r, with_ttl=True):
                 v = c.zrange(key, 0, -1, withscores=True)
             elif t == "hash":
                 v = sorted(c.hgetall(key).items())
+            elif t == "stream":
+                groups = [(g["name"], g["last-delivered-id"], g["pending"], g["consumers"])
+                          for g in c.xinfo_groups(key)]
+                v = (c.xrange(key), groups, c.xinfo_stream(key)["last-generated-id"])
             else:
                 v = t
             ttl = None
@@ -135,6 +139,11 @@ def populate_all_types(r, big=300):
     p.zadd("zset:big", {f"m{i}": i / 3 for i in range(big)})
     p.hset("hash:small", mapping={"f1": "v1", "f2": 2})
     p.hset("hash:big", mapping={f"f{i}": f"v{i}" for i in range(big * 2)})
+    for i in range(big):
+        p.xadd("stream", {"f": i, "g": "value"}, id=f"{1000 + i}-0")
+    p.xgroup_create("stream", "grp", id="0")
+    p.xreadgroup("grp", "alice", {"stream": ">"}, count=5)
+    p.xadd("stream:small", {"a": "1"})
     p.set("ttl:str", "v", px=3_600_000)
     p.rpush("ttl:list", "x")
     p.expire("ttl:list", 7200)

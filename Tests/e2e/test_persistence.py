@@ -415,3 +415,38 @@ def test_info_persistence_fields(data_dir):
         assert field in info, field
     assert info["aof_enabled"] == 1
     s.stop()
+
+
+def _tool(*args):
+    import subprocess
+    from conftest import server_binary
+    return subprocess.run([server_binary(), *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(is_reference_redis(), reason="tessera-server's own --check-rdb/--check-aof")
+def test_check_rdb_and_check_aof_tools(data_dir):
+    s = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always").start()
+    r = s.client()
+    populate_all_types(r, big=50)
+    r.save()
+    s.kill9()
+    dump = os.path.join(data_dir, "dump.rdb")
+    ok = _tool("--check-rdb", dump)
+    assert ok.returncode == 0 and "RDB looks OK" in ok.stdout, ok.stdout
+    data = bytearray(open(dump, "rb").read())
+    bad = os.path.join(data_dir, "bad.rdb")
+    open(bad, "wb").write(bytes(data[: len(data) - 20]))
+    broken = _tool("--check-rdb", bad)
+    assert broken.returncode == 1 and "RDB ERROR" in broken.stdout
+    aofdir = os.path.join(data_dir, "appendonlydir")
+    assert _tool("--check-aof", aofdir).returncode == 0
+    with open(os.path.join(aofdir, "appendonly.aof.1.incr.aof"), "ab") as f:
+        f.write(b"*2\r\n$3\r\nDEL\r\n$5\r\nst")
+    torn = _tool("--check-aof", os.path.join(aofdir, "appendonly.aof.manifest"))
+    assert torn.returncode == 1 and "--fix" in torn.stdout
+    fixed = _tool("--check-aof", "--fix", aofdir)
+    assert fixed.returncode == 0 and "Successfully truncated" in fixed.stdout, fixed.stdout
+    assert _tool("--check-aof", aofdir).returncode == 0
+    s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--aof-load-truncated", "no", port=s.port).start()
+    assert s2.client().get("str") == b"hello"
+    s2.stop()
