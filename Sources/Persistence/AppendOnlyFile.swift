@@ -65,11 +65,22 @@ public final class AppendOnlyFile {
     func installSink() {
         server.propagationSink = { [unowned self] p in self.feed(p) }
         server.trackPropagatingClients = policy == .always
+        timestamps = config.get("aof-timestamp-enabled") == "yes"
     }
+    var timestamps = false
+    var lastTimestampSec: Int64 = 0
 
     func feed(_ p: PropagatedCommand) {
         // While waiting for the first rewrite, only writes after its fork matter.
         if state == .waitRewrite && owner.child?.kind != .aof { return }
+        if timestamps {
+            // aof-timestamp-enabled: a "#TS:<unix time>" annotation whenever the second changes.
+            let sec = Server.wallClockMs() / 1000
+            if sec != lastTimestampSec {
+                lastTimestampSec = sec
+                out.bytes.append(contentsOf: Array("#TS:\(sec)\r\n".utf8))
+            }
+        }
         if p.db != selectedDB {
             out.command([Array("SELECT".utf8), decimalBytes(Int64(p.db))])
             selectedDB = p.db
@@ -528,7 +539,7 @@ public final class AppendOnlyFile {
             releaseHeld()
             owner.updateWriteDenial()
         } else if state != .off {
-            server.trackPropagatingClients = policy == .always
+            installSink()
         }
         return nil
     }

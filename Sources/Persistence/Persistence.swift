@@ -326,7 +326,7 @@ public final class Persistence: PersistenceControl {
 
     public func configChanged(_ name: String) -> String? {
         switch name {
-        case "appendonly": return aof.appendonlyChanged()
+        case "appendonly", "appendfsync", "aof-timestamp-enabled": return aof.appendonlyChanged()
         case "stop-writes-on-bgsave-error", "save": updateWriteDenial(); return nil
         default: return nil
         }
