@@ -50,6 +50,7 @@ public final class Persistence: PersistenceControl {
         o.compress = config.get("rdbcompression") != "no"
         o.checksum = config.get("rdbchecksum") != "no"
         o.keySaveDelayUs = max(0, Int(config.get("rdb-key-save-delay")!) ?? 0)
+        o.incrementalFsync = config.get("rdb-save-incremental-fsync") != "no"
         return o
     }
 

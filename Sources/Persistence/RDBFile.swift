@@ -32,6 +32,10 @@ struct RDBFileSink {
         if w.bytes.count >= 64 * 1024 { try flush() }
     }
 
+    /// rdb-save-incremental-fsync: fsync every this many bytes (0 = only at the end).
+    var autoSyncBytes = 0
+    private var syncedUpTo = 0
+
     mutating func flush() throws {
         if w.bytes.isEmpty { return }
         try w.bytes.withUnsafeBytes { b in
@@ -40,6 +44,10 @@ struct RDBFileSink {
         }
         written += w.bytes.count
         w.bytes.removeAll(keepingCapacity: true)
+        if autoSyncBytes > 0 && written - syncedUpTo >= autoSyncBytes {
+            try FileIO.fsyncOrThrow(fd, what: "RDB")
+            syncedUpTo = written
+        }
     }
 }
 
@@ -50,6 +58,8 @@ public struct RDBSaveOptions {
     public var aofBase = false
     /// rdb-key-save-delay: microseconds to sleep per key (tests slow the child down with it).
     public var keySaveDelayUs = 0
+    /// rdb-save-incremental-fsync: fsync every 4 MB written.
+    public var incrementalFsync = true
 }
 
 public enum RDBFile {
@@ -59,6 +69,7 @@ public enum RDBFile {
     @discardableResult
     public static func write(_ server: Server, to fd: Int32, options: RDBSaveOptions) throws -> Int {
         var sink = RDBFileSink(fd: fd, compress: options.compress, checksum: options.checksum)
+        sink.autoSyncBytes = options.incrementalFsync ? 4 << 20 : 0
         sink.w.raw(Array("REDIS00\(version)".utf8))
         func aux(_ k: String, _ v: String) {
             sink.w.byte(RDBOpcode.aux)
