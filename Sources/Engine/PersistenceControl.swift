@@ -18,6 +18,8 @@ public protocol PersistenceControl: AnyObject {
     /// The work before exiting: final RDB save (`save` nil = per config) and AOF flush.
     /// False if the server must not exit (the save failed).
     func prepareForShutdown(save: Bool?) -> Bool
+    /// After FLUSHALL: stop a running snapshot child, save the empty dataset if save points are set.
+    func afterFlushAll()
     /// A CONFIG SET of a persistence parameter took effect (appendonly, dir...).
     /// Returns an error message to refuse it.
     func configChanged(_ name: String) -> String?

@@ -325,6 +325,11 @@ public final class Persistence: PersistenceControl {
         return true
     }
 
+    public func afterFlushAll() {
+        if child?.kind == .rdb { killChild() }
+        if !saveParams.isEmpty { _ = saveSync() }
+    }
+
     public func configChanged(_ name: String) -> String? {
         switch name {
         case "appendonly", "appendfsync", "aof-timestamp-enabled": return aof.appendonlyChanged()

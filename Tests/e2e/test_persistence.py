@@ -450,3 +450,34 @@ def test_check_rdb_and_check_aof_tools(data_dir):
     s2 = DataServer(data_dir, "--save", "", "--appendonly", "yes", "--aof-load-truncated", "no", port=s.port).start()
     assert s2.client().get("str") == b"hello"
     s2.stop()
+
+
+def test_lfu_and_lru_access_data_survive_reload(data_dir):
+    s = DataServer(data_dir, "--save", "", "--maxmemory-policy", "allkeys-lfu").start()
+    r = s.client()
+    r.set("hot", 1)
+    for _ in range(300):
+        r.get("hot")
+    freq = r.object("freq", "hot")
+    assert freq > 5
+    assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert abs(r.object("freq", "hot") - freq) <= 1
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    r.set("cold", 1)
+    r.restore("cold", 0, r.dump("cold"), replace=True, idletime=5000)
+    assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert r.object("idletime", "cold") >= 5000
+    s.stop()
+
+
+def test_flushall_with_save_points_saves_the_empty_dataset(data_dir):
+    s = DataServer(data_dir, "--save", "3600 1").start()
+    r = s.client()
+    r.set("a", 1)
+    r.save()
+    r.flushall()
+    assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+    s.kill9()
+    s2 = DataServer(data_dir, "--save", "", port=s.port).start()
+    assert s2.client().dbsize() == 0
+    s2.stop()

@@ -273,6 +273,10 @@ extension Server {
         for db in s.databases { removed += db.count }
         s.flushAll()
         s.addDirty(removed + 1)
+        // As Redis: a running snapshot is obsolete, and with save points the empty
+        // dataset is saved at once. FLUSHALL reaches the AOF even on an empty dataset.
+        s.persistence?.afterFlushAll()
+        if s.isPropagating { s.rewritePropagation(c, (0..<c.args.count).map { c.args.bytes($0) }) }
         c.reply.ok()
     }
 }
