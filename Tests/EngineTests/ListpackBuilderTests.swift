@@ -51,3 +51,25 @@ struct ListpackBuilderTests {
         #expect(IntsetEncoder.encode([1, 1 << 40])[0] == 8)
     }
 }
+
+@Suite("Module values in RDB")
+struct ModuleValueTests {
+    @Test func unknownModuleTypeIsNamedInTheError() throws {
+        // The id of a module type "mytype-AB" with encver 3, as Redis packs it.
+        let charset = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var id: UInt64 = 0
+        for ch in "mytype-AB".utf8 { id = id << 6 | UInt64(charset.firstIndex(of: ch)!) }
+        id = id << 10 | 3
+        #expect(ValueSerializer.moduleTypeName(id) == ("mytype-AB", 3))
+        var w = RDBWriter()
+        w.length64(id)
+        var r = RDBReader(w.bytes)
+        #expect(throws: RDBError.self) { _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r, config: Config()) }
+        do {
+            var r2 = RDBReader(w.bytes)
+            _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r2, config: Config())
+        } catch let e as RDBError {
+            #expect(e.description.contains("'mytype-AB'"))
+        }
+    }
+}

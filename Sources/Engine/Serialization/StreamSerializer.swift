@@ -11,30 +11,12 @@
 import Glibc
 
 extension RDBWriter {
-    /// A length covering the full unsigned 64-bit range (rdbSaveLen of a uint64).
-    mutating func length64(_ v: UInt64) {
-        if v <= UInt64(UInt32.max) { length(Int(v)); return }
-        bytes.append(0x81)
-        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
-    }
-
     mutating func millis(_ t: Int64) {
         withUnsafeBytes(of: t.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }
 
 extension RDBReader {
-    mutating func length64() throws -> UInt64 {
-        let b = try byte()
-        if b == 0x81 {
-            var v: UInt64 = 0
-            for x in try take(8) { v = v << 8 | UInt64(x) }
-            return v
-        }
-        pos -= 1
-        return UInt64(try plainLength())
-    }
-
     mutating func streamID() throws -> StreamID {
         StreamID(ms: try length64(), seq: try length64())
     }

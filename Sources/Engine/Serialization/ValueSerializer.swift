@@ -165,8 +165,23 @@ public enum ValueSerializer {
         case .streamListpacks, .streamListpacks2:
             return .object(try readStream(&r, v2: t == .streamListpacks2), .stream)
         case .module, .module2:
-            throw RDBError("RDB value type \(type) is not supported yet")
+            // A module value starts with its 64-bit type id: 9 name characters and an encoding version.
+            let id = try r.length64()
+            let (name, encver) = moduleTypeName(id)
+            throw RDBError("The RDB file contains module data for the module type '\(name)', version \(encver), and no loaded module provides that type")
         }
+    }
+
+    /// The name and encoding version packed in a module type id (9 chars of 6 bits, then 10 bits).
+    public static func moduleTypeName(_ id: UInt64) -> (String, Int) {
+        let charset = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var rest = id >> 10
+        var name = [Character](repeating: " ", count: 9)
+        for j in 0..<9 {
+            name[8 - j] = charset[Int(rest & 63)]
+            rest >>= 6
+        }
+        return (String(name), Int(id & 1023))
     }
 
     static func list(_ elements: [[UInt8]], _ config: Config) -> Value {
