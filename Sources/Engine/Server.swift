@@ -60,6 +60,17 @@ public final class Server {
     /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
     public let admin = AdminState()
 
+    /// Pub/Sub subscriptions (PubSub.swift).
+    let pubsub = PubSubState()
+    /// Clients blocked on keys (Blocking.swift).
+    let blocking = BlockingState()
+    /// Clients whose reply buffer received data outside their own command
+    /// (Pub/Sub messages, served or timed-out blocked clients): the runtime
+    /// flushes them before waiting again and clears the list.
+    public var clientsPendingWrite: [Client] = []
+    /// Clients just unblocked whose queued input the runtime must process next.
+    public var unblockedClients: [Client] = []
+
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
         self.logger = logger
@@ -110,6 +121,8 @@ public final class Server {
 
     public func removeClient(_ c: Client) {
         unwatchAll(c)
+        if c.subscriptions != nil { pubsubRemoveClient(c) }
+        if c.blocked != nil { unblockClient(c, requeue: false) }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
     }
@@ -164,6 +177,12 @@ public final class Server {
             c.error(static: "NOAUTH Authentication required.")
             return
         }
+        if c.inPubSub && c.reply.proto == 2 && !Server.allowedInSubscribedMode(cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
         if c.inMulti && cmd.flags.contains(.noMulti) {
             c.multiError = true
             cmd.rejectedCalls += 1
@@ -194,16 +213,27 @@ public final class Server {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
             if callDepth == 0 { flushPropagation() }
         }
+        if c.blocked != nil && c.blockRetry && !c.stillBlocked {
+            // A retried blocked command was served: unblock, then count it like any call.
+            unblockClient(c, requeue: true)
+        }
+        if c.blocked != nil {
+            // Blocked (or still blocked after a retry): statistics wait for the unblock.
+            if !c.blockRetry && !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) { feedMonitors(c, cmd) }
+            if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
+            return
+        }
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
-        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) && !c.blockRetry {
             feedMonitors(c, cmd)
         }
         if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
+        if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
@@ -340,10 +370,12 @@ public final class Server {
     @inline(__always)
     public func signalModifiedKey(_ db: Database, _ key: UnsafeRawBufferPointer) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, Array(key)) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }
     }
 
     public func signalModifiedKey(_ db: Database, _ key: [UInt8]) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, key) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, key) }
     }
 
     /// Counts a change for persistence ("changes since last save").
@@ -351,12 +383,19 @@ public final class Server {
 
     public enum KeyspaceEventClass { case generic, string, list, set, hash, zset, expired, evicted, stream, keyMiss, new }
 
-    /// Keyspace notifications hook (the messaging issue publishes these).
+    /// Keyspace notifications hook (Redis's notifyKeyspaceEvent; Notify.swift
+    /// publishes). One bit test when the class is off.
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        key.withUnsafeBytes { publishKeyspaceEvent(event, $0, db) }
+    }
 
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        publishKeyspaceEvent(event, key, db)
+    }
 
     // MARK: databases
 
@@ -377,6 +416,7 @@ public final class Server {
     public func swapDatabases(_ a: Int, _ b: Int) {
         touchWatchedKeysForSwap(a, b)
         databases[a].swapContents(with: databases[b])
+        if blocking.keyCount != 0 { signalBlockedKeysAfterSwap(a, b) }
     }
 
     // MARK: monitor

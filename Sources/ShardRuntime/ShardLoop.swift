@@ -60,9 +60,12 @@ public final class ShardLoop {
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
-            let untilCron = max(0, lastCron + cronPeriod - Server.wallClockMs())
+            let nowMs = Server.wallClockMs()
+            var wait = max(0, lastCron + cronPeriod - nowMs)
+            // Wake up for the nearest blocked client's deadline too.
+            if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             let n = events.withUnsafeMutableBufferPointer {
-                ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(untilCron))
+                ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(wait))
             }
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
@@ -83,6 +86,8 @@ public final class ShardLoop {
                     if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed { write(conn) }
                 }
             }
+            server.handleBlockedClientsTimeout()
+            serveUnblockedClients()
             flushPending()
             let now = Server.wallClockMs()
             if now - lastCron >= cronPeriod {
@@ -168,7 +173,8 @@ public final class ShardLoop {
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP {
+        // A blocked client's next commands wait in the buffer until it is unblocked.
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && client.blocked == nil {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
@@ -217,11 +223,33 @@ public final class ShardLoop {
         }
     }
 
+    /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) go on with
+    /// the commands they sent meanwhile.
+    private func serveUnblockedClients() {
+        while !server.unblockedClients.isEmpty {
+            let batch = server.unblockedClients
+            server.unblockedClients.removeAll()
+            for c in batch where c.blocked == nil {
+                guard let conn = connection(for: c), !conn.closed else { continue }
+                if conn.query.readableBytes > 0 && !c.closeAfterReply { processInput(conn) }
+                if !conn.closed { scheduleFlush(conn) }
+            }
+        }
+    }
+
     private func flushPending() {
         // MONITOR output and CLIENT KILL may target connections other than the
         // ones that read this round.
         for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
+        }
+        // So do Pub/Sub messages and served blocked clients.
+        if !server.clientsPendingWrite.isEmpty {
+            for c in server.clientsPendingWrite {
+                c.pendingWriteQueued = false
+                if let conn = connection(for: c) { scheduleFlush(conn) }
+            }
+            server.clientsPendingWrite.removeAll(keepingCapacity: true)
         }
         var i = 0
         while i < pendingFlush.count {

@@ -15,6 +15,8 @@ extension Server {
         all += serverCommands()
         all += transactionCommands()
         all += functionCommands()
+        all += pubsubCommands()
+        all += blockingCommands()
         return all
     }
 }
