@@ -55,6 +55,9 @@ public final class Client {
     public internal(set) var inPubSub = false
     /// When the reply buffer went over the soft output limit (0: it is under).
     var obufSoftLimitSince: Int64 = 0
+    /// Pub/Sub pushes written during this client's own command while its
+    /// replies are silenced (CLIENT REPLY OFF/SKIP): they are kept.
+    var pushRanges: [(Int, Int)] = []
     /// Queued in Server.clientsPendingWrite.
     public var pendingWriteQueued = false
 

@@ -77,7 +77,7 @@ extension Server {
             }
         }
         c.inPubSub = true
-        let r = c.reply
+        let r = c.reply, start = r.out.writeIndex
         r.push(3)
         switch kind {
         case .channel: r.bulk(string: "subscribe")
@@ -86,6 +86,7 @@ extension Server {
         }
         r.bulk(name)
         r.integer(kind == .shard ? s.shardChannels.count : s.count)
+        notePush(c, from: start)
         return added
     }
 
@@ -114,7 +115,7 @@ extension Server {
             }
         }
         if notify {
-            let r = c.reply
+            let r = c.reply, start = r.out.writeIndex
             r.push(3)
             switch kind {
             case .channel: r.bulk(string: "unsubscribe")
@@ -124,6 +125,7 @@ extension Server {
             r.bulk(name)
             let s = c.subscriptions
             r.integer(kind == .shard ? (s?.shardChannels.count ?? 0) : (s?.count ?? 0))
+            notePush(c, from: start)
         }
         updatePubSubFlag(c)
         return removed
@@ -148,7 +150,7 @@ extension Server {
         }
         for n in names { unsubscribe(c, n, kind: kind, notify: notify) }
         if names.isEmpty && notify {
-            let r = c.reply
+            let r = c.reply, start = r.out.writeIndex
             r.push(3)
             switch kind {
             case .channel: r.bulk(string: "unsubscribe")
@@ -158,6 +160,7 @@ extension Server {
             r.null()
             let s = c.subscriptions
             r.integer(kind == .shard ? (s?.shardChannels.count ?? 0) : (s?.count ?? 0))
+            notePush(c, from: start)
         }
         updatePubSubFlag(c)
     }
@@ -194,12 +197,12 @@ extension Server {
         if shard {
             if let list = pubsub.shardChannels[key] {
                 for c in list where !c.closeASAP {
-                    let r = c.reply
+                    let r = c.reply, start = r.out.writeIndex
                     r.push(3)
                     r.bulk(string: "smessage")
                     r.bulk(channel)
                     r.bulk(message)
-                    afterPubSubWrite(c)
+                    afterPubSubWrite(c, from: start)
                     receivers += 1
                 }
             }
@@ -207,12 +210,12 @@ extension Server {
         }
         if let list = pubsub.channels[key] {
             for c in list where !c.closeASAP {
-                let r = c.reply
+                let r = c.reply, start = r.out.writeIndex
                 r.push(3)
                 r.bulk(string: "message")
                 r.bulk(channel)
                 r.bulk(message)
-                afterPubSubWrite(c)
+                afterPubSubWrite(c, from: start)
                 receivers += 1
             }
         }
@@ -221,13 +224,13 @@ extension Server {
                 let matches = p.withUnsafeBytes { globMatch($0, channel) }
                 guard matches, let list = pubsub.patterns[p] else { continue }
                 for c in list where !c.closeASAP {
-                    let r = c.reply
+                    let r = c.reply, start = r.out.writeIndex
                     r.push(4)
                     r.bulk(string: "pmessage")
                     r.bulk(p)
                     r.bulk(channel)
                     r.bulk(message)
-                    afterPubSubWrite(c)
+                    afterPubSubWrite(c, from: start)
                     receivers += 1
                 }
             }
@@ -241,9 +244,16 @@ extension Server {
 
     /// Queues `c` for a flush and applies the output buffer limits of its class.
     @inline(__always)
-    func afterPubSubWrite(_ c: Client) {
+    func afterPubSubWrite(_ c: Client, from start: Int) {
+        notePush(c, from: start)
         queueWrite(c)
         checkOutputBufferLimits(c)
+    }
+
+    /// Pub/Sub output is never silenced by CLIENT REPLY OFF/SKIP (Redis's CLIENT_PUSHING).
+    @inline(__always)
+    func notePush(_ c: Client, from start: Int) {
+        if c.replyMode != .on { c.pushRanges.append((start, c.reply.out.writeIndex)) }
     }
 
     /// Marks `c` as having output the runtime must write this round.

@@ -136,6 +136,7 @@ public final class Server {
         now = startUs / 1000
         c.lastInteraction = now
         let replyMark = c.reply.out.writeIndex
+        if !c.pushRanges.isEmpty { c.pushRanges.removeAll() }
         defer { applyReplyMode(c, mark: replyMark) }
 
         guard var cmd = commands.lookup(args[0]) else {
@@ -239,12 +240,25 @@ public final class Server {
     private func applyReplyMode(_ c: Client, mark: Int) {
         switch c.replyMode {
         case .on: return
-        case .off: c.reply.out.truncate(to: mark)
+        case .off: truncateReplies(c, to: mark)
         case .skipNext: c.replyMode = .skip
         case .skip:
-            c.reply.out.truncate(to: mark)
+            truncateReplies(c, to: mark)
             c.replyMode = .on
         }
+    }
+
+    /// Drops the command's replies but keeps Pub/Sub pushes (Redis's CLIENT_PUSHING).
+    private func truncateReplies(_ c: Client, to mark: Int) {
+        if c.pushRanges.isEmpty { c.reply.out.truncate(to: mark); return }
+        var kept: [UInt8] = []
+        let out = c.reply.out
+        for (s, e) in c.pushRanges where s >= mark && e <= out.writeIndex {
+            kept += UnsafeRawBufferPointer(start: out.base + s, count: e - s)
+        }
+        c.pushRanges.removeAll()
+        out.truncate(to: mark)
+        if !kept.isEmpty { kept.withUnsafeBytes { out.append($0.baseAddress!, $0.count) } }
     }
 
     // MARK: keyspace access with lazy expiry
