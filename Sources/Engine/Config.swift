@@ -210,6 +210,8 @@ public final class Config {
             canonical = Config.mergeOutputBufferLimits(canonical, into: values[idx])
         }
         values[idx] = canonical
+        // Redis keeps the flags, not the string: "AEn" reads back as "AE" but keeps 'n'.
+        if p.name == "notify-keyspace-events" { notifyFlags = KeyspaceEvents.flags(value) ?? 0 }
         refreshMirrors()
         for f in didChange { f(p.name) }
     }
@@ -252,7 +254,6 @@ public final class Config {
         lfuDecayTime = int("lfu-decay-time")
         lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
         lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
-        notifyFlags = KeyspaceEvents.flags(get("notify-keyspace-events")!) ?? 0
         let obl = get("client-output-buffer-limit")!.split(separator: " ")
         for i in stride(from: 0, to: obl.count - 3, by: 4) {
             let l = OutputLimit(hard: Int64(obl[i + 1]) ?? 0, soft: Int64(obl[i + 2]) ?? 0, seconds: Int64(obl[i + 3]) ?? 0)

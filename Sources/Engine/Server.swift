@@ -264,16 +264,22 @@ public final class Server {
     // MARK: keyspace access with lazy expiry
 
     /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU/LFU
-    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH).
+    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH); a miss publishes
+    /// "keymiss" unless `notify` is false (LOOKUP_NONOTIFY).
     @inline(__always)
-    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
+    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true, notify: Bool = true) -> Entry? {
         let db = c.db
         let slot = db.find(key)
-        if slot < 0 { stats.keyspaceMisses += 1; return nil }
+        if slot < 0 {
+            stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
+            return nil
+        }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
             expire(db, slot: slot)
             stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
             return nil
         }
         stats.keyspaceHits += 1
@@ -336,6 +342,7 @@ public final class Server {
                                                           lru: accessStamp, expireAt: newExpire))
         } else {
             db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
@@ -354,6 +361,7 @@ public final class Server {
             db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: t))
         } else {
             db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
