@@ -177,11 +177,10 @@ extension Server {
         }
     }
 
-    /// Counts a blocked command that ended outside `call` (timeout, CLIENT UNBLOCK).
+    /// A blocked command that ended outside `call` (timeout, CLIENT UNBLOCK):
+    /// its call was counted when it blocked, as in Redis 7.0; only an error adds.
     private func countUnblockedCall(_ cmd: Command, failed: Bool) {
-        cmd.calls += 1
         if failed { cmd.failedCalls += 1 }
-        stats.totalCommandsProcessed += 1
     }
 
     /// Marks (db, key) ready if clients are blocked on it (from signalModifiedKey).
@@ -275,7 +274,12 @@ extension Server {
     /// absolute deadline in ms (0 = forever); replies Redis's error and
     /// returns nil when invalid.
     static func blockDeadline(_ c: Client, _ i: Int) -> Int64? {
-        guard let d = c.args.double(i), !d.isNaN else {
+        // Redis parses a long double (hex and huge exponents included).
+        var parsed = c.args.double(i)
+        #if arch(x86_64) || arch(i386)
+        if parsed == nil, let x = Float80(c.args.string(i)), !x.isNaN { parsed = Double(x) }
+        #endif
+        guard let d = parsed, !d.isNaN else {
             c.error(static: "ERR timeout is not a float or out of range")
             return nil
         }

@@ -214,14 +214,14 @@ public final class Server {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
             if callDepth == 0 { flushPropagation() }
         }
-        if c.blocked != nil && c.blockRetry && !c.stillBlocked {
-            // A retried blocked command was served: unblock, then count it like any call.
-            unblockClient(c, requeue: true)
-        }
-        if c.blocked != nil {
-            // Blocked (or still blocked after a retry): statistics wait for the unblock.
-            if !c.blockRetry && !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) { feedMonitors(c, cmd) }
-            if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
+        if c.blockRetry {
+            // A blocked command re-run because a key is ready (Blocking.swift). Its
+            // call was counted when it blocked; a served retry adds time and errors.
+            if !c.stillBlocked {
+                unblockClient(c, requeue: true)
+                cmd.microseconds += Int(Server.wallClockUs() - start)
+                if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
+            }
             return
         }
         let elapsed = Server.wallClockUs() - start
@@ -230,7 +230,7 @@ public final class Server {
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
-        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) && !c.blockRetry {
+        if !monitors.isEmpty && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
             feedMonitors(c, cmd)
         }
         if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
