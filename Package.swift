@@ -5,6 +5,7 @@ import PackageDescription
 //   CShims, CJemalloc  C glue (epoll/accept4, jemalloc's mallctl)
 //   RESP               wire protocol: incremental parser, reply encoder
 //   Engine             keyspace, data types, command table, config
+//   Persistence        RDB snapshots and the AOF (files, forked children, loading)
 //   ShardRuntime       epoll event loop, connections, timers
 //   TesseraServer      the `tessera-server` executable
 // The shard's data path is single-threaded and audited for overlapping
@@ -34,17 +35,22 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(
+            name: "Persistence",
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "ShardRuntime",
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
         .executableTarget(
             name: "TesseraServer",
-            dependencies: ["ShardRuntime", "Engine", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ShardRuntime", "Persistence", "Engine", .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5
     // mode keeps strict-concurrency checks from forcing locks into it.

@@ -41,6 +41,10 @@ public final class Client {
     /// How the running command is propagated instead of its own arguments
     /// ([] = not at all); see Propagation.swift.
     var propagationOverride: [[UInt8]]? = nil
+    /// Set while this client has propagated writes not yet on disk.
+    var hasUnsyncedWrites = false
+    /// Replies must not be written yet (their writes wait for an AOF fsync).
+    public var replyHeld = false
     /// Arguments MONITOR must not show (passwords), cleared after each command.
     public var redactedArgs: [Int] = []
 

@@ -26,13 +26,15 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let protected = CommandFlags(rawValue: 1 << 17)
     /// No keys needed even though the command has key specs (EVAL with 0 keys...).
     public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 18)
+    /// Refused while a replica loads a dataset in the background (Redis's async loading).
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 19)
 
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
         (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
-        (.noMandatoryKeys, "no_mandatory_keys"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+        (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
     ]
 
     public var names: [String] { CommandFlags.names.filter { contains($0.0) }.map { $0.1 } }

@@ -51,6 +51,8 @@ public final class Config {
     public private(set) var setMaxIntsetEntries = 512
     public private(set) var zsetMaxListpackEntries = 128
     public private(set) var zsetMaxListpackValue = 64
+    public private(set) var streamNodeMaxBytes = 4096
+    public private(set) var streamNodeMaxEntries = 100
     public private(set) var requirePass: [UInt8]? = nil
     public private(set) var maxClients = 10000
     public private(set) var hz = 10
@@ -259,6 +261,8 @@ public final class Config {
             let l = OutputLimit(hard: Int64(obl[i + 1]) ?? 0, soft: Int64(obl[i + 2]) ?? 0, seconds: Int64(obl[i + 3]) ?? 0)
             if obl[i] == "normal" { normalOutputLimit = l } else if obl[i] == "pubsub" { pubsubOutputLimit = l }
         }
+        streamNodeMaxBytes = int("stream-node-max-bytes")
+        streamNodeMaxEntries = int("stream-node-max-entries")
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

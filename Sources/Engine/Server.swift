@@ -47,11 +47,31 @@ public final class Server {
     /// Set by the runtime: how to stop the process, how to kill a client.
     public var onShutdown: ((ShutdownMode) -> Bool)? = nil
     public var onClientKill: ((Client) -> Void)? = nil
+    /// The persistence layer, when there is one (PersistenceControl.swift).
+    public weak var persistence: PersistenceControl? = nil
+    /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.
+    public var loading = false
+    /// Set by the persistence layer while writes must be refused (a failed
+    /// save with stop-writes-on-bgsave-error, an AOF write error): the error text.
+    public var writeDeniedMessage: String? = nil
+    /// Runs first in a forked child (the runtime closes its listening sockets).
+    public var onForkChild: (() -> Void)? = nil
+    /// Lets a long operation (loading at startup) serve clients meanwhile; set by the runtime.
+    public var processEventsWhileBlocked: (() -> Void)? = nil
+    /// Periodic work of higher layers, run from the loop's cron (hz times a second).
+    public var cronHooks: [() -> Void] = []
+    /// Work of higher layers before the loop writes replies (AOF write and fsync).
+    public var beforeRepliesHooks: [() -> Void] = []
     /// Receives every propagated write (Propagation.swift); nil when nothing consumes them.
     public var propagationSink: ((PropagatedCommand) -> Void)? = nil
     var pendingPropagation: [PropagatedCommand] = []
+    /// Whether `propagatingClients` is kept (the AOF with appendfsync always).
+    public var trackPropagatingClients = false
+    var propagatingClients: [Client] = []
+    /// Asks the runtime to write a client's pending replies (e.g. released after an fsync).
+    public var onClientNeedsFlush: ((Client) -> Void)? = nil
     /// Nesting of `call` (EXEC runs its commands through `call` too).
-    var callDepth = 0
+    public internal(set) var callDepth = 0
     /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
     public var infoProviders: [String: () -> [(String, String)]] = [:]
 
@@ -178,10 +198,22 @@ public final class Server {
             c.error(static: "NOAUTH Authentication required.")
             return
         }
+        if let denied = writeDeniedMessage, cmd.flags.contains(.write) || cmd.name == "ping" {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(denied)
+            return
+        }
         if c.inPubSub && c.reply.proto == 2 && !Server.allowedInSubscribedMode(cmd) {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
             c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
+        if loading && !cmd.flags.contains(.loading) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(static: "LOADING Redis is loading the dataset in memory")
             return
         }
         if c.inMulti && cmd.flags.contains(.noMulti) {

@@ -39,6 +39,15 @@ public final class ShardLoop {
             if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
         }
         server.infoProviders["runtime"] = { [unowned self] in self.clientFigures() }
+        server.onClientNeedsFlush = { [unowned self] client in
+            if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
+        }
+        server.onForkChild = { [unowned self] in
+            // The child only writes a file: it must not hold the listening sockets.
+            for fd in self.listeners { close(fd) }
+            close(self.epfd)
+        }
+        server.processEventsWhileBlocked = { [unowned self] in self.processEventsWhileBlocked() }
     }
 
     /// Opens a TCP listener; throws a message on failure.
@@ -53,10 +62,7 @@ public final class ShardLoop {
 
     /// Runs until SHUTDOWN or SIGTERM/SIGINT; returns the exit code.
     public func run() -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
-        signal(SIGINT) { _ in shutdownSignal = SIGINT }
-        var events = [UInt64](repeating: 0, count: 512)
+        installSignalHandlers()
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
@@ -64,31 +70,16 @@ public final class ShardLoop {
             var wait = max(0, lastCron + cronPeriod - nowMs)
             // Wake up for the nearest blocked client's deadline too.
             if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
-            let n = events.withUnsafeMutableBufferPointer {
-                ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(wait))
-            }
+            pollOnce(timeoutMs: Int32(wait))
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                shutdownSignal = 0
+                if let p = server.persistence, !p.prepareForShutdown(save: nil) {
+                    logger.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+                    continue
+                }
                 break
             }
-            if n > 0 {
-                for i in 0..<Int(n) {
-                    let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
-                    if data & ShardLoop.listenerTag != 0 {
-                        accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
-                        continue
-                    }
-                    let fd = Int(data)
-                    guard fd < connections.count, let conn = connections[fd] else { continue }
-                    if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
-                        readFrom(conn)
-                    }
-                    if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed { write(conn) }
-                }
-            }
-            server.handleBlockedClientsTimeout()
-            serveUnblockedClients()
-            flushPending()
             let now = Server.wallClockMs()
             if now - lastCron >= cronPeriod {
                 lastCron = now
@@ -98,6 +89,52 @@ public final class ShardLoop {
         shutdown()
         return exitCode
     }
+
+    public func installSignalHandlers() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
+        signal(SIGINT) { _ in shutdownSignal = SIGINT }
+    }
+
+    private var events = [UInt64](repeating: 0, count: 512)
+
+    /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
+    private func pollOnce(timeoutMs: Int32) {
+        let n = events.withUnsafeMutableBufferPointer {
+            ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
+        }
+        if n > 0 {
+            for i in 0..<Int(n) {
+                let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
+                if data & ShardLoop.listenerTag != 0 {
+                    accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
+                    continue
+                }
+                let fd = Int(data)
+                guard fd < connections.count, let conn = connections[fd] else { continue }
+                if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
+                    readFrom(conn)
+                }
+                if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed && !conn.client.replyHeld { write(conn) }
+            }
+        }
+        // Blocked clients whose deadline passed, then those unblocked meanwhile.
+        server.handleBlockedClientsTimeout()
+        serveUnblockedClients()
+        // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
+        for hook in server.beforeRepliesHooks { hook() }
+        flushPending()
+    }
+
+    /// Serves clients during a long operation of the loop thread (loading the
+    /// dataset at startup): commands get -LOADING meanwhile. At most every 100 ms.
+    public func processEventsWhileBlocked() {
+        let now = Server.wallClockMs()
+        if now - lastBlockedPoll < 100 { return }
+        lastBlockedPoll = now
+        for _ in 0..<4 { pollOnce(timeoutMs: 0) }
+    }
+    private var lastBlockedPoll: Int64 = 0
 
     // MARK: accept / read / write
 
@@ -257,7 +294,7 @@ public final class ShardLoop {
             conn.pendingFlush = false
             if !conn.closed {
                 if conn.client.closeASAP { closeConnection(conn) }
-                else if !conn.wantsWrite { write(conn) }
+                else if !conn.wantsWrite && !conn.client.replyHeld { write(conn) }
             }
             i += 1
         }
@@ -324,6 +361,7 @@ public final class ShardLoop {
         server.stats.sample(now: server.now)
         server.activeExpireCycle()
         server.serverCron()
+        for hook in server.cronHooks { hook() }
         let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
         if timeout > 0 && cronCount % server.config.hz == 0 {
             let limit = server.now - timeout * 1000

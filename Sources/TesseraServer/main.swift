@@ -5,6 +5,7 @@
 
 import Foundation
 import Engine
+import Persistence
 import ShardRuntime
 import Logging
 
@@ -13,11 +14,20 @@ if arguments.first == "-v" || arguments.first == "--version" {
     print("Tessera server v=\(Server.tesseraVersion) redis_compat=\(Server.redisVersion)")
     exit(0)
 }
+// Offline checkers, like redis-check-rdb and redis-check-aof.
+if arguments.first == "--check-rdb" && arguments.count == 2 {
+    exit(FileChecker.checkRDB(arguments[1]) { print($0) })
+}
+if arguments.first == "--check-aof" && (arguments.count == 2 || (arguments.count == 3 && arguments[1] == "--fix")) {
+    exit(FileChecker.checkAOF(arguments.last!, fix: arguments.count == 3) { print($0) })
+}
 if arguments.first == "-h" || arguments.first == "--help" {
     print("""
     Usage: tessera-server [/path/to/tessera.conf] [options]
            tessera-server -v or --version
            tessera-server -h or --help
+           tessera-server --check-rdb <file.rdb>
+           tessera-server --check-aof [--fix] <manifest|appendonlydir|file.aof>
 
     Examples:
            tessera-server (run the server with default config)
@@ -89,5 +99,8 @@ if port > 0 {
         exit(1)
     }
 }
+// Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
+let persistence = Persistence(server: server)
+if !persistence.loadAtStartup() { exit(1) }
 logger.notice("Ready to accept connections tcp")
 exit(loop.run())

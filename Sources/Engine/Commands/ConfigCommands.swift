@@ -117,9 +117,21 @@ extension Server {
                 return
             }
         }
+        let previous = canonical.map { (name: $0.0, value: config.get($0.0)!) }
         for (name, value) in canonical {
             try? config.set(name, value, runtime: true)
             applyAtRuntime(s, name, value)
+        }
+        // Persistence parameters take effect in the persistence layer, which may
+        // refuse (turning the AOF on needs a rewrite to start): undo them all then.
+        if let p = s.persistence {
+            for (name, _) in canonical {
+                if let why = p.configChanged(name) {
+                    for old in previous { try? config.set(old.name, old.value, runtime: true) }
+                    c.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(why)")
+                    return
+                }
+            }
         }
         c.reply.ok()
     }
