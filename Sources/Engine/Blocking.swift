@@ -22,7 +22,13 @@
 // A stream command plugs in by passing the arguments to re-run in `argv`
 // (e.g. XREAD with `$` replaced by the concrete last id at block time) and a
 // `shouldServe` suited to it (XREADGROUP: also when the key vanished, so the
-// re-run can reply its error).
+// re-run can reply its error). Concretely, in StreamReadCommands.swift:
+//   - the "No blocking framework yet" branch of xreadCommand becomes
+//     `c.server.blockForKeys(c, keys: req.keys, deadline: req.timeout!,
+//      timeoutReply: .nullArray, argv: <argv with "$" resolved>,
+//      shouldServe: isGroup ? { _ in true } : { $0?.type == .stream })`;
+//   - `signalStreamReady(db, key)` needs no body: XADD and XGROUP DESTROY call
+//     signalModifiedKey, which already marks the key ready.
 
 import RESP
 
