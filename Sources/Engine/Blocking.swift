@@ -27,8 +27,9 @@
 //     `c.server.blockForKeys(c, keys: req.keys, deadline: req.timeout!,
 //      timeoutReply: .nullArray, argv: <argv with "$" resolved>,
 //      shouldServe: isGroup ? { _ in true } : { $0?.type == .stream })`;
-//   - `signalStreamReady(db, key)` needs no body: XADD and XGROUP DESTROY call
-//     signalModifiedKey, which already marks the key ready.
+//   - `signalStreamReady(db, key)` gets the body
+//     `if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }`
+//     (XADD's signalModifiedKey already does it; XGROUP DESTROY needs it).
 
 import RESP
 
