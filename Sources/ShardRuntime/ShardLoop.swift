@@ -365,7 +365,7 @@ public final class ShardLoop {
         let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
         if timeout > 0 && cronCount % server.config.hz == 0 {
             let limit = server.now - timeout * 1000
-            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor {
+            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor && c.blocked == nil && !c.inPubSub {
                 if let conn = connection(for: c) { closeConnection(conn) }
             }
         }

@@ -361,3 +361,26 @@ def test_other_clients_keep_normal_latency(r, raw, make_client):
     for i, w in enumerate(waiters):
         r.rpush("never-%d" % i, "x")
         assert w.read_parsed() == [b"never-%d" % i, b"x"]
+
+
+def test_idle_timeout_spares_blocked_and_subscribed_clients(r, raw):
+    old = r.config_get("timeout")["timeout"]
+    try:
+        r.config_set("timeout", "1")
+        b = blocker(raw, r, "BLPOP", "idle", "0")
+        s = raw()
+        s.send_command("SUBSCRIBE", "idle-ch")
+        assert s.read_parsed() == [b"subscribe", b"idle-ch", 1]
+        plain = raw()
+        plain.send_command("PING")
+        assert plain.read_parsed() == b"PONG"
+        time.sleep(3.2)
+        assert plain.wait_closed(2)  # an idle normal client is closed...
+        assert blocked_count(r) == 1  # ...a blocked one and a subscriber are not
+        r.config_set("timeout", old)
+        r.rpush("idle", "v")
+        assert b.read_parsed() == [b"idle", b"v"]
+        assert r.publish("idle-ch", "m") == 1
+        assert s.read_parsed() == [b"message", b"idle-ch", b"m"]
+    finally:
+        r.config_set("timeout", old)
