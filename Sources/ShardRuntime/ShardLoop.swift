@@ -66,8 +66,11 @@ public final class ShardLoop {
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
-            let untilCron = max(0, lastCron + cronPeriod - Server.wallClockMs())
-            pollOnce(timeoutMs: Int32(untilCron))
+            let nowMs = Server.wallClockMs()
+            var wait = max(0, lastCron + cronPeriod - nowMs)
+            // Wake up for the nearest blocked client's deadline too.
+            if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
+            pollOnce(timeoutMs: Int32(wait))
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
                 shutdownSignal = 0
@@ -115,6 +118,9 @@ public final class ShardLoop {
                 if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed && !conn.client.replyHeld { write(conn) }
             }
         }
+        // Blocked clients whose deadline passed, then those unblocked meanwhile.
+        server.handleBlockedClientsTimeout()
+        serveUnblockedClients()
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
         for hook in server.beforeRepliesHooks { hook() }
         flushPending()
@@ -204,7 +210,8 @@ public final class ShardLoop {
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP {
+        // A blocked client's next commands wait in the buffer until it is unblocked.
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && client.blocked == nil {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
@@ -253,11 +260,33 @@ public final class ShardLoop {
         }
     }
 
+    /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) go on with
+    /// the commands they sent meanwhile.
+    private func serveUnblockedClients() {
+        while !server.unblockedClients.isEmpty {
+            let batch = server.unblockedClients
+            server.unblockedClients.removeAll()
+            for c in batch where c.blocked == nil {
+                guard let conn = connection(for: c), !conn.closed else { continue }
+                if conn.query.readableBytes > 0 && !c.closeAfterReply { processInput(conn) }
+                if !conn.closed { scheduleFlush(conn) }
+            }
+        }
+    }
+
     private func flushPending() {
         // MONITOR output and CLIENT KILL may target connections other than the
         // ones that read this round.
         for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
+        }
+        // So do Pub/Sub messages and served blocked clients.
+        if !server.clientsPendingWrite.isEmpty {
+            for c in server.clientsPendingWrite {
+                c.pendingWriteQueued = false
+                if let conn = connection(for: c) { scheduleFlush(conn) }
+            }
+            server.clientsPendingWrite.removeAll(keepingCapacity: true)
         }
         var i = 0
         while i < pendingFlush.count {
@@ -336,7 +365,7 @@ public final class ShardLoop {
         let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
         if timeout > 0 && cronCount % server.config.hz == 0 {
             let limit = server.now - timeout * 1000
-            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor {
+            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor && c.blocked == nil && !c.inPubSub {
                 if let conn = connection(for: c) { closeConnection(conn) }
             }
         }
