@@ -198,9 +198,11 @@ extension Server {
         blocking.ready.append(bk)
     }
 
-    /// SWAPDB: every blocked key of both databases may have become servable.
-    func signalBlockedKeysAfterSwap(_ a: Int, _ b: Int) {
-        for bk in blocking.byKey.keys where bk.db == a || bk.db == b { signalKeyAsReady(bk.db, bk.key) }
+    /// SWAPDB, FLUSHDB, FLUSHALL: every blocked key of these databases may have
+    /// changed (a blocked XREADGROUP must learn that its stream is gone).
+    func signalBlockedKeys(inDatabases dbs: Int...) {  // none given: all databases
+        if blocking.keyCount == 0 { return }
+        for bk in blocking.byKey.keys where dbs.isEmpty || dbs.contains(bk.db) { signalKeyAsReady(bk.db, bk.key) }
     }
 
     /// Serves clients blocked on ready keys (Redis's handleClientsBlockedOnKeys),

@@ -460,17 +460,19 @@ public final class Server {
             touchAllWatchedKeys(in: db.index)
             db.removeAll()
         }
+        signalBlockedKeys()
     }
 
     public func flush(_ db: Database) {
         touchAllWatchedKeys(in: db.index)
         db.removeAll()
+        signalBlockedKeys(inDatabases: db.index)
     }
 
     public func swapDatabases(_ a: Int, _ b: Int) {
         touchWatchedKeysForSwap(a, b)
         databases[a].swapContents(with: databases[b])
-        if blocking.keyCount != 0 { signalBlockedKeysAfterSwap(a, b) }
+        signalBlockedKeys(inDatabases: a, b)
     }
 
     // MARK: monitor
