@@ -2,11 +2,12 @@
 import PackageDescription
 
 // Layers, lowest first; a target only depends on targets above it in this list.
-//   CShims, CJemalloc  C glue (epoll/accept4, jemalloc's mallctl)
+//   CShims, CJemalloc, CSystemd  C glue (epoll/accept4, jemalloc's mallctl, sd_notify)
 //   RESP               wire protocol: incremental parser, reply encoder
 //   Engine             keyspace, data types, command table, config
 //   Persistence        RDB snapshots and the AOF (files, forked children, loading)
 //   ShardRuntime       epoll event loop, connections, timers
+//   Supervisor         systemd notify/watchdog (the multi-shard supervisor grows here)
 //   TesseraServer      the `tessera-server` executable
 // The shard's data path is single-threaded and audited for overlapping
 // access; dynamic exclusivity checks cost ~15% of CPU per request there.
@@ -24,6 +25,7 @@ let package = Package(
     targets: [
         .target(name: "CShims"),
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         .target(name: "RESP", dependencies: ["CShims"], swiftSettings: hotPath),
         .target(
             name: "Engine",
@@ -43,9 +45,11 @@ let package = Package(
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
+        .target(name: "Supervisor", dependencies: ["CSystemd"]),
         .executableTarget(
             name: "TesseraServer",
-            dependencies: ["ShardRuntime", "Persistence", "Engine", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine",
+                           .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),

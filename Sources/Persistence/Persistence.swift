@@ -104,8 +104,12 @@ public final class Persistence: PersistenceControl {
 
     func loadingProgress(_ done: Int, _ total: Int) {
         loadingDoneBytes = done
+        onLoadingProgress?(done, total)
         server.processEventsWhileBlocked?()
     }
+
+    /// Called every few thousand keys while loading (systemd STATUS / EXTEND_TIMEOUT_USEC).
+    public var onLoadingProgress: ((_ done: Int, _ total: Int) -> Void)? = nil
 
     // MARK: RDB saving
 

@@ -10,6 +10,7 @@ import RESP
 import Logging
 
 nonisolated(unsafe) var shutdownSignal: Int32 = 0
+nonisolated(unsafe) var reloadSignal: Int32 = 0
 
 public final class ShardLoop {
     public let server: Server
@@ -32,6 +33,7 @@ public final class ShardLoop {
         precondition(epfd >= 0, "epoll_create1 failed")
         server.onShutdown = { [unowned self] mode in
             self.logger.warning("User requested shutdown...")
+            self.onShutdownStarting?()
             self.running = false
             return true
         }
@@ -71,9 +73,15 @@ public final class ShardLoop {
             // Wake up for the nearest blocked client's deadline too.
             if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             pollOnce(timeoutMs: Int32(wait))
+            if reloadSignal != 0 {
+                reloadSignal = 0
+                logger.notice("Received SIGHUP, reloading the configuration")
+                onReload?()
+            }
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
                 shutdownSignal = 0
+                onShutdownStarting?()
                 if let p = server.persistence, !p.prepareForShutdown(save: nil) {
                     logger.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
                     continue
@@ -94,7 +102,13 @@ public final class ShardLoop {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
         signal(SIGINT) { _ in shutdownSignal = SIGINT }
+        signal(SIGHUP) { _ in reloadSignal = 1 }
     }
+
+    /// SIGHUP: reload the configuration (set by the executable).
+    public var onReload: (() -> Void)? = nil
+    /// Shutdown begins (SIGTERM/SIGINT or SHUTDOWN), before the final save.
+    public var onShutdownStarting: (() -> Void)? = nil
 
     private var events = [UInt64](repeating: 0, count: 512)
 

@@ -7,6 +7,7 @@ import Foundation
 import Engine
 import Persistence
 import ShardRuntime
+import Supervisor
 import Logging
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -100,7 +101,36 @@ if port > 0 {
     }
 }
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
+let notifier = SystemdNotifier()
+notifier.status("Loading the dataset")
 let persistence = Persistence(server: server)
+persistence.onLoadingProgress = { done, total in
+    notifier.loadingProgress(done: done, total: total, nowMs: Server.wallClockMs())
+}
 if !persistence.loadAtStartup() { exit(1) }
 logger.notice("Ready to accept connections tcp")
+func readyStatus() -> String {
+    var keys = 0
+    for db in server.databases { keys += db.count }
+    return "Ready to accept connections on port \(port), \(keys) keys"
+}
+notifier.ready(status: readyStatus())
+server.cronHooks.append { notifier.watchdog(nowMs: Server.wallClockMs()) }
+loop.onShutdownStarting = { notifier.stopping() }
+loop.onReload = {
+    notifier.reloading()
+    if let path = absoluteConfigFile, let text = try? String(contentsOfFile: path, encoding: .utf8) {
+        do {
+            let r = try server.reloadConfig(fileText: text, file: path, overrides: ConfigFile.lines(fromArguments: rest))
+            logger.notice("Configuration reloaded: \(r.applied.count) parameters changed\(r.applied.isEmpty ? "" : " (" + r.applied.joined(separator: ", ") + ")")")
+            if !r.needRestart.isEmpty { logger.warning("These parameters only change with a restart: \(r.needRestart.joined(separator: ", "))") }
+            for (name, why) in r.refused { logger.warning("Reload could not apply \(name): \(why)") }
+        } catch {
+            logger.warning("Configuration reload failed, keeping the running configuration: \(error)")
+        }
+    } else {
+        logger.warning("Configuration reload: no readable configuration file")
+    }
+    notifier.ready(status: readyStatus())
+}
 exit(loop.run())
