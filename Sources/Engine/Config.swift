@@ -66,6 +66,14 @@ public final class Config {
     public private(set) var lfuDecayTime = 1
     /// maxmemory-policy is allkeys-lfu or volatile-lfu (access frequency is tracked instead of idle time).
     public private(set) var lfuPolicy = false
+    // Observability (Observability/): slowlog and latency monitor thresholds.
+    public private(set) var slowlogLogSlowerThan: Int64 = 10000
+    public private(set) var slowlogMaxLen = 128
+    public private(set) var latencyMonitorThreshold: Int64 = 0
+    public private(set) var latencyTracking = true
+    public private(set) var latencyTrackingPercentiles: [Double] = [50, 99, 99.9]
+    /// Commands running at least this many µs need the slowlog or the latency monitor.
+    public private(set) var observeFloorUs: Int64 = 10000
 
     public init() {
         let yesno = Kind.bool
@@ -250,6 +258,15 @@ public final class Config {
         lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
         streamNodeMaxBytes = int("stream-node-max-bytes")
         streamNodeMaxEntries = int("stream-node-max-entries")
+        slowlogLogSlowerThan = Int64(get("slowlog-log-slower-than")!) ?? 10000
+        slowlogMaxLen = int("slowlog-max-len")
+        latencyMonitorThreshold = Int64(get("latency-monitor-threshold")!) ?? 0
+        latencyTracking = get("latency-tracking") == "yes"
+        latencyTrackingPercentiles = get("latency-tracking-info-percentiles")!.split(separator: " ").compactMap { Double($0) }
+        var floor = Int64.max
+        if slowlogLogSlowerThan >= 0 { floor = slowlogLogSlowerThan }
+        if latencyMonitorThreshold > 0 { floor = min(floor, latencyMonitorThreshold * 1000) }
+        observeFloorUs = floor
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

@@ -79,6 +79,9 @@ public final class Server {
 
     /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
     public let admin = AdminState()
+    /// SLOWLOG entries and the latency monitor's event series (Observability/).
+    public let slowlog = SlowLog()
+    public let latency = LatencyMonitor()
 
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
@@ -229,6 +232,11 @@ public final class Server {
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
+        if config.latencyTracking {
+            if cmd.latencyHistogram == nil { cmd.latencyHistogram = LatencyHistogram() }
+            cmd.latencyHistogram.unsafelyUnwrapped.record(nanoseconds: elapsed &* 1000)
+        }
+        if elapsed >= config.observeFloorUs { recordSlowCommand(c, cmd, elapsed) }
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.

@@ -17,6 +17,8 @@ extension Server {
         all += transactionCommands()
         all += persistenceCommands()
         all += functionCommands()
+        all += slowlogCommands()
+        all += latencyCommands()
         return all
     }
 }

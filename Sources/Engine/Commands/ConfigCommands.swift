@@ -202,5 +202,6 @@ extension Server {
             }
         }
         admin.peakMemory = MemoryStats.allocator().allocated
+        resetLatencyHistograms()
     }
 }

@@ -93,6 +93,7 @@ extension Server {
         case "cpu": return cpuInfo()
         case "commandstats": return commandStatsInfo()
         case "errorstats": return stats.errors.keys.sorted().map { ("errorstat_\($0)", "count=\(stats.errors[$0]!)") }
+        case "latencystats": return latencyStatsInfo()
         case "cluster": return [("cluster_enabled", "0")]
         case "keyspace":
             return databases.filter { $0.count > 0 }.map {
