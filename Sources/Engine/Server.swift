@@ -205,6 +205,11 @@ public final class Server {
             c.error(static: "ERR Command not allowed inside a transaction")
             return
         }
+        if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
+            // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
+            c.postponed = true
+            return
+        }
         if c.inMulti && !Server.transactionControl.contains(cmd.name) {
             c.multiQueue.append(QueuedCommand(args: args, command: cmd))
             c.reply.simple("QUEUED")
@@ -247,6 +252,7 @@ public final class Server {
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
+        if c.postponed { return }
         switch c.replyMode {
         case .on: return
         case .off: c.reply.out.truncate(to: mark)
@@ -268,7 +274,7 @@ public final class Server {
         if slot < 0 { stats.keyspaceMisses += 1; return nil }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             stats.keyspaceMisses += 1
             return nil
         }
@@ -285,7 +291,7 @@ public final class Server {
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             return nil
         }
         if touch { touchEntry(e) }

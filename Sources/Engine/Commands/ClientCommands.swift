@@ -207,9 +207,15 @@ extension Server {
         }
     }
 
-    /// Tessera has no replication and no pub/sub yet: every client is "normal"
-    /// (monitors included, as in Redis).
-    static func clientType(of c: Client) -> ClientType { .normal }
+    /// The client's type from its class (monitors are "normal", as in Redis).
+    static func clientType(of c: Client) -> ClientType {
+        switch c.clientClass {
+        case .normal: return .normal
+        case .replica: return .replica
+        case .pubsub: return .pubsub
+        case .master: return .master
+        }
+    }
 
     static func clientListCommand(_ c: Client) {
         let a = c.args, s = c.server
@@ -240,7 +246,11 @@ extension Server {
         let s = cl.server
         let now = s.now
         var flags = ""
+        if cl.clientClass == .replica { flags += "S" }
+        if cl.clientClass == .master { flags += "M" }
+        if cl.clientClass == .pubsub { flags += "P" }
         if cl.isMonitor { flags += "O" }
+        if cl.postponed { flags += "b" }
         if cl.inMulti { flags += "x" }
         if cl.dirtyCAS { flags += "d" }
         if cl.closeAfterReply { flags += "c" }
@@ -256,13 +266,17 @@ extension Server {
         let qbuf = cl.queryBufferSize
         let qbufFree = max(0, cl.queryBufferCapacity - qbuf)
         let rbs = cl.reply.out.capacity
-        let obl = cl.replyBufferSize()
+        // Redis's 16 KB static reply buffer (obl), then the reply list (oll blocks, omem bytes).
+        let pending = cl.replyBufferSize()
+        let obl = min(pending, 16 * 1024)
+        let omem = max(0, pending - 16 * 1024)
+        let oll = (omem + 16 * 1024 - 1) / (16 * 1024)
         let totMem = cl.queryBufferCapacity + rbs + argvMem + multiMem + 1024
         var f = "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(cl.fd) name=\(cl.displayName)"
         f += " age=\((now - cl.createdAt) / 1000) idle=\((now - cl.lastInteraction) / 1000) flags=\(flags)"
         f += " db=\(cl.dbIndex) sub=0 psub=0 ssub=0 multi=\(cl.inMulti ? cl.multiQueue.count : -1)"
         f += " qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=\(argvMem) multi-mem=\(multiMem) rbs=\(rbs) rbp=\(rbs)"
-        f += " obl=\(obl) oll=0 omem=0 tot-mem=\(totMem) events=r cmd=\(cl.lastCommandName)"
+        f += " obl=\(obl) oll=\(oll) omem=\(omem) tot-mem=\(totMem + omem) events=r cmd=\(cl.lastCommandName)"
         f += " user=\(cl.user) redir=-1 resp=\(cl.reply.proto)"
         return f
     }

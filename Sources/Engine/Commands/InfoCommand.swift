@@ -138,7 +138,7 @@ extension Server {
             ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
             ("maxclients", String(config.maxClients)),
             ("client_recent_max_input_buffer", "0"), ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", "0"), ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+            ("blocked_clients", String(admin.postponedClients)), ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
         ]
     }
 
