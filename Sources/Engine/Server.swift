@@ -93,6 +93,7 @@ public final class Server {
         runID = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
         databases = (0..<config.databases).map { Database(index: $0, seed: hashSeed) }
         commands = CommandTable(Server.allCommands())
+        applyRenamedCommands()
     }
 
     // MARK: clock
@@ -176,6 +177,12 @@ public final class Server {
             return
         }
         if cmd.flags.contains(.protected), let refusal = protectedCommandRefusal(c, cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(refusal)
+            return
+        }
+        if config.protectDangerousCommands, let refusal = dangerousCommandRefusal(c, cmd) {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
             c.error(refusal)

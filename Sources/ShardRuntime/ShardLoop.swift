@@ -218,6 +218,7 @@ public final class ShardLoop {
             case .command:
                 // CLIENT LIST shows the running command as part of the query buffer, as Redis.
                 client.queryBufferSize = q.writeIndex - q.readIndex
+                client.queryBufferCapacity = q.capacity
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     server.execute(client)
