@@ -19,9 +19,7 @@ from conftest import is_reference_redis, encode_command, HOST
 
 
 def info_field(c, section, field):
-    text = c.execute_command("INFO", section).decode()
-    m = re.search(r"^%s:(.*)\r$" % re.escape(field), text, re.M)
-    return m.group(1) if m else None
+    return str(c.info(section).get(field))
 
 
 def wait_for(pred, timeout=5.0, step=0.02):
@@ -44,7 +42,7 @@ def test_maxclients_rejects_the_next_client(start_server, make_client, raw):
         conns.append(r)
     extra = raw(info.port)
     line = extra.read_line()
-    assert line == b"-ERR max number of clients reached"
+    assert line.rstrip(b"\r\n") == b"-ERR max number of clients reached"
     assert extra.wait_closed(2)
     conns.pop().close()
     c = None
@@ -86,7 +84,9 @@ def test_output_buffer_limit_disconnects_a_slow_reader(start_server, make_client
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect((HOST, info.port))
     s.sendall(encode_command("GET", "big") * 300)      # ~30 MB of replies, never read
-    assert wait_for(lambda: int(info_field(c, "stats", "client_output_buffer_limit_disconnections")) == 1, 10)
+    assert wait_for(lambda: len(c.client_list()) == 1, 10)
+    if not is_reference_redis():  # a Redis 7.2 field; 7.0 does not count
+        assert info_field(c, "stats", "client_output_buffer_limit_disconnections") == "1"
     s.settimeout(5)
     got = 0
     try:
@@ -126,7 +126,8 @@ def test_query_buffer_limit(start_server, make_client):
     except ConnectionResetError:
         pass
     s.close()
-    assert int(info_field(c, "stats", "client_query_buffer_limit_disconnections")) == 1
+    if not is_reference_redis():  # a Redis 7.2 field; 7.0 does not count
+        assert info_field(c, "stats", "client_query_buffer_limit_disconnections") == "1"
 
 
 # --- connection storm -----------------------------------------------------------
@@ -293,12 +294,18 @@ def test_rename_command(start_server, make_client):
     c = make_client(start_server("--rename-command", "KEYS", "mykeys",
                                  "--rename-command", "flushdb", "").port)
     c.set("a", 1)
-    with pytest.raises(redis.ResponseError, match="unknown command 'keys'"):
+    with pytest.raises(redis.ResponseError, match="(?i)unknown command 'keys'"):
         c.keys("*")
     assert c.execute_command("MYKEYS", "*") == [b"a"]
-    with pytest.raises(redis.ResponseError, match="unknown command 'flushdb'"):
+    with pytest.raises(redis.ResponseError, match="(?i)unknown command 'flushdb'"):
         c.flushdb()
-    info = c.execute_command("COMMAND", "INFO", "mykeys", "keys", "flushdb")
+    r = c.connection_pool.get_connection("COMMAND")
+    try:
+        r.send_command("COMMAND", "INFO", "mykeys", "keys", "flushdb")
+        info = r.read_response(disable_decoding=True)
+    finally:
+        c.connection_pool.release(r)
+    # The renamed command keeps its own name; the old names are gone.
     assert info[0][0] == b"keys" and info[1] is None and info[2] is None
 
 

@@ -33,7 +33,7 @@ def test_entry_shape_and_fields(slow):
     assert isinstance(ident, int) and ident >= 1  # SLOWLOG RESET itself was entry 0
     assert abs(ts - time.time()) < 5
     assert usec >= 0
-    assert args == [b"set", b"k", b"v"]
+    assert args == [b"SET", b"k", b"v"]
     assert peer.startswith(b"127.0.0.1:")
     assert name == b"probe"
 
@@ -44,7 +44,7 @@ def test_ids_grow_and_newest_first(slow):
     es = entries(slow)
     ids = [e[0] for e in es]
     assert ids == sorted(ids, reverse=True)
-    assert es[0][3] == [b"set", b"k4", b"4"]
+    assert es[0][3] == [b"SET", b"k4", b"4"]
 
 
 def test_threshold_and_debug_sleep(slow):
@@ -81,32 +81,32 @@ def test_max_len_keeps_newest(slow):
 
 def test_truncates_arguments_and_bytes(slow):
     slow.sadd("set", *range(3, 34))   # 33 arguments in total
-    e = [x for x in entries(slow) if x[3][0] == b"sadd"][0]
+    e = [x for x in entries(slow) if x[3][0] == b"SADD"][0]
     assert len(e[3]) == 32
     assert e[3][-1] == b"... (2 more arguments)"
     slow.slowlog_reset()
     slow.sadd("set", "foo", "A" * 129)
-    e = [x for x in entries(slow) if x[3][0] == b"sadd"][0]
+    e = [x for x in entries(slow) if x[3][0] == b"SADD"][0]
     assert e[3][3] == b"A" * 128 + b"... (1 more bytes)"
 
 
 def test_secrets_are_redacted(slow):
     try:
         slow.execute_command("AUTH", "not-real")
-    except redis.ResponseError:
+    except redis.RedisError:
         pass
     try:
         slow.execute_command("AUTH", "user", "pass")
-    except redis.ResponseError:
+    except redis.RedisError:
         pass
     try:
         slow.execute_command("HELLO", "2", "AUTH", "user", "pass")
-    except redis.ResponseError:
+    except redis.RedisError:
         pass
     slow.config_set("requirepass", "")
     got = [e[3] for e in entries(slow)]
-    assert [b"auth", b"(redacted)"] in got
-    assert [b"auth", b"(redacted)", b"(redacted)"] in got
+    assert [b"AUTH", b"(redacted)"] in got
+    assert [b"AUTH", b"(redacted)", b"(redacted)"] in got
     assert [b"HELLO", b"2", b"AUTH", b"(redacted)", b"(redacted)"] in got
     assert [b"CONFIG", b"SET", b"requirepass", b"(redacted)"] in got
     flat = b" ".join(b" ".join(a) for a in got)
@@ -120,7 +120,7 @@ def test_exec_is_not_logged_but_its_commands_are(slow):
     p.execute()
     names = [e[3][0].lower() for e in entries(slow)]
     assert b"exec" not in names
-    assert b"set" in names and b"incr" in names
+    assert b"set" in names and b"incrby" in names
 
 
 def test_reset_len_help_and_errors(slow):
@@ -132,7 +132,7 @@ def test_reset_len_help_and_errors(slow):
     assert helptext[0].startswith(b"SLOWLOG <subcommand>")
     with pytest.raises(redis.ResponseError, match="count should be greater than or equal to -1"):
         slow.execute_command("SLOWLOG", "GET", "-2")
-    with pytest.raises(redis.ResponseError, match="value is not an integer"):
+    with pytest.raises(redis.ResponseError, match="count should be greater than or equal to -1"):
         slow.execute_command("SLOWLOG", "GET", "x")
     with pytest.raises(redis.ResponseError, match="unknown subcommand"):
         slow.execute_command("SLOWLOG", "NOPE")

@@ -245,6 +245,9 @@ extension Server {
             ("total_error_replies", String(s.totalErrorReplies)), ("dump_payload_sanitizations", "0"),
             ("total_reads_processed", "0"), ("total_writes_processed", "0"),
             ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
+            // Redis 7.2's counters (Tessera counts them; Redis 7.0 has no such fields).
+            ("client_query_buffer_limit_disconnections", String(s.queryBufferLimitDisconnections)),
+            ("client_output_buffer_limit_disconnections", String(s.outputBufferLimitDisconnections)),
             ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
         ]
     }

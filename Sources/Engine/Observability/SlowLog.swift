@@ -168,8 +168,10 @@ extension Server {
         var n = 10
         if c.args.count > 3 { subcommandSyntaxError(c); return }
         if c.args.count == 3 {
-            guard let v = c.args.int64(2) else { c.notInteger(); return }
-            if v < -1 { c.error(static: "ERR count should be greater than or equal to -1"); return }
+            guard let v = c.args.int64(2), v >= -1 else {
+                c.error(static: "ERR count should be greater than or equal to -1")
+                return
+            }
             n = v == -1 ? log.count : Int(clamping: v)
         }
         let list = log.newest(n)
