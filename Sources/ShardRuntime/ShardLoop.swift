@@ -210,6 +210,8 @@ public final class ShardLoop {
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
+        // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
+        let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
         while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
@@ -231,6 +233,10 @@ public final class ShardLoop {
                     break
                 }
                 q.readIndex = pos
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                    closeForOutputLimit(conn)
+                    return
+                }
             case .empty:
                 q.readIndex = pos
             case .incomplete:
