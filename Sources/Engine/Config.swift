@@ -83,6 +83,12 @@ public final class Config {
     public private(set) var protectDangerousCommands = false
     /// rename-command directives of the configuration, in order (new name "" disables).
     public var renamedCommands: [(String, String)] = []
+    /// notify-keyspace-events as Redis's NOTIFY_* bits (Notify.swift).
+    public private(set) var notifyFlags: Int32 = 0
+    /// client-output-buffer-limit of the normal and pubsub classes (bytes, bytes, seconds).
+    public struct OutputLimit { public var hard: Int64 = 0, soft: Int64 = 0, seconds: Int64 = 0 }
+    public private(set) var normalOutputLimit = OutputLimit()
+    public private(set) var pubsubOutputLimit = OutputLimit()
 
     public init() {
         let yesno = Kind.bool
@@ -224,6 +230,8 @@ public final class Config {
             canonical = Config.mergeOutputBufferLimits(canonical, into: values[idx])
         }
         values[idx] = canonical
+        // Redis keeps the flags, not the string: "AEn" reads back as "AE" but keeps 'n'.
+        if p.name == "notify-keyspace-events" { notifyFlags = KeyspaceEvents.flags(value) ?? 0 }
         refreshMirrors()
         for f in didChange { f(p.name) }
     }
@@ -266,6 +274,11 @@ public final class Config {
         lfuDecayTime = int("lfu-decay-time")
         lfuPolicy = maxmemoryPolicy.hasSuffix("-lfu")
         lazyfreeLazyExpire = get("lazyfree-lazy-expire") == "yes"
+        let obl = get("client-output-buffer-limit")!.split(separator: " ")
+        for i in stride(from: 0, to: obl.count - 3, by: 4) {
+            let l = OutputLimit(hard: Int64(obl[i + 1]) ?? 0, soft: Int64(obl[i + 2]) ?? 0, seconds: Int64(obl[i + 3]) ?? 0)
+            if obl[i] == "normal" { normalOutputLimit = l } else if obl[i] == "pubsub" { pubsubOutputLimit = l }
+        }
         streamNodeMaxBytes = int("stream-node-max-bytes")
         streamNodeMaxEntries = int("stream-node-max-entries")
         slowlogLogSlowerThan = Int64(get("slowlog-log-slower-than")!) ?? 10000
@@ -316,6 +329,11 @@ public final class Config {
             return l
         case .string where p.name == "client-output-buffer-limit":
             return try canonicalOutputBufferLimits(v)
+        case .string where p.name == "notify-keyspace-events":
+            guard let f = KeyspaceEvents.flags(v) else {
+                throw ConfigError.invalid(p.name, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+            }
+            return KeyspaceEvents.string(f)
         case .string:
             return v
         case .custom(let f):

@@ -83,6 +83,17 @@ public final class Server {
     public let slowlog = SlowLog()
     public let latency = LatencyMonitor()
 
+    /// Pub/Sub subscriptions (PubSub.swift).
+    let pubsub = PubSubState()
+    /// Clients blocked on keys (Blocking.swift).
+    let blocking = BlockingState()
+    /// Clients whose reply buffer received data outside their own command
+    /// (Pub/Sub messages, served or timed-out blocked clients): the runtime
+    /// flushes them before waiting again and clears the list.
+    public var clientsPendingWrite: [Client] = []
+    /// Clients just unblocked whose queued input the runtime must process next.
+    public var unblockedClients: [Client] = []
+
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
         self.logger = logger
@@ -134,6 +145,8 @@ public final class Server {
 
     public func removeClient(_ c: Client) {
         unwatchAll(c)
+        if c.subscriptions != nil { pubsubRemoveClient(c) }
+        if c.blocked != nil { unblockClient(c, requeue: false) }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
     }
@@ -147,6 +160,7 @@ public final class Server {
         now = startUs / 1000
         c.lastInteraction = now
         let replyMark = c.reply.out.writeIndex
+        if !c.pushRanges.isEmpty { c.pushRanges.removeAll() }
         defer { applyReplyMode(c, mark: replyMark) }
 
         guard var cmd = commands.lookup(args[0]) else {
@@ -200,6 +214,12 @@ public final class Server {
             c.error(denied)
             return
         }
+        if c.inPubSub && c.reply.proto == 2 && !Server.allowedInSubscribedMode(cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
         if loading && !cmd.flags.contains(.loading) {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
@@ -241,6 +261,16 @@ public final class Server {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
             if callDepth == 0 { flushPropagation() }
         }
+        if c.blockRetry {
+            // A blocked command re-run because a key is ready (Blocking.swift). Its
+            // call was counted when it blocked; a served retry adds time and errors.
+            if !c.stillBlocked {
+                unblockClient(c, requeue: true)
+                cmd.microseconds += Int(Server.wallClockUs() - start)
+                if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
+            }
+            return
+        }
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
@@ -256,33 +286,53 @@ public final class Server {
             feedMonitors(c, cmd)
         }
         if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
+        if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
         if c.postponed { return }
         switch c.replyMode {
         case .on: return
-        case .off: c.reply.out.truncate(to: mark)
+        case .off: truncateReplies(c, to: mark)
         case .skipNext: c.replyMode = .skip
         case .skip:
-            c.reply.out.truncate(to: mark)
+            truncateReplies(c, to: mark)
             c.replyMode = .on
         }
+    }
+
+    /// Drops the command's replies but keeps Pub/Sub pushes (Redis's CLIENT_PUSHING).
+    private func truncateReplies(_ c: Client, to mark: Int) {
+        if c.pushRanges.isEmpty { c.reply.out.truncate(to: mark); return }
+        var kept: [UInt8] = []
+        let out = c.reply.out
+        for (s, e) in c.pushRanges where s >= mark && e <= out.writeIndex {
+            kept += UnsafeRawBufferPointer(start: out.base + s, count: e - s)
+        }
+        c.pushRanges.removeAll()
+        out.truncate(to: mark)
+        if !kept.isEmpty { kept.withUnsafeBytes { out.append($0.baseAddress!, $0.count) } }
     }
 
     // MARK: keyspace access with lazy expiry
 
     /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU/LFU
-    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH).
+    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH); a miss publishes
+    /// "keymiss" unless `notify` is false (LOOKUP_NONOTIFY).
     @inline(__always)
-    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
+    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true, notify: Bool = true) -> Entry? {
         let db = c.db
         let slot = db.find(key)
-        if slot < 0 { stats.keyspaceMisses += 1; return nil }
+        if slot < 0 {
+            stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
+            return nil
+        }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
             if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
             return nil
         }
         stats.keyspaceHits += 1
@@ -345,6 +395,7 @@ public final class Server {
                                                           lru: accessStamp, expireAt: newExpire))
         } else {
             db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
@@ -363,6 +414,7 @@ public final class Server {
             db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: t))
         } else {
             db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
@@ -393,10 +445,12 @@ public final class Server {
     @inline(__always)
     public func signalModifiedKey(_ db: Database, _ key: UnsafeRawBufferPointer) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, Array(key)) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }
     }
 
     public func signalModifiedKey(_ db: Database, _ key: [UInt8]) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, key) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, key) }
     }
 
     /// Counts a change for persistence ("changes since last save").
@@ -404,12 +458,19 @@ public final class Server {
 
     public enum KeyspaceEventClass { case generic, string, list, set, hash, zset, expired, evicted, stream, keyMiss, new }
 
-    /// Keyspace notifications hook (the messaging issue publishes these).
+    /// Keyspace notifications hook (Redis's notifyKeyspaceEvent; Notify.swift
+    /// publishes). One bit test when the class is off.
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        key.withUnsafeBytes { publishKeyspaceEvent(event, $0, db) }
+    }
 
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        publishKeyspaceEvent(event, key, db)
+    }
 
     // MARK: databases
 
@@ -420,16 +481,19 @@ public final class Server {
             touchAllWatchedKeys(in: db.index)
             db.removeAll()
         }
+        signalBlockedKeys()
     }
 
     public func flush(_ db: Database) {
         touchAllWatchedKeys(in: db.index)
         db.removeAll()
+        signalBlockedKeys(inDatabases: db.index)
     }
 
     public func swapDatabases(_ a: Int, _ b: Int) {
         touchWatchedKeysForSwap(a, b)
         databases[a].swapContents(with: databases[b])
+        signalBlockedKeys(inDatabases: a, b)
     }
 
     // MARK: monitor

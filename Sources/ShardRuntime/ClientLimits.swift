@@ -128,12 +128,12 @@ extension ShardLoop {
         var toClose: [Connection] = []
         for case let conn? in connections where !conn.closed {
             let c = conn.client
-            if timeoutMs > 0 && !c.isMonitor && !c.postponed && c.clientClass == .normal
-                && now - c.lastInteraction > timeoutMs {
+            if timeoutMs > 0 && !c.isMonitor && !c.postponed && c.blocked == nil && !c.inPubSub
+                && c.clientClass == .normal && now - c.lastInteraction > timeoutMs {
                 toClose.append(conn)
                 continue
             }
-            if conn.output.readableBytes > 0 && outputLimitReached(conn) {
+            if !c.closeASAP && conn.output.readableBytes > 0 && outputLimitReached(conn) {
                 closeForOutputLimit(conn)
                 continue
             }

@@ -68,8 +68,11 @@ public final class ShardLoop {
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
-            let untilCron = max(0, lastCron + cronPeriod - Server.wallClockMs())
-            pollOnce(timeoutMs: Int32(untilCron))
+            let nowMs = Server.wallClockMs()
+            var wait = max(0, lastCron + cronPeriod - nowMs)
+            // Wake up for the nearest blocked client's deadline too.
+            if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
+            pollOnce(timeoutMs: Int32(wait))
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
                 shutdownSignal = 0
@@ -118,6 +121,9 @@ public final class ShardLoop {
             }
         }
         if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
+        // Blocked clients whose deadline passed, then those unblocked meanwhile.
+        server.handleBlockedClientsTimeout()
+        serveUnblockedClients()
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
         for hook in server.beforeRepliesHooks { hook() }
         flushPending()
@@ -212,7 +218,7 @@ public final class ShardLoop {
         conn.parsedAhead = 0
         // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
         let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed {
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
@@ -275,11 +281,33 @@ public final class ShardLoop {
         }
     }
 
+    /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) go on with
+    /// the commands they sent meanwhile.
+    private func serveUnblockedClients() {
+        while !server.unblockedClients.isEmpty {
+            let batch = server.unblockedClients
+            server.unblockedClients.removeAll()
+            for c in batch where c.blocked == nil {
+                guard let conn = connection(for: c), !conn.closed else { continue }
+                if conn.query.readableBytes > 0 && !c.closeAfterReply { processInput(conn) }
+                if !conn.closed { scheduleFlush(conn) }
+            }
+        }
+    }
+
     private func flushPending() {
         // MONITOR output and CLIENT KILL may target connections other than the
         // ones that read this round.
         for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
+        }
+        // So do Pub/Sub messages and served blocked clients.
+        if !server.clientsPendingWrite.isEmpty {
+            for c in server.clientsPendingWrite {
+                c.pendingWriteQueued = false
+                if let conn = connection(for: c) { scheduleFlush(conn) }
+            }
+            server.clientsPendingWrite.removeAll(keepingCapacity: true)
         }
         var i = 0
         while i < pendingFlush.count {

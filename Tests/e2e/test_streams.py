@@ -433,3 +433,33 @@ def test_dump_restore_interop(make_client, reference, direction):
     got = dst.execute_command("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1", "STREAMS", "s2", ">")
     assert got[0][1][0][0] == src.execute_command("XRANGE", "s", "-", "+")[18][0]  # 18 delivered before
     assert dst.execute_command("XPENDING", "s2", "g1")[0] == src.execute_command("XPENDING", "s", "g1")[0] + 1
+
+
+def _start_blocked(raw_conn, *cmd):
+    raw_conn.send_command(*cmd)
+    time.sleep(0.1)
+
+
+def test_xread_block_wakes_on_xadd_and_times_out(r, raw):
+    r.xadd("bs", {"old": 1}, id="1-1")
+    c = raw()
+    _start_blocked(c, "XREAD", "BLOCK", "0", "STREAMS", "bs", "$")
+    r.xadd("bs", {"new": 2}, id="2-1")
+    reply = c.read_parsed(timeout=5)
+    assert reply == [[b"bs", [[b"2-1", [b"new", b"2"]]]]]
+    t0 = time.monotonic()
+    assert r.xread({"bs": "$"}, block=150) == []
+    assert 0.1 <= time.monotonic() - t0 < 2
+
+
+def test_xreadgroup_block_serves_new_entries_and_errors_when_key_goes(r, raw):
+    r.xgroup_create("gs", "grp", id="$", mkstream=True)
+    c = raw()
+    _start_blocked(c, "XREADGROUP", "GROUP", "grp", "alice", "BLOCK", "0", "STREAMS", "gs", ">")
+    r.xadd("gs", {"f": "v"}, id="5-1")
+    assert c.read_parsed(timeout=5) == [[b"gs", [[b"5-1", [b"f", b"v"]]]]]
+    assert r.xpending("gs", "grp")["pending"] == 1
+    _start_blocked(c, "XREADGROUP", "GROUP", "grp", "alice", "BLOCK", "0", "STREAMS", "gs", ">")
+    r.delete("gs")
+    err = c.read_parsed(timeout=5)
+    assert "no longer exists" in str(err)

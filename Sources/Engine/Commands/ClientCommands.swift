@@ -157,9 +157,11 @@ extension Server {
 
     static func clientUnblockCommand(_ c: Client) {
         let a = c.args
-        guard a.int64(2) != nil else { c.notInteger(); return }
+        guard let id = a.int64(2) else { c.notInteger(); return }
+        var withError = false
         if a.count == 4 {
-            if !a.equals(3, "timeout") && !a.equals(3, "error") {
+            if a.equals(3, "error") { withError = true }
+            else if !a.equals(3, "timeout") {
                 c.error(static: "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
                 return
             }
@@ -167,8 +169,7 @@ extension Server {
             subcommandSyntaxError(c)
             return
         }
-        // No blocking commands yet: nobody is ever blocked.
-        c.reply.integer(0)
+        c.reply.integer(c.server.unblockClientByID(id, withError: withError) ? 1 : 0)
     }
 
     static func clientTrackingCommand(_ c: Client) {
@@ -250,8 +251,8 @@ extension Server {
         if cl.clientClass == .master { flags += "M" }
         if cl.clientClass == .pubsub { flags += "P" }
         if cl.isMonitor { flags += "O" }
-        if cl.postponed { flags += "b" }
         if cl.inMulti { flags += "x" }
+        if cl.blocked != nil || cl.postponed { flags += "b" }
         if cl.dirtyCAS { flags += "d" }
         if cl.closeAfterReply { flags += "c" }
         if cl.closeASAP { flags += "A" }
@@ -274,7 +275,9 @@ extension Server {
         let totMem = cl.queryBufferCapacity + rbs + argvMem + multiMem + 1024
         var f = "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(cl.fd) name=\(cl.displayName)"
         f += " age=\((now - cl.createdAt) / 1000) idle=\((now - cl.lastInteraction) / 1000) flags=\(flags)"
-        f += " db=\(cl.dbIndex) sub=0 psub=0 ssub=0 multi=\(cl.inMulti ? cl.multiQueue.count : -1)"
+        let subs = cl.subscriptions
+        f += " db=\(cl.dbIndex) sub=\(subs?.channels.count ?? 0) psub=\(subs?.patterns.count ?? 0)"
+        f += " ssub=\(subs?.shardChannels.count ?? 0) multi=\(cl.inMulti ? cl.multiQueue.count : -1)"
         f += " qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=\(argvMem) multi-mem=\(multiMem) rbs=\(rbs) rbp=\(rbs)"
         f += " obl=\(obl) oll=\(oll) omem=\(omem) tot-mem=\(totMem + omem) events=r cmd=\(cl.lastCommandName)"
         f += " user=\(cl.user) redir=-1 resp=\(cl.reply.proto)"

@@ -19,6 +19,8 @@ extension Server {
         all += functionCommands()
         all += slowlogCommands()
         all += latencyCommands()
+        all += pubsubCommands()
+        all += blockingCommands()
         return all
     }
 }

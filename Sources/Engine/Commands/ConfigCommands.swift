@@ -107,7 +107,8 @@ extension Server {
             do {
                 let value = try Config.canonical(p, v)
                 if let why = runtimeCheck(s, p.name, value) { throw ConfigError.invalid(p.name, why) }
-                canonical.append((p.name, value))
+                // notify-keyspace-events: Config.set needs the raw classes ("AEn" reads back as "AE" but keeps 'n').
+                canonical.append((p.name, p.name == "notify-keyspace-events" ? v : value))
             } catch let e as ConfigError {
                 c.error("ERR CONFIG SET failed (possibly related to argument '\(p.name)') - \(e.description)")
                 return

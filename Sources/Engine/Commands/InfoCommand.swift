@@ -138,7 +138,8 @@ extension Server {
             ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
             ("maxclients", String(config.maxClients)),
             ("client_recent_max_input_buffer", "0"), ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", String(admin.postponedClients)), ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+            ("blocked_clients", String(blockedClientCount + admin.postponedClients)), ("tracking_clients", "0"),
+            ("clients_in_timeout_table", String(blockedClientsWithTimeout)),
         ]
     }
 
@@ -235,7 +236,8 @@ extension Server {
             ("evicted_keys", String(s.evictedKeys)), ("evicted_clients", "0"),
             ("total_eviction_exceeded_time", "0"), ("current_eviction_exceeded_time", "0"),
             ("keyspace_hits", String(s.keyspaceHits)), ("keyspace_misses", String(s.keyspaceMisses)),
-            ("pubsub_channels", "0"), ("pubsub_patterns", "0"), ("pubsubshard_channels", "0"),
+            ("pubsub_channels", String(pubsubChannelCount)), ("pubsub_patterns", String(pubsubPatternCount)),
+            ("pubsubshard_channels", String(pubsubShardChannelCount)),
             ("latest_fork_usec", String(s.latestForkUsec)), ("total_forks", String(s.totalForks)),
             ("migrate_cached_sockets", "0"), ("slave_expires_tracked_keys", "0"),
             ("active_defrag_hits", "0"), ("active_defrag_misses", "0"), ("active_defrag_key_hits", "0"),

@@ -150,6 +150,7 @@ extension Server {
     static func transferKey(_ s: Server, _ e: Entry, _ from: UnsafeRawBufferPointer, in src: Database,
                             to: UnsafeRawBufferPointer, in dst: Database, events: (StaticString, StaticString)) {
         dst.insertNew(entryTransferring(e, to: to, expireAt: e.expireAt))
+        s.notifyKeyspaceEvent(.new, "new", to, dst.index)
         src.delete(from)
         s.signalModifiedKey(src, from)
         s.signalModifiedKey(dst, to)
@@ -211,6 +212,7 @@ extension Server {
         let copy = s.entryCopying(e, to: newKey, expireAt: e.expireAt)
         if exists { s.deleteKey(dst, newKey) }
         dst.insertNew(copy)
+        s.notifyKeyspaceEvent(.new, "new", newKey, dst.index)
         s.signalModifiedKey(dst, newKey)
         s.notifyKeyspaceEvent(.generic, "copy_to", newKey, dst.index)
         s.addDirty()

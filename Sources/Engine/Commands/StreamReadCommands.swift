@@ -20,18 +20,42 @@ struct StreamReadRequest {
 
 extension Server {
     /// A stream may have new data or a group was destroyed (wakes blocked readers).
-    func signalStreamReady(_ db: Database, _ key: UnsafeRawBufferPointer) {}
+    func signalStreamReady(_ db: Database, _ key: UnsafeRawBufferPointer) {
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }
+    }
 
     static func xreadCommand(_ c: Client, group isGroup: Bool) {
         defer { c.server.preventPropagation(c) }
+        if isGroup && c.blockRetry && !blockedStreamsStillExist(c) {
+            // As Redis: a blocked XREADGROUP whose stream was deleted or replaced gets an error.
+            c.error(static: "UNBLOCKED the stream key no longer exists")
+            return
+        }
         guard var req = parseStreamRead(c, group: isGroup) else { return }
         if serveStreamRead(c, &req) { return }
-        if req.timeout != nil {
-            // No blocking framework yet: a BLOCK read with nothing to serve replies as on timeout.
+        guard let deadline = req.timeout else {
             c.reply.nullArray()
             return
         }
-        c.reply.nullArray()
+        // Block. A retry re-runs the command with "$" replaced by the last ID
+        // seen now, so only entries added after this point wake the client.
+        var argv = (0..<c.args.count).map { c.args.bytes($0) }
+        let firstID = argv.count - req.keys.count
+        for k in 0..<req.keys.count where argv[firstID + k] == [UInt8(ascii: "$")] {
+            argv[firstID + k] = Array(req.ids[k].description.utf8)
+        }
+        c.server.blockForKeys(c, keys: req.keys, deadline: deadline, timeoutReply: .nullArray, argv: argv,
+                              shouldServe: isGroup ? { _ in true } : { $0?.type == .stream })
+    }
+
+    /// For a blocked XREADGROUP being retried: every key still holds a stream.
+    static func blockedStreamsStillExist(_ c: Client) -> Bool {
+        guard let st = c.blocked else { return true }
+        for key in st.keys {
+            let e = key.withUnsafeBytes { c.server.lookupWrite(c.db, $0, touch: false) }
+            if e == nil || e!.type != .stream { return false }
+        }
+        return true
     }
 
     /// Parses the arguments and resolves "$"; nil after an error reply.

@@ -136,6 +136,7 @@ extension Server {
                 if e.type != .string { c.wrongType(); return }
                 c.reply.bulk(e.stringValue)
             } else {
+                s.notifyKeyspaceEvent(.keyMiss, "keymiss", key, c.dbIndex)
                 c.reply.null()
             }
         }
