@@ -80,7 +80,9 @@ let port = Int(config.get("port")!)!
 server.port = port
 let loop = ShardLoop(server: server, logger: logger)
 logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), pid=\(getpid()), just started")
+loop.adjustOpenFilesLimit()
 if port > 0 {
+    loop.checkBacklog(Int(config.get("tcp-backlog")!)!)
     var binds = config.get("bind")!.split(separator: " ").map(String.init)
     binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
     if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
