@@ -146,7 +146,7 @@ def test_ready_status_watchdog_reload_and_stopping(tmp_path):
 def test_ready_only_after_loading(tmp_path):
     p, port, n, _ = start(tmp_path)
     n.wait_for("READY")
-    c = _client(port)
+    c = _client(port, socket_timeout=300)
     c.execute_command("DEBUG", "POPULATE", "1500000")
     c.save()
     p.kill()
