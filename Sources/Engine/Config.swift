@@ -102,6 +102,11 @@ public final class Config {
         // Network
         add("bind", .string, "* -::*")
         add("port", .int(0, 65535), "6379", mutable: false)
+        // Tessera's process model (the supervisor reads these; see Sources/Supervisor).
+        add("shards", .int(1, 1024), "1", mutable: false)
+        add("shard-timeout", .int(200, 3_600_000), "30000")
+        add("control-socket", .string, "", mutable: false)
+        add("control-socket-perm", .string, "660", mutable: false)
         add("unixsocket", .string, "", mutable: false)
         add("unixsocketperm", .int(0, 0o777), "0", mutable: false)
         add("tcp-backlog", .int(0, big), "511", mutable: false)

@@ -143,6 +143,11 @@ public final class Server {
         clientsPendingClose.append(c)
     }
 
+    /// Hides an internal connection (the supervisor's link) from client lists and counts.
+    public func unlistClient(_ c: Client) {
+        if clients.removeValue(forKey: c.id) != nil { stats.totalConnectionsReceived -= 1 }
+    }
+
     public func removeClient(_ c: Client) {
         unwatchAll(c)
         if c.subscriptions != nil { pubsubRemoveClient(c) }

@@ -170,20 +170,49 @@ public final class ShardLoop {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             setKeepAlive(fd)
-            let client = server.createClient(reply: ReplyEncoder())
-            client.fd = fd
-            client.addr = sockname(fd, peer: true)
-            client.laddr = sockname(fd, peer: false)
-            let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
-            conn.parser.authenticated = client.authenticated
-            client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
-            if Int(fd) >= connections.count {
-                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
-            }
-            connections[Int(fd)] = conn
-            _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+            register(fd)
         }
     }
+
+    /// Makes `fd` a client connection of this loop.
+    @discardableResult
+    private func register(_ fd: Int32) -> Connection {
+        let client = server.createClient(reply: ReplyEncoder())
+        client.fd = fd
+        client.addr = sockname(fd, peer: true)
+        client.laddr = sockname(fd, peer: false)
+        let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
+        conn.parser.authenticated = client.authenticated
+        client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
+        if Int(fd) >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
+        }
+        connections[Int(fd)] = conn
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+        return conn
+    }
+
+    /// Serves a listening socket opened by someone else (the supervisor).
+    public func adoptListener(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        listeners.append(fd)
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.listenerTag | UInt64(fd))
+    }
+
+    /// Serves the supervisor's private link (a socket pair end): an
+    /// authenticated client that is never timed out; when it closes, the
+    /// supervisor is gone and the shard stops.
+    public func adoptSupervisorLink(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        let conn = register(fd)
+        conn.client.authenticated = true
+        conn.client.name = Array("tessera-supervisor".utf8)
+        conn.parser.authenticated = true
+        // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
+        server.unlistClient(conn.client)
+        supervisorLink = conn
+    }
+    private var supervisorLink: Connection? = nil
 
     private func sockname(_ fd: Int32, peer: Bool) -> String {
         var buf = [CChar](repeating: 0, count: 128)
