@@ -2,10 +2,13 @@
 import PackageDescription
 
 // Layers, lowest first; a target only depends on targets above it in this list.
-//   CShims, CJemalloc  C glue (epoll/accept4, jemalloc's mallctl)
+//   CShims, CJemalloc, CSystemd  C glue (epoll/accept4, jemalloc's mallctl, sd_notify)
 //   RESP               wire protocol: incremental parser, reply encoder
 //   Engine             keyspace, data types, command table, config
+//   Persistence        RDB snapshots and the AOF (files, forked children, loading)
 //   ShardRuntime       epoll event loop, connections, timers
+//   Control            the control protocol (RESP values) shared by supervisor and tessera-ctl
+//   Supervisor         the supervisor process: shards, restarts, systemd notify, control socket
 //   TesseraServer      the `tessera-server` executable
 // The shard's data path is single-threaded and audited for overlapping
 // access; dynamic exclusivity checks cost ~15% of CPU per request there.
@@ -15,14 +18,17 @@ let package = Package(
     name: "Tessera",
     products: [
         .executable(name: "tessera-server", targets: ["TesseraServer"]),
+        .executable(name: "tessera-ctl", targets: ["TesseraCtl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CShims"),
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd"),
         .target(name: "RESP", dependencies: ["CShims"], swiftSettings: hotPath),
         .target(
             name: "Engine",
@@ -34,17 +40,30 @@ let package = Package(
             swiftSettings: hotPath
         ),
         .target(
+            name: "Persistence",
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "ShardRuntime",
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
+        .target(name: "Control"),
+        .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "TesseraServer",
-            dependencies: ["ShardRuntime", "Engine", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine",
+                           .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
+        ),
+        .executableTarget(
+            name: "TesseraCtl",
+            dependencies: ["Control", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/TesseraCtl"
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5
     // mode keeps strict-concurrency checks from forcing locks into it.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing Tessera needs on Debian 12, if missing:
-# jemalloc (the allocator), redis-tools / redis-server (reference clients and
+# jemalloc (the allocator), libsystemd (sd_notify), redis-tools / redis-server (reference clients and
 # the reference server for benchmarks), tcl (Redis's own test suite), and
 # redis-py + pytest for the end-to-end tests. Swift itself must be on PATH.
 set -euo pipefail
 
 need_apt=()
 dpkg -s libjemalloc-dev >/dev/null 2>&1 || need_apt+=(libjemalloc-dev)
+dpkg -s libsystemd-dev >/dev/null 2>&1 || need_apt+=(libsystemd-dev)
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)

@@ -41,13 +41,45 @@ public final class Client {
     /// How the running command is propagated instead of its own arguments
     /// ([] = not at all); see Propagation.swift.
     var propagationOverride: [[UInt8]]? = nil
+    /// Set while this client has propagated writes not yet on disk.
+    var hasUnsyncedWrites = false
+    /// Replies must not be written yet (their writes wait for an AOF fsync).
+    public var replyHeld = false
     /// Arguments MONITOR must not show (passwords), cleared after each command.
     public var redactedArgs: [Int] = []
+
+    /// Held by CLIENT PAUSE: the command stays in the query buffer until the pause ends.
+    public var postponed = false
+    /// Redis's client type, which picks the client-output-buffer-limit class
+    /// and CLIENT LIST/KILL TYPE (no replication yet: pubsub while subscribed).
+    public var clientClass: ClientClass { inPubSub ? .pubsub : .normal }
 
     /// Close once pending replies are written (QUIT, protocol errors).
     public var closeAfterReply = false
     /// Close as soon as possible, replies dropped (CLIENT KILL).
     public var closeASAP = false
+
+    // Pub/Sub (PubSub.swift): subscriptions, allocated on the first SUBSCRIBE.
+    var subscriptions: ClientSubscriptions? = nil
+    /// Redis's CLIENT_PUBSUB: subscribed to something (RESP2 allows only a few commands then).
+    public internal(set) var inPubSub = false
+    /// When the reply buffer went over the soft output limit (0: it is under).
+    var obufSoftLimitSince: Int64 = 0
+    /// Pub/Sub pushes written during this client's own command while its
+    /// replies are silenced (CLIENT REPLY OFF/SKIP): they are kept.
+    var pushRanges: [(Int, Int)] = []
+    /// Queued in Server.clientsPendingWrite.
+    public var pendingWriteQueued = false
+
+    // Blocking commands (Blocking.swift).
+    /// What the client waits for while blocked (BLPOP...); nil otherwise.
+    public internal(set) var blocked: BlockState? = nil
+    /// Redis's CLIENT_DENY_BLOCKING: blocking commands time out at once (inside EXEC).
+    public var denyBlocking = false
+    /// Set while a blocked command is re-run because one of its keys is ready.
+    var blockRetry = false
+    /// Set by blockForKeys during such a retry: nothing to serve yet.
+    var stillBlocked = false
 
     /// Query/reply buffer sizes as last seen by the runtime (CLIENT LIST).
     public var queryBufferSize = 0

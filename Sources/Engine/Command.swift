@@ -26,13 +26,15 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let protected = CommandFlags(rawValue: 1 << 17)
     /// No keys needed even though the command has key specs (EVAL with 0 keys...).
     public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 18)
+    /// Refused while a replica loads a dataset in the background (Redis's async loading).
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 19)
 
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
         (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
-        (.noMandatoryKeys, "no_mandatory_keys"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+        (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
     ]
 
     public var names: [String] { CommandFlags.names.filter { contains($0.0) }.map { $0.1 } }
@@ -58,7 +60,8 @@ public typealias CommandHandler = (Client) -> Void
 
 public final class Command {
     public let name: String
-    let nameBytes: [UInt8]
+    /// The name the command table matches (differs from `name` after rename-command).
+    var nameBytes: [UInt8]
     /// Positive: exact argument count (command name included); negative: at least -arity.
     public let arity: Int
     public let flags: CommandFlags
@@ -81,6 +84,8 @@ public final class Command {
     public var microseconds = 0
     public var rejectedCalls = 0
     public var failedCalls = 0
+    /// Latency distribution (latency-tracking), created on the first call.
+    public var latencyHistogram: LatencyHistogram? = nil
 
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: (Int, Int, Int) = (0, 0, 0),
                 group: CommandGroup, since: String = "1.0.0", summary: String = "",
@@ -194,5 +199,17 @@ public final class CommandTable {
     public func lookup(_ name: String) -> Command? {
         var n = name
         return n.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// rename-command: `c` answers to `newName` only; an empty name removes it.
+    func rename(_ c: Command, to newName: String) {
+        let old = CommandTable.bucket(c.nameBytes.withUnsafeBytes { $0 })
+        buckets[old].removeAll { $0 === c }
+        if newName.isEmpty {
+            all.removeAll { $0 === c }
+            return
+        }
+        c.nameBytes = Array(newName.lowercased().utf8)
+        buckets[CommandTable.bucket(c.nameBytes.withUnsafeBytes { $0 })].append(c)
     }
 }

@@ -10,6 +10,8 @@
 // Everything one top-level command emits reaches the sink at once, wrapped in
 // MULTI/EXEC when it is more than one command, so a replay is atomic as well.
 
+import RESP
+
 public struct PropagatedCommand {
     public var db: Int
     public var argv: [[UInt8]]
@@ -41,6 +43,7 @@ extension Server {
 
     /// Called by `call` after a handler ran: queues the command's own form.
     func propagateAfterCall(_ c: Client, _ cmd: Command, dirtyBefore: Int64) {
+        let queuedBefore = pendingPropagation.count
         if let override = c.propagationOverride {
             c.propagationOverride = nil
             if !override.isEmpty { pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: override)) }
@@ -50,6 +53,20 @@ extension Server {
             for i in 0..<c.args.count { argv.append(c.args.bytes(i)) }
             pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: argv))
         }
+        if trackPropagatingClients && pendingPropagation.count != queuedBefore && !c.hasUnsyncedWrites {
+            c.hasUnsyncedWrites = true
+            propagatingClients.append(c)
+        }
+    }
+
+    /// The clients that issued propagated writes since the last call (for
+    /// `appendfsync always`: their replies must wait for the fsync).
+    public func takePropagatingClients() -> [Client] {
+        if propagatingClients.isEmpty { return [] }
+        let list = propagatingClients
+        propagatingClients.removeAll(keepingCapacity: true)
+        for c in list { c.hasUnsyncedWrites = false }
+        return list
     }
 
     /// Hands what the finished top-level command queued to the sink.
@@ -70,5 +87,48 @@ extension Server {
     /// or UNLINK when the matching lazyfree option is on.
     func propagateDeletion(db: Int, key: [UInt8], lazy: Bool) {
         alsoPropagate(db: db, [Array((lazy ? "UNLINK" : "DEL").utf8), key])
+    }
+}
+
+extension Server {
+    /// Runs a command read back from the AOF (Redis's fake AOF client): no
+    /// permission, memory, MISCONF or LOADING checks, and its effects are not
+    /// propagated again. False if the command is unknown or has a wrong arity.
+    public func replay(_ c: Client) -> Bool {
+        let args = c.args
+        guard var cmd = commands.lookup(args[0]) else { return false }
+        if !cmd.subcommands.isEmpty && args.count >= 2 {
+            guard let sub = cmd.subcommand(args[1]) else { return false }
+            cmd = sub
+        }
+        if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return false }
+        let sink = propagationSink
+        propagationSink = nil
+        defer { propagationSink = sink }
+        updateClock()
+        call(c, cmd)
+        return true
+    }
+
+    /// A client for replaying commands (AOF loading): not listed, never connected.
+    public func makeReplayClient() -> Client {
+        let c = Client(id: 0, server: self, reply: ReplyEncoder(), authenticated: true, now: now)
+        c.addr = "aof:0"
+        return c
+    }
+}
+
+extension Server {
+    /// Propagates the running command as `name` followed by `args` (argument
+    /// vectors built only when something consumes propagation).
+    public func rewritePropagation(_ c: Client, _ name: StaticString, _ args: [UInt8]...) {
+        guard isPropagating else { return }
+        c.propagationOverride = [Array(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))] + args
+    }
+
+    /// Propagates the running command as a DEL of `key`, or UNLINK when `lazy`.
+    public func rewritePropagationAsDelete(_ c: Client, _ key: UnsafeRawBufferPointer, lazy: Bool) {
+        guard isPropagating else { return }
+        c.propagationOverride = [Array((lazy ? "UNLINK" : "DEL").utf8), Array(key)]
     }
 }

@@ -47,11 +47,31 @@ public final class Server {
     /// Set by the runtime: how to stop the process, how to kill a client.
     public var onShutdown: ((ShutdownMode) -> Bool)? = nil
     public var onClientKill: ((Client) -> Void)? = nil
+    /// The persistence layer, when there is one (PersistenceControl.swift).
+    public weak var persistence: PersistenceControl? = nil
+    /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.
+    public var loading = false
+    /// Set by the persistence layer while writes must be refused (a failed
+    /// save with stop-writes-on-bgsave-error, an AOF write error): the error text.
+    public var writeDeniedMessage: String? = nil
+    /// Runs first in a forked child (the runtime closes its listening sockets).
+    public var onForkChild: (() -> Void)? = nil
+    /// Lets a long operation (loading at startup) serve clients meanwhile; set by the runtime.
+    public var processEventsWhileBlocked: (() -> Void)? = nil
+    /// Periodic work of higher layers, run from the loop's cron (hz times a second).
+    public var cronHooks: [() -> Void] = []
+    /// Work of higher layers before the loop writes replies (AOF write and fsync).
+    public var beforeRepliesHooks: [() -> Void] = []
     /// Receives every propagated write (Propagation.swift); nil when nothing consumes them.
     public var propagationSink: ((PropagatedCommand) -> Void)? = nil
     var pendingPropagation: [PropagatedCommand] = []
+    /// Whether `propagatingClients` is kept (the AOF with appendfsync always).
+    public var trackPropagatingClients = false
+    var propagatingClients: [Client] = []
+    /// Asks the runtime to write a client's pending replies (e.g. released after an fsync).
+    public var onClientNeedsFlush: ((Client) -> Void)? = nil
     /// Nesting of `call` (EXEC runs its commands through `call` too).
-    var callDepth = 0
+    public internal(set) var callDepth = 0
     /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
     public var infoProviders: [String: () -> [(String, String)]] = [:]
 
@@ -65,6 +85,21 @@ public final class Server {
     public private(set) lazy var lazyFree = LazyFree(accounting: memory)
     /// Eviction pool and state (Evict.swift).
     let eviction = EvictionState()
+
+    /// SLOWLOG entries and the latency monitor's event series (Observability/).
+    public let slowlog = SlowLog()
+    public let latency = LatencyMonitor()
+
+    /// Pub/Sub subscriptions (PubSub.swift).
+    let pubsub = PubSubState()
+    /// Clients blocked on keys (Blocking.swift).
+    let blocking = BlockingState()
+    /// Clients whose reply buffer received data outside their own command
+    /// (Pub/Sub messages, served or timed-out blocked clients): the runtime
+    /// flushes them before waiting again and clears the list.
+    public var clientsPendingWrite: [Client] = []
+    /// Clients just unblocked whose queued input the runtime must process next.
+    public var unblockedClients: [Client] = []
 
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
@@ -83,6 +118,7 @@ public final class Server {
         applyLazyServerDel()
         admin.startupMemory = memory.used
         admin.peakMemory = max(admin.peakMemory, admin.startupMemory)
+        applyRenamedCommands()
     }
 
     // MARK: clock
@@ -121,8 +157,15 @@ public final class Server {
         clientsPendingClose.append(c)
     }
 
+    /// Hides an internal connection (the supervisor's link) from client lists and counts.
+    public func unlistClient(_ c: Client) {
+        if clients.removeValue(forKey: c.id) != nil { stats.totalConnectionsReceived -= 1 }
+    }
+
     public func removeClient(_ c: Client) {
         unwatchAll(c)
+        if c.subscriptions != nil { pubsubRemoveClient(c) }
+        if c.blocked != nil { unblockClient(c, requeue: false) }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
     }
@@ -136,6 +179,7 @@ public final class Server {
         now = startUs / 1000
         c.lastInteraction = now
         let replyMark = c.reply.out.writeIndex
+        if !c.pushRanges.isEmpty { c.pushRanges.removeAll() }
         defer { applyReplyMode(c, mark: replyMark) }
 
         guard var cmd = commands.lookup(args[0]) else {
@@ -171,10 +215,34 @@ public final class Server {
             c.error(refusal)
             return
         }
+        if config.protectDangerousCommands, let refusal = dangerousCommandRefusal(c, cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(refusal)
+            return
+        }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
             c.error(static: "NOAUTH Authentication required.")
+            return
+        }
+        if let denied = writeDeniedMessage, cmd.flags.contains(.write) || cmd.name == "ping" {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(denied)
+            return
+        }
+        if c.inPubSub && c.reply.proto == 2 && !Server.allowedInSubscribedMode(cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return
+        }
+        if loading && !cmd.flags.contains(.loading) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(static: "LOADING Redis is loading the dataset in memory")
             return
         }
         if c.inMulti && cmd.flags.contains(.noMulti) {
@@ -184,6 +252,11 @@ public final class Server {
             return
         }
         if config.maxmemory > 0 && !checkMaxmemory(c, cmd) { return }
+        if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
+            // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
+            c.postponed = true
+            return
+        }
         if c.inMulti && !Server.transactionControl.contains(cmd.name) {
             c.multiQueue.append(QueuedCommand(args: args, command: cmd))
             c.reply.simple("QUEUED")
@@ -208,9 +281,24 @@ public final class Server {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
             if callDepth == 0 { flushPropagation() }
         }
+        if c.blockRetry {
+            // A blocked command re-run because a key is ready (Blocking.swift). Its
+            // call was counted when it blocked; a served retry adds time and errors.
+            if !c.stillBlocked {
+                unblockClient(c, requeue: true)
+                cmd.microseconds += Int(Server.wallClockUs() - start)
+                if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
+            }
+            return
+        }
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
+        if config.latencyTracking {
+            if cmd.latencyHistogram == nil { cmd.latencyHistogram = LatencyHistogram() }
+            cmd.latencyHistogram.unsafelyUnwrapped.record(nanoseconds: elapsed &* 1000)
+        }
+        if elapsed >= config.observeFloorUs { recordSlowCommand(c, cmd, elapsed) }
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
@@ -218,32 +306,53 @@ public final class Server {
             feedMonitors(c, cmd)
         }
         if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
+        if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
+        if c.postponed { return }
         switch c.replyMode {
         case .on: return
-        case .off: c.reply.out.truncate(to: mark)
+        case .off: truncateReplies(c, to: mark)
         case .skipNext: c.replyMode = .skip
         case .skip:
-            c.reply.out.truncate(to: mark)
+            truncateReplies(c, to: mark)
             c.replyMode = .on
         }
+    }
+
+    /// Drops the command's replies but keeps Pub/Sub pushes (Redis's CLIENT_PUSHING).
+    private func truncateReplies(_ c: Client, to mark: Int) {
+        if c.pushRanges.isEmpty { c.reply.out.truncate(to: mark); return }
+        var kept: [UInt8] = []
+        let out = c.reply.out
+        for (s, e) in c.pushRanges where s >= mark && e <= out.writeIndex {
+            kept += UnsafeRawBufferPointer(start: out.base + s, count: e - s)
+        }
+        c.pushRanges.removeAll()
+        out.truncate(to: mark)
+        if !kept.isEmpty { kept.withUnsafeBytes { out.append($0.baseAddress!, $0.count) } }
     }
 
     // MARK: keyspace access with lazy expiry
 
     /// Looks `key` up for reading: deletes it if expired, counts hits/misses, touches LRU/LFU
-    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH).
+    /// (unless `touch` is false, Redis's LOOKUP_NOTOUCH); a miss publishes
+    /// "keymiss" unless `notify` is false (LOOKUP_NONOTIFY).
     @inline(__always)
-    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
+    public func lookupRead(_ c: Client, _ key: UnsafeRawBufferPointer, touch: Bool = true, notify: Bool = true) -> Entry? {
         let db = c.db
         let slot = db.find(key)
-        if slot < 0 { stats.keyspaceMisses += 1; return nil }
+        if slot < 0 {
+            stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
+            return nil
+        }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             stats.keyspaceMisses += 1
+            if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
             return nil
         }
         stats.keyspaceHits += 1
@@ -259,7 +368,7 @@ public final class Server {
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             return nil
         }
         if touch { touchEntry(e) }
@@ -306,6 +415,7 @@ public final class Server {
                                                           lru: accessStamp, expireAt: newExpire))
         } else {
             db.insertNew(Entry.makeString(key: key, value: value, encoding: enc, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
@@ -324,6 +434,7 @@ public final class Server {
             db.replace(slot: slot, with: Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: t))
         } else {
             db.insertNew(Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: expireAt))
+            notifyKeyspaceEvent(.new, "new", key, db.index)
         }
     }
 
@@ -355,10 +466,12 @@ public final class Server {
     @inline(__always)
     public func signalModifiedKey(_ db: Database, _ key: UnsafeRawBufferPointer) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, Array(key)) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }
     }
 
     public func signalModifiedKey(_ db: Database, _ key: [UInt8]) {
         if !watchedKeys.isEmpty { touchWatchedKey(db.index, key) }
+        if blocking.keyCount != 0 { signalKeyAsReady(db.index, key) }
     }
 
     /// Counts a change for persistence ("changes since last save").
@@ -366,12 +479,19 @@ public final class Server {
 
     public enum KeyspaceEventClass { case generic, string, list, set, hash, zset, expired, evicted, stream, keyMiss, new }
 
-    /// Keyspace notifications hook (the messaging issue publishes these).
+    /// Keyspace notifications hook (Redis's notifyKeyspaceEvent; Notify.swift
+    /// publishes). One bit test when the class is off.
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        key.withUnsafeBytes { publishKeyspaceEvent(event, $0, db) }
+    }
 
     @inline(__always)
-    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {}
+    public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
+        if config.notifyFlags & cls.bit == 0 { return }
+        publishKeyspaceEvent(event, key, db)
+    }
 
     // MARK: databases
 
@@ -379,17 +499,23 @@ public final class Server {
 
     /// Empties every database; with `async` the content is freed on the lazy-free thread.
     public func flushAll(async: Bool = false) {
-        for db in databases { flush(db, async: async) }
+        for db in databases {
+            touchAllWatchedKeys(in: db.index)
+            if async { flushAsync(db) } else { db.removeAll() }
+        }
+        signalBlockedKeys()
     }
 
     public func flush(_ db: Database, async: Bool = false) {
         touchAllWatchedKeys(in: db.index)
         if async { flushAsync(db) } else { db.removeAll() }
+        signalBlockedKeys(inDatabases: db.index)
     }
 
     public func swapDatabases(_ a: Int, _ b: Int) {
         touchWatchedKeysForSwap(a, b)
         databases[a].swapContents(with: databases[b])
+        signalBlockedKeys(inDatabases: a, b)
     }
 
     // MARK: monitor

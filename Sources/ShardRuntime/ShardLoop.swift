@@ -10,18 +10,21 @@ import RESP
 import Logging
 
 nonisolated(unsafe) var shutdownSignal: Int32 = 0
+nonisolated(unsafe) var reloadSignal: Int32 = 0
 
 public final class ShardLoop {
     public let server: Server
     private let epfd: Int32
     private var listeners: [Int32] = []
-    private var connections: [Connection?] = []
+    var connections: [Connection?] = []
+    /// Connections whose next command waits for CLIENT PAUSE to end.
+    var postponed: [Connection] = []
     private var pendingFlush: [Connection] = []
     private var running = true
     private var exitCode: Int32 = 0
     private var lastCron: Int64 = 0
     private var cronCount = 0
-    private let logger: Logger
+    let logger: Logger
     /// Marks listener fds in epoll data (the high bit; connection fds never have it).
     private static let listenerTag: UInt64 = 1 << 63
 
@@ -32,6 +35,7 @@ public final class ShardLoop {
         precondition(epfd >= 0, "epoll_create1 failed")
         server.onShutdown = { [unowned self] mode in
             self.logger.warning("User requested shutdown...")
+            self.onShutdownStarting?()
             self.running = false
             return true
         }
@@ -39,6 +43,15 @@ public final class ShardLoop {
             if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
         }
         server.infoProviders["runtime"] = { [unowned self] in self.clientFigures() }
+        server.onClientNeedsFlush = { [unowned self] client in
+            if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
+        }
+        server.onForkChild = { [unowned self] in
+            // The child only writes a file: it must not hold the listening sockets.
+            for fd in self.listeners { close(fd) }
+            close(self.epfd)
+        }
+        server.processEventsWhileBlocked = { [unowned self] in self.processEventsWhileBlocked() }
     }
 
     /// Opens a TCP listener; throws a message on failure.
@@ -53,39 +66,33 @@ public final class ShardLoop {
 
     /// Runs until SHUTDOWN or SIGTERM/SIGINT; returns the exit code.
     public func run() -> Int32 {
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
-        signal(SIGINT) { _ in shutdownSignal = SIGINT }
-        var events = [UInt64](repeating: 0, count: 512)
+        installSignalHandlers()
         lastCron = Server.wallClockMs()
         while running {
             let cronPeriod = Int64(1000 / server.config.hz)
+            let nowMs = Server.wallClockMs()
+            var wait = max(0, lastCron + cronPeriod - nowMs)
+            // Wake up for the nearest blocked client's deadline too.
+            if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
-            let untilCron = server.evictionInProgress ? 0 : max(0, lastCron + cronPeriod - Server.wallClockMs())
-            let n = events.withUnsafeMutableBufferPointer {
-                ts_epoll_wait(epfd, $0.baseAddress, 256, Int32(untilCron))
+            if server.evictionInProgress { wait = 0 }
+            pollOnce(timeoutMs: Int32(wait))
+            if server.evictionInProgress { server.evictionTimeProc() }
+            if reloadSignal != 0 {
+                reloadSignal = 0
+                logger.notice("Received SIGHUP, reloading the configuration")
+                onReload?()
             }
             if shutdownSignal != 0 {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                shutdownSignal = 0
+                onShutdownStarting?()
+                if let p = server.persistence, !p.prepareForShutdown(save: nil) {
+                    logger.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+                    continue
+                }
                 break
             }
-            if n > 0 {
-                for i in 0..<Int(n) {
-                    let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
-                    if data & ShardLoop.listenerTag != 0 {
-                        accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
-                        continue
-                    }
-                    let fd = Int(data)
-                    guard fd < connections.count, let conn = connections[fd] else { continue }
-                    if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
-                        readFrom(conn)
-                    }
-                    if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed { write(conn) }
-                }
-            }
-            flushPending()
-            if server.evictionInProgress { server.evictionTimeProc() }
             let now = Server.wallClockMs()
             if now - lastCron >= cronPeriod {
                 lastCron = now
@@ -95,6 +102,59 @@ public final class ShardLoop {
         shutdown()
         return exitCode
     }
+
+    public func installSignalHandlers() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGTERM) { _ in shutdownSignal = SIGTERM }
+        signal(SIGINT) { _ in shutdownSignal = SIGINT }
+        signal(SIGHUP) { _ in reloadSignal = 1 }
+    }
+
+    /// SIGHUP: reload the configuration (set by the executable).
+    public var onReload: (() -> Void)? = nil
+    /// Shutdown begins (SIGTERM/SIGINT or SHUTDOWN), before the final save.
+    public var onShutdownStarting: (() -> Void)? = nil
+
+    private var events = [UInt64](repeating: 0, count: 512)
+
+    /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
+    private func pollOnce(timeoutMs: Int32) {
+        let n = events.withUnsafeMutableBufferPointer {
+            ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
+        }
+        if n > 0 {
+            for i in 0..<Int(n) {
+                let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
+                if data & ShardLoop.listenerTag != 0 {
+                    accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
+                    continue
+                }
+                let fd = Int(data)
+                guard fd < connections.count, let conn = connections[fd] else { continue }
+                if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
+                    readFrom(conn)
+                }
+                if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed && !conn.client.replyHeld { write(conn) }
+            }
+        }
+        if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
+        // Blocked clients whose deadline passed, then those unblocked meanwhile.
+        server.handleBlockedClientsTimeout()
+        serveUnblockedClients()
+        // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
+        for hook in server.beforeRepliesHooks { hook() }
+        flushPending()
+    }
+
+    /// Serves clients during a long operation of the loop thread (loading the
+    /// dataset at startup): commands get -LOADING meanwhile. At most every 100 ms.
+    public func processEventsWhileBlocked() {
+        let now = Server.wallClockMs()
+        if now - lastBlockedPoll < 100 { return }
+        lastBlockedPoll = now
+        for _ in 0..<4 { pollOnce(timeoutMs: 0) }
+    }
+    private var lastBlockedPoll: Int64 = 0
 
     // MARK: accept / read / write
 
@@ -112,20 +172,50 @@ public final class ShardLoop {
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let client = server.createClient(reply: ReplyEncoder())
-            client.fd = fd
-            client.addr = sockname(fd, peer: true)
-            client.laddr = sockname(fd, peer: false)
-            let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
-            conn.parser.authenticated = client.authenticated
-            client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
-            if Int(fd) >= connections.count {
-                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
-            }
-            connections[Int(fd)] = conn
-            _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+            setKeepAlive(fd)
+            register(fd)
         }
     }
+
+    /// Makes `fd` a client connection of this loop.
+    @discardableResult
+    private func register(_ fd: Int32) -> Connection {
+        let client = server.createClient(reply: ReplyEncoder())
+        client.fd = fd
+        client.addr = sockname(fd, peer: true)
+        client.laddr = sockname(fd, peer: false)
+        let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
+        conn.parser.authenticated = client.authenticated
+        client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
+        if Int(fd) >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
+        }
+        connections[Int(fd)] = conn
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+        return conn
+    }
+
+    /// Serves a listening socket opened by someone else (the supervisor).
+    public func adoptListener(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        listeners.append(fd)
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.listenerTag | UInt64(fd))
+    }
+
+    /// Serves the supervisor's private link (a socket pair end): an
+    /// authenticated client that is never timed out; when it closes, the
+    /// supervisor is gone and the shard stops.
+    public func adoptSupervisorLink(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        let conn = register(fd)
+        conn.client.authenticated = true
+        conn.client.name = Array("tessera-supervisor".utf8)
+        conn.parser.authenticated = true
+        // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
+        server.unlistClient(conn.client)
+        supervisorLink = conn
+    }
+    private var supervisorLink: Connection? = nil
 
     private func sockname(_ fd: Int32, peer: Bool) -> String {
         var buf = [CChar](repeating: 0, count: 128)
@@ -147,6 +237,7 @@ public final class ShardLoop {
         }
         q.writeIndex += n
         server.stats.netInputBytes += n
+        if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
         if conn.closed { return }
@@ -164,23 +255,40 @@ public final class ShardLoop {
     /// A half-received command stays in the buffer from its first byte (its
     /// parsed arguments point into it); `conn.parsedAhead` remembers how far
     /// the parser got so the next read resumes there instead of rescanning.
-    private func processInput(_ conn: Connection) {
+    func processInput(_ conn: Connection) {
         let q = conn.query
         let client = conn.client
+        if client.postponed { return }
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP {
+        // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
+        let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
             switch outcome {
             case .command:
+                // CLIENT LIST shows the running command as part of the query buffer, as Redis.
+                client.queryBufferSize = q.writeIndex - q.readIndex
+                client.queryBufferCapacity = q.capacity
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     server.execute(client)
                 }
+                if client.postponed {
+                    // Held by CLIENT PAUSE: parse it again when the pause ends.
+                    q.readIndex = start
+                    postponed.append(conn)
+                    server.admin.postponedClients = postponed.count
+                    break
+                }
                 q.readIndex = pos
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                    closeForOutputLimit(conn)
+                    return
+                }
             case .empty:
                 q.readIndex = pos
             case .incomplete:
@@ -203,10 +311,9 @@ public final class ShardLoop {
         if q.readIndex == q.writeIndex && conn.parsedAhead == 0 {
             q.readIndex = 0
             q.writeIndex = 0
-            // A big command grew the buffers: give the memory back once it is
-            // consumed (it counts toward used_memory and maxmemory, as in Redis,
-            // which shrinks idle query buffers from clientsCron).
-            if q.capacity > 64 * 1024 { q.reset(shrinkTo: 64 * 1024) }
+            if q.capacity > 1024 * 1024 { q.reset(shrinkTo: 1024 * 1024) }
+            // A command with very many arguments grew the argument array: give
+            // it back (it counts toward used_memory and maxmemory).
             conn.parser.releaseLargeArgs()
         } else if q.readIndex > 0 {
             let shift = q.compact()
@@ -216,10 +323,24 @@ public final class ShardLoop {
         conn.client.queryBufferCapacity = q.capacity
     }
 
-    private func scheduleFlush(_ conn: Connection) {
+    func scheduleFlush(_ conn: Connection) {
         if !conn.pendingFlush && !conn.closed {
             conn.pendingFlush = true
             pendingFlush.append(conn)
+        }
+    }
+
+    /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) go on with
+    /// the commands they sent meanwhile.
+    private func serveUnblockedClients() {
+        while !server.unblockedClients.isEmpty {
+            let batch = server.unblockedClients
+            server.unblockedClients.removeAll()
+            for c in batch where c.blocked == nil {
+                guard let conn = connection(for: c), !conn.closed else { continue }
+                if conn.query.readableBytes > 0 && !c.closeAfterReply { processInput(conn) }
+                if !conn.closed { scheduleFlush(conn) }
+            }
         }
     }
 
@@ -229,13 +350,22 @@ public final class ShardLoop {
         for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
         }
+        // So do Pub/Sub messages and served blocked clients.
+        if !server.clientsPendingWrite.isEmpty {
+            for c in server.clientsPendingWrite {
+                c.pendingWriteQueued = false
+                if let conn = connection(for: c) { scheduleFlush(conn) }
+            }
+            server.clientsPendingWrite.removeAll(keepingCapacity: true)
+        }
         var i = 0
         while i < pendingFlush.count {
             let conn = pendingFlush[i]
             conn.pendingFlush = false
             if !conn.closed {
                 if conn.client.closeASAP { closeConnection(conn) }
-                else if !conn.wantsWrite { write(conn) }
+                else if conn.output.readableBytes > 0 && outputLimitReached(conn) { closeForOutputLimit(conn) }
+                else if !conn.wantsWrite && !conn.client.replyHeld { write(conn) }
             }
             i += 1
         }
@@ -279,16 +409,20 @@ public final class ShardLoop {
         if conn.client.closeAfterReply { closeConnection(conn) }
     }
 
-    private func closeConnection(_ conn: Connection) {
+    func closeConnection(_ conn: Connection) {
         if conn.closed { return }
         conn.closed = true
+        if conn.client.postponed {
+            postponed.removeAll { $0 === conn }
+            server.admin.postponedClients = postponed.count
+        }
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, conn.fd, 0, 0)
         close(conn.fd)
         connections[Int(conn.fd)] = nil
         server.removeClient(conn.client)
     }
 
-    private func connection(for client: Client) -> Connection? {
+    func connection(for client: Client) -> Connection? {
         let fd = Int(client.fd)
         guard fd >= 0 && fd < connections.count, let c = connections[fd], c.client === client else { return nil }
         return c
@@ -302,13 +436,8 @@ public final class ShardLoop {
         server.stats.sample(now: server.now)
         server.activeExpireCycle()
         server.serverCron()
-        let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
-        if timeout > 0 && cronCount % server.config.hz == 0 {
-            let limit = server.now - timeout * 1000
-            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor {
-                if let conn = connection(for: c) { closeConnection(conn) }
-            }
-        }
+        for hook in server.cronHooks { hook() }
+        clientsCron()
     }
 
     /// Figures INFO clients needs from the runtime.

@@ -274,8 +274,9 @@ def test_memory_stats_map(r):
     assert d["allocator.allocated"] <= d["allocator.active"] <= d["allocator.resident"]
 
 
-def test_memory_doctor_purge_malloc_stats_help(r):
-    # An (almost) empty instance: nothing alarming, just a note that it is empty.
+def test_memory_doctor_purge_malloc_stats_help(start_server, make_client):
+    # A fresh, (almost) empty instance: nothing alarming, just a note that it is empty.
+    r = make_client(port=start_server().port)
     doc = r.execute_command("MEMORY", "DOCTOR")
     doc = doc.decode() if isinstance(doc, bytes) else doc
     assert "empty" in doc

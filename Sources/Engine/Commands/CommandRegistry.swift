@@ -11,10 +11,16 @@ extension Server {
         all += hashCommands()
         all += setCommands()
         all += zsetCommands()
+        all += streamCommands()
         all += connectionCommands()
         all += serverCommands()
         all += transactionCommands()
+        all += persistenceCommands()
         all += functionCommands()
+        all += slowlogCommands()
+        all += latencyCommands()
+        all += pubsubCommands()
+        all += blockingCommands()
         return all
     }
 }

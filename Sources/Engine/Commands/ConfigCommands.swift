@@ -107,7 +107,8 @@ extension Server {
             do {
                 let value = try Config.canonical(p, v)
                 if let why = runtimeCheck(s, p.name, value) { throw ConfigError.invalid(p.name, why) }
-                canonical.append((p.name, value))
+                // notify-keyspace-events: Config.set needs the raw classes ("AEn" reads back as "AE" but keeps 'n').
+                canonical.append((p.name, p.name == "notify-keyspace-events" ? v : value))
             } catch let e as ConfigError {
                 c.error("ERR CONFIG SET failed (possibly related to argument '\(p.name)') - \(e.description)")
                 return
@@ -116,9 +117,21 @@ extension Server {
                 return
             }
         }
+        let previous = canonical.map { (name: $0.0, value: config.get($0.0)!) }
         for (name, value) in canonical {
             try? config.set(name, value, runtime: true)
             applyAtRuntime(s, name, value)
+        }
+        // Persistence parameters take effect in the persistence layer, which may
+        // refuse (turning the AOF on needs a rewrite to start): undo them all then.
+        if let p = s.persistence {
+            for (name, _) in canonical {
+                if let why = p.configChanged(name) {
+                    for old in previous { try? config.set(old.name, old.value, runtime: true) }
+                    c.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(why)")
+                    return
+                }
+            }
         }
         c.reply.ok()
     }
@@ -191,5 +204,6 @@ extension Server {
         }
         admin.peakMemory = memory.used
         resetEvictionStats()
+        resetLatencyHistograms()
     }
 }

@@ -21,6 +21,13 @@ extension Server {
 
     static func pingCommand(_ c: Client) {
         if c.args.count > 2 { c.wrongArity(); return }
+        if c.inPubSub && c.reply.proto == 2 {
+            // Subscribed RESP2 clients get PING as a message-shaped array.
+            c.reply.array(2)
+            c.reply.bulk(string: "pong")
+            if c.args.count == 2 { c.reply.bulk(c.args[1]) } else { c.reply.bulk(string: "") }
+            return
+        }
         if c.args.count == 2 { c.reply.bulk(c.args[1]) } else { c.reply.simple("PONG") }
     }
 
@@ -35,6 +42,7 @@ extension Server {
         let s = c.server
         if c.inMulti { c.inMulti = false; c.multiQueue = []; c.multiError = false }
         s.unwatchAll(c)
+        s.pubsubRemoveClient(c)
         c.db = s.databases[0]
         c.reply.proto = 2
         c.replyMode = .on

@@ -48,8 +48,11 @@ extension Server {
         "    set, map, attrib, push, verbatim, true, false.",
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Size from which list elements get a node of their own (0 restores 1GB).",
-        "RELOAD",
-        "    Save and reload the dataset (not available: no persistence yet).",
+        "LOADAOF",
+        "    Write the AOF buffers to disk and load the AOF back into memory.",
+        "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+        "    Save the RDB file and load it back: NOSAVE loads the existing file, NOFLUSH",
+        "    keeps the current dataset, MERGE lets loaded keys replace existing ones.",
         "REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|milliseconds>",
         "    Set how often the reply buffer peak is reset.",
         "REPLYBUFFER RESIZING <0|1>",
@@ -135,9 +138,18 @@ extension Server {
         } else if is_("htstats-key", 3...4) {
             debugHTStatsKey(c)
         } else if is_("reload", 2...Int.max) {
-            c.error(static: "ERR DEBUG RELOAD needs persistence, which is not available yet")
+            var merge = false, flush = true, save = true
+            for i in 2..<n {
+                if a.equals(i, "merge") { merge = true }
+                else if a.equals(i, "noflush") { flush = false }
+                else if a.equals(i, "nosave") { save = false }
+                else { c.error(static: "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."); return }
+            }
+            guard let p = s.persistence else { return notAvailable(c) }
+            p.debugReload(c, merge: merge, flush: flush, save: save)
         } else if is_("loadaof", 2...2) {
-            c.error(static: "ERR DEBUG LOADAOF needs persistence, which is not available yet")
+            guard let p = s.persistence else { return notAvailable(c) }
+            p.debugLoadAOF(c)
         } else if is_("populate", 3...5) {
             debugPopulate(c)
         } else if is_("error", 3...3) {

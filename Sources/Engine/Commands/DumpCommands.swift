@@ -68,6 +68,7 @@ extension Server {
             if deleted {
                 s.signalModifiedKey(c.db, key)
                 s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
+                s.rewritePropagation(c, "DEL", Array(key))
                 s.addDirty()
             }
             c.reply.ok()
@@ -83,6 +84,13 @@ extension Server {
         }
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.generic, "restore", key, c.dbIndex)
+        if let t = expireAt, !absTTL, s.isPropagating {
+            // A relative TTL means another instant when replayed: make it absolute.
+            var argv = (0..<a.count).map { a.bytes($0) }
+            argv[2] = decimalBytes(t)
+            argv.append(Array("ABSTTL".utf8))
+            s.rewritePropagation(c, argv)
+        }
         s.addDirty()
         c.reply.ok()
     }

@@ -95,10 +95,17 @@ extension Server {
             s.addDirty()
             s.signalModifiedKey(db, key)
             s.notifyKeyspaceEvent(.generic, "del", key, db.index)
+            s.rewritePropagationAsDelete(c, key, lazy: s.config.lazyfreeLazyExpire)
         } else {
             s.setExpire(db, key, when)
             s.signalModifiedKey(db, key)
             s.notifyKeyspaceEvent(.generic, "expire", key, db.index)
+            if s.isPropagating {
+                // Always as PEXPIREAT with the absolute time; NX/XX/GT/LT stay.
+                var argv = [Array("PEXPIREAT".utf8), Array(key), decimalBytes(when)]
+                for j in 3..<c.args.count { argv.append(c.args.bytes(j)) }
+                s.rewritePropagation(c, argv)
+            }
             s.addDirty()
         }
         c.reply.integer(1)

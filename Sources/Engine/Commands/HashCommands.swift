@@ -238,6 +238,7 @@ extension Server {
         let s = c.server
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.hash, "hincrbyfloat", key, c.dbIndex)
+        s.rewritePropagation(c, "HSET", Array(key), Array(field), bytes)
         s.addDirty()
     }
 

@@ -93,6 +93,7 @@ extension Server {
         case "cpu": return cpuInfo()
         case "commandstats": return commandStatsInfo()
         case "errorstats": return stats.errors.keys.sorted().map { ("errorstat_\($0)", "count=\(stats.errors[$0]!)") }
+        case "latencystats": return latencyStatsInfo()
         case "cluster": return [("cluster_enabled", "0")]
         case "keyspace":
             return databases.filter { $0.count > 0 }.map {
@@ -137,7 +138,8 @@ extension Server {
             ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
             ("maxclients", String(config.maxClients)),
             ("client_recent_max_input_buffer", "0"), ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", "0"), ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+            ("blocked_clients", String(blockedClientCount + admin.postponedClients)), ("tracking_clients", "0"),
+            ("clients_in_timeout_table", String(blockedClientsWithTimeout)),
         ]
     }
 
@@ -234,7 +236,8 @@ extension Server {
             ("total_eviction_exceeded_time", String(evictionExceededTimes.total)),
             ("current_eviction_exceeded_time", String(evictionExceededTimes.current)),
             ("keyspace_hits", String(s.keyspaceHits)), ("keyspace_misses", String(s.keyspaceMisses)),
-            ("pubsub_channels", "0"), ("pubsub_patterns", "0"), ("pubsubshard_channels", "0"),
+            ("pubsub_channels", String(pubsubChannelCount)), ("pubsub_patterns", String(pubsubPatternCount)),
+            ("pubsubshard_channels", String(pubsubShardChannelCount)),
             ("latest_fork_usec", String(s.latestForkUsec)), ("total_forks", String(s.totalForks)),
             ("migrate_cached_sockets", "0"), ("slave_expires_tracked_keys", "0"),
             ("active_defrag_hits", "0"), ("active_defrag_misses", "0"), ("active_defrag_key_hits", "0"),
@@ -244,6 +247,9 @@ extension Server {
             ("total_error_replies", String(s.totalErrorReplies)), ("dump_payload_sanitizations", "0"),
             ("total_reads_processed", "0"), ("total_writes_processed", "0"),
             ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
+            // Redis 7.2's counters (Tessera counts them; Redis 7.0 has no such fields).
+            ("client_query_buffer_limit_disconnections", String(s.queryBufferLimitDisconnections)),
+            ("client_output_buffer_limit_disconnections", String(s.outputBufferLimitDisconnections)),
             ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
         ]
     }

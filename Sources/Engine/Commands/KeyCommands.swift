@@ -152,6 +152,7 @@ extension Server {
     static func transferKey(_ s: Server, _ e: Entry, _ from: UnsafeRawBufferPointer, in src: Database,
                             to: UnsafeRawBufferPointer, in dst: Database, events: (StaticString, StaticString)) {
         dst.insertNew(entryTransferring(e, to: to, expireAt: e.expireAt))
+        s.notifyKeyspaceEvent(.new, "new", to, dst.index)
         src.delete(from)
         s.signalModifiedKey(src, from)
         s.signalModifiedKey(dst, to)
@@ -213,6 +214,7 @@ extension Server {
         let copy = s.entryCopying(e, to: newKey, expireAt: e.expireAt)
         if exists { s.deleteKey(dst, newKey) }
         dst.insertNew(copy)
+        s.notifyKeyspaceEvent(.new, "new", newKey, dst.index)
         s.signalModifiedKey(dst, newKey)
         s.notifyKeyspaceEvent(.generic, "copy_to", newKey, dst.index)
         s.addDirty()
@@ -277,6 +279,10 @@ extension Server {
         for db in s.databases { removed += db.count }
         s.flushAll(async: async)
         s.addDirty(removed + 1)
+        // As Redis: a running snapshot is obsolete, and with save points the empty
+        // dataset is saved at once. FLUSHALL reaches the AOF even on an empty dataset.
+        s.persistence?.afterFlushAll()
+        if s.isPropagating { s.rewritePropagation(c, (0..<c.args.count).map { c.args.bytes($0) }) }
         c.reply.ok()
     }
 }

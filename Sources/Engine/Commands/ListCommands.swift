@@ -409,10 +409,19 @@ extension Server {
 
     static func lmpopCommand(_ c: Client) {
         guard let (first, n, front, count) = parseMpopArgs(c, numkeysIndex: 1) else { return }
-        for i in first..<(first + n) {
+        if case .empty = mpopFromLists(c, first..<(first + n), front: front, count: count) { c.reply.nullArray() }
+    }
+
+    enum MpopOutcome { case served(key: Int, count: Int), empty, failed }
+
+    /// Pops up to `count` elements from the first non-empty list among the
+    /// argument indexes `keys`, replying [key, [elements]] (LMPOP/BLMPOP).
+    /// Nothing is replied when all are empty; WRONGTYPE is replied (`failed`).
+    static func mpopFromLists(_ c: Client, _ keys: Range<Int>, front: Bool, count: Int) -> MpopOutcome {
+        for i in keys {
             let key = c.args[i]
             switch lookupList(c, key, write: true) {
-            case .wrongType: c.wrongType(); return
+            case .wrongType: c.wrongType(); return .failed
             case .missing: continue
             case .found(let list):
                 let k = min(count, list.count)
@@ -421,9 +430,9 @@ extension Server {
                 c.reply.array(k)
                 for _ in 0..<k { list.pop(front: front) { c.reply.bulk($0) } }
                 listElementsRemoved(c, key, list, front: front, k)
-                return
+                return .served(key: i, count: k)
             }
         }
-        c.reply.nullArray()
+        return .empty
     }
 }

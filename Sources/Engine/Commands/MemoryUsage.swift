@@ -48,7 +48,7 @@ func sampledElementBytes<L: MemberLayout>(_ table: MemberTable<L>, samples: Int,
 extension SetValue {
     public func memoryUsage(samples: Int) -> Int {
         var n = instanceSize(self)
-        if isIntset { return n + blockSize(ints.block) }
+        if isIntset { return n + blockSize(intset.block) }
         n += blockSize(tablePtr) + slotTableSize(capacity: table.capacity)
         n += sampledElementBytes(table, samples: samples) { blockSize($0) }
         return n

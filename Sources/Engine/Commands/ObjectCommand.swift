@@ -23,7 +23,7 @@ extension Server {
 
     /// The key of an OBJECT subcommand, looked up without touching it; replies null if missing.
     static func objectLookup(_ c: Client) -> Entry? {
-        guard let e = c.server.lookupRead(c, c.args[2], touch: false) else { c.reply.null(); return nil }
+        guard let e = c.server.lookupRead(c, c.args[2], touch: false, notify: false) else { c.reply.null(); return nil }
         return e
     }
 

@@ -34,11 +34,11 @@ extension Server {
 
     /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT].
     ///
-    /// Tessera has no persistence yet, so a save can never succeed: SHUTDOWN
-    /// SAVE, or a plain SHUTDOWN while save points are configured, behaves as
-    /// Redis does when the final save fails ("Errors trying to SHUTDOWN"),
-    /// unless FORCE is given. NOW and FORCE are accepted; there is nothing to
-    /// wait for (no replicas) so ABORT always finds no shutdown in progress.
+    /// The final save (SAVE, or save points configured, unless NOSAVE) and the
+    /// AOF flush are the persistence layer's; when they fail the server keeps
+    /// running ("Errors trying to SHUTDOWN") unless FORCE is given. There is
+    /// nothing to wait for (no replicas), so NOW changes nothing and ABORT
+    /// always finds no shutdown in progress.
     static func shutdownCommand(_ c: Client) {
         let a = c.args
         var save = false, noSave = false, now = false, force = false, abort = false
@@ -57,9 +57,14 @@ extension Server {
             return
         }
         _ = now
-        let wantsSave = save || (!noSave && !(s.config.get("save") ?? "").isEmpty)
-        if wantsSave && !force {
-            s.logger.warning("Error trying to save the DB, can't exit: persistence is not available in this version.")
+        if let p = s.persistence {
+            if !p.prepareForShutdown(save: save ? true : (noSave ? false : nil)) && !force {
+                s.logger.warning("Errors trying to shut down the server. Check the logs for more information.")
+                c.error(static: "ERR Errors trying to SHUTDOWN. Check logs.")
+                return
+            }
+        } else if (save || (!noSave && !(s.config.get("save") ?? "").isEmpty)) && !force {
+            s.logger.warning("Error trying to save the DB, can't exit: persistence is not available in this process.")
             s.logger.warning("Errors trying to shut down the server. Check the logs for more information.")
             c.error(static: "ERR Errors trying to SHUTDOWN. Check logs.")
             return

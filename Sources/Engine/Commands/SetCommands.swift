@@ -115,7 +115,11 @@ extension Server {
         case .wrongType: c.wrongType()
         case .missing: c.reply.null()
         case .found(let set):
-            set.popRandom { c.reply.bulk($0) }
+            // The member is random: propagate which one as SREM.
+            set.popRandom { m in
+                c.reply.bulk(m)
+                s.rewritePropagation(c, "SREM", Array(key), Array(m))
+            }
             s.notifyKeyspaceEvent(.set, "spop", key, c.dbIndex)
             if set.count == 0 {
                 s.deleteKey(c.db, key)
@@ -142,13 +146,26 @@ extension Server {
         if count >= size {
             c.reply.set(size)
             set.forEach { c.reply.bulk($0) }
+            s.rewritePropagation(c, "DEL", Array(key))
             s.deleteKey(c.db, key)
             s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
             s.signalModifiedKey(c.db, key)
             return
         }
         c.reply.set(count)
-        set.popRandom(count: count) { c.reply.bulk($0) }
+        // The members are random: propagate them as SREMs (a MULTI/EXEC when more than one).
+        var batch: [[UInt8]] = []
+        let propagating = s.isPropagating
+        set.popRandom(count: count) { m in
+            c.reply.bulk(m)
+            if propagating {
+                if batch.isEmpty { batch = [Array("SREM".utf8), Array(key)] }
+                batch.append(Array(m))
+                if batch.count == 1026 { s.alsoPropagate(db: c.dbIndex, batch); batch = [] }
+            }
+        }
+        if !batch.isEmpty { s.alsoPropagate(db: c.dbIndex, batch) }
+        s.preventPropagation(c)
         s.signalModifiedKey(c.db, key)
     }
 

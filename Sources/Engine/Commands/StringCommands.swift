@@ -136,6 +136,7 @@ extension Server {
                 if e.type != .string { c.wrongType(); return }
                 c.reply.bulk(e.stringValue)
             } else {
+                s.notifyKeyspaceEvent(.keyMiss, "keymiss", key, c.dbIndex)
                 c.reply.null()
             }
         }
@@ -146,7 +147,15 @@ extension Server {
         s.setString(c.db, key, a[2], keepTTL: keepTTL, expireAt: expireAt)
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "set", key, c.dbIndex)
-        if expireAt != nil { s.notifyKeyspaceEvent(.generic, "expire", key, c.dbIndex) }
+        if let t = expireAt {
+            s.notifyKeyspaceEvent(.generic, "expire", key, c.dbIndex)
+            // Replayed later, a relative expire would mean another instant: propagate PXAT.
+            s.rewritePropagation(c, "SET", Array(key), Array(a[2]), Array("PXAT".utf8), decimalBytes(t))
+        } else if get && s.isPropagating {
+            var argv: [[UInt8]] = []
+            for j in 0..<a.count where j < 3 || !a.equals(j, "get") { argv.append(a.bytes(j)) }
+            s.rewritePropagation(c, argv)
+        }
         s.addDirty()
         if !get { c.reply.ok() }
     }
@@ -170,6 +179,7 @@ extension Server {
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "set", key, c.dbIndex)
         s.notifyKeyspaceEvent(.generic, "expire", key, c.dbIndex)
+        s.rewritePropagation(c, "SET", Array(key), c.args.bytes(3), Array("PXAT".utf8), decimalBytes(t))
         s.addDirty()
         c.reply.ok()
     }
@@ -217,6 +227,7 @@ extension Server {
         s.setString(c.db, key, c.args[2])
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "set", key, c.dbIndex)
+        s.rewritePropagation(c, "SET", Array(key), c.args.bytes(2))
         s.addDirty()
     }
 
@@ -231,6 +242,7 @@ extension Server {
             s.deleteKey(c.db, key)
             s.signalModifiedKey(c.db, key)
             s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
+            s.rewritePropagationAsDelete(c, key, lazy: s.config.get("lazyfree-lazy-user-del") == "yes")
             s.addDirty()
         }
     }
@@ -258,9 +270,11 @@ extension Server {
                 if t <= s.now {
                     s.deleteKey(c.db, key)
                     s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
+                    s.rewritePropagationAsDelete(c, key, lazy: s.config.lazyfreeLazyExpire)
                 } else {
                     s.setExpire(c.db, key, t)
                     s.notifyKeyspaceEvent(.generic, "expire", key, c.dbIndex)
+                    s.rewritePropagation(c, "PEXPIREAT", Array(key), decimalBytes(t))
                 }
                 s.signalModifiedKey(c.db, key)
                 s.addDirty()
@@ -268,6 +282,7 @@ extension Server {
                 s.setExpire(c.db, key, nil)
                 s.signalModifiedKey(c.db, key)
                 s.notifyKeyspaceEvent(.generic, "persist", key, c.dbIndex)
+                s.rewritePropagation(c, "PERSIST", Array(key))
                 s.addDirty()
             }
         }
@@ -329,6 +344,8 @@ extension Server {
         s.setString(c.db, key, bytes, keepTTL: true)
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "incrbyfloat", key, c.dbIndex)
+        // Float formatting may differ between replays: propagate the result.
+        s.rewritePropagation(c, "SET", Array(key), bytes, Array("KEEPTTL".utf8))
         s.addDirty()
         c.reply.bulk(bytes)
     }

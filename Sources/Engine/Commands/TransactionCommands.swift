@@ -60,6 +60,9 @@ extension Server {
         // Unwatch before running: the transaction's own writes must not flag it.
         s.unwatchAll(c)
         let savedArgs = c.args
+        // Blocking commands inside a transaction time out at once (Redis's CLIENT_DENY_BLOCKING).
+        c.denyBlocking = true
+        defer { c.denyBlocking = false }
         c.reply.array(queue.count)
         for q in queue {
             q.bytes.withUnsafeBytes { raw in

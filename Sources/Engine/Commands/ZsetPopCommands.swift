@@ -5,24 +5,29 @@ import RESP
 extension Server {
     /// Redis's genericZpopCommand: pops up to `count` (nil: a single pop)
     /// elements from the first existing key of `keys` (argument indexes).
+    /// Returns the argument index of the key served and how many were popped.
+    /// When every key is missing, `onEmpty` (the blocking variants) runs
+    /// instead of the empty reply.
+    @discardableResult
     static func genericZpop(_ c: Client, keys: Range<Int>, max: Bool, emitKey: Bool, count: Int?,
-                            nested: Bool, nilWhenEmpty: Bool) {
+                            nested: Bool, nilWhenEmpty: Bool, onEmpty: ((Client) -> Void)? = nil) -> (Int, Int)? {
         let s = c.server
         var zset: ZSetValue? = nil
         var keyIndex = 0
         for i in keys {
             switch lookupZSet(c, c.args[i], write: true) {
-            case .wrongType: c.wrongType(); return
+            case .wrongType: c.wrongType(); return nil
             case .missing: continue
             case .found(let z): zset = z; keyIndex = i
             }
             break
         }
         guard let z = zset else {
-            if nilWhenEmpty { c.reply.nullArray() } else { c.reply.array(0) }
-            return
+            if let f = onEmpty { f(c) }
+            else if nilWhenEmpty { c.reply.nullArray() } else { c.reply.array(0) }
+            return nil
         }
-        if count == 0 { c.reply.array(0); return }
+        if count == 0 { c.reply.array(0); return nil }
         let key = c.args[keyIndex]
         let n = Swift.min(count ?? 1, z.count)
         switch (nested, emitKey) {
@@ -53,6 +58,7 @@ extension Server {
             s.deleteKey(c.db, key)
             s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
         }
+        return (keyIndex, n)
     }
 
     static func zpopMinMax(_ c: Client, max: Bool) {
@@ -67,30 +73,37 @@ extension Server {
     }
 
     static func zmpopCommand(_ c: Client) {
+        guard let (keys, max, count) = parseZmpopArgs(c, numkeysIndex: 1) else { return }
+        genericZpop(c, keys: keys, max: max, emitKey: true, count: count, nested: true, nilWhenEmpty: true)
+    }
+
+    /// Parses ZMPOP-style arguments from `ni` (numkeys): key argument range,
+    /// MAX or MIN, count; nil after an error reply.
+    static func parseZmpopArgs(_ c: Client, numkeysIndex ni: Int) -> (Range<Int>, Bool, Int)? {
         let a = c.args
-        guard let numkeys = SZArgs.numKeys(c, 1) else { return }
-        if numkeys >= a.count - 2 { c.syntaxError(); return }
-        let whereIdx = numkeys + 2
+        guard let numkeys = SZArgs.numKeys(c, ni) else { return nil }
+        if numkeys >= a.count - ni - 1 { c.syntaxError(); return nil }
+        let whereIdx = numkeys + ni + 1
         let max: Bool
         if a.equals(whereIdx, "min") { max = false }
         else if a.equals(whereIdx, "max") { max = true }
-        else { c.syntaxError(); return }
+        else { c.syntaxError(); return nil }
         var count = -1
         var j = whereIdx + 1
         while j < a.count {
             let more = a.count - 1 - j
             if count == -1 && a.equals(j, "count") && more > 0 {
                 j += 1
-                guard let n = SZArgs.rangeLong(c, j, min: 1, max: Int.max, "count should be greater than 0") else { return }
+                guard let n = SZArgs.rangeLong(c, j, min: 1, max: Int.max, "count should be greater than 0") else { return nil }
                 count = n
             } else {
                 c.syntaxError()
-                return
+                return nil
             }
             j += 1
         }
         if count == -1 { count = 1 }
-        genericZpop(c, keys: 2..<(2 + numkeys), max: max, emitKey: true, count: count, nested: true, nilWhenEmpty: true)
+        return ((ni + 1)..<(ni + 1 + numkeys), max, count)
     }
 
     static func zrandmemberCommand(_ c: Client) {

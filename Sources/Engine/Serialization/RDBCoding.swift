@@ -39,6 +39,13 @@ public struct RDBWriter {
         }
     }
 
+    /// A length that may need all 64 bits (module type ids).
+    public mutating func length64(_ n: UInt64) {
+        if n <= UInt64(UInt32.max) { length(Int(n)); return }
+        bytes.append(0x81)
+        withUnsafeBytes(of: n.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
     /// A string, integer-encoded when it is a canonical integer that fits 32 bits.
     public mutating func string(_ s: UnsafeRawBufferPointer) {
         if s.count <= 11, let v = parseCanonicalInt64(s) {
@@ -120,6 +127,14 @@ public struct RDBReader {
             throw RDBError("unknown length encoding \(b)")
         default: return (Int(b & 0x3f), true)
         }
+    }
+
+    /// A length as an unsigned 64-bit value (module type ids use all 64 bits).
+    public mutating func length64() throws -> UInt64 {
+        let b = try byte()
+        if b == 0x81 { return try bigEndian(8) }
+        pos -= 1
+        return UInt64(try plainLength())
     }
 
     public mutating func plainLength() throws -> Int {

@@ -1,9 +1,8 @@
 // Serializes one value to and from Redis's RDB value format: the payload of
 // DUMP/RESTORE here, and of every key in an RDB file for the persistence layer.
 //
-// Writing uses the plain encodings every Redis since 2.x loads (string, list,
-// set, zset with binary scores, hash), so a DUMP from Tessera RESTOREs into
-// Redis 7.0. Reading accepts everything Redis 7.0 writes or still loads:
+// Writing uses the encodings Redis 7.0 itself writes (listpacks, intsets,
+// quicklist nodes), so our dumps and payloads load into Redis 7.0. Reading accepts everything Redis 7.0 writes or still loads:
 // listpack, quicklist (v1 and v2), ziplist, intset and zipmap encodings.
 
 public enum ValueSerializer {
@@ -12,31 +11,84 @@ public enum ValueSerializer {
 
     /// Writes the type byte and the value of entry `e`.
     public static func write(_ e: Entry, into w: inout RDBWriter) {
+        w.byte(rdbType(of: e).rawValue)
+        writeValue(e, into: &w)
+    }
+
+    /// The RDB type Redis 7.0 would write for `e`: QUICKLIST_2 lists, INTSET or
+    /// SET sets, ZSET_LISTPACK or ZSET_2 zsets, HASH_LISTPACK or HASH hashes.
+    public static func rdbType(of e: Entry) -> RDBType {
+        switch e.type {
+        case .string: return .string
+        case .list: return .listQuicklist2
+        case .set: return (e.object as! SetValue).isIntset ? .setIntset : .set
+        case .zset: return (e.object as! ZSetValue).isListpack ? .zsetListpack : .zset2
+        case .hash: return (e.object as! HashValue).isListpack ? .hashListpack : .hash
+        case .stream: return .streamListpacks2
+        case .module: preconditionFailure("no serializer for \(e.type)")
+        }
+    }
+
+    /// Writes the value of `e` (without its type byte) in the encoding of `rdbType(of:)`.
+    public static func writeValue(_ e: Entry, into w: inout RDBWriter) {
         switch e.type {
         case .string:
-            w.byte(RDBType.string.rawValue)
             w.string(e.stringValue)
         case .list:
             let l = e.object as! ListValue
-            w.byte(RDBType.list.rawValue)
-            w.length(l.count)
-            l.forEach { w.string($0); return true }
+            var nodes = 0
+            for c in l.chunks where c.count > 0 { nodes += 1 }
+            w.length(nodes)
+            for c in l.chunks where c.count > 0 {
+                var lp = ListpackBuilder(reservingCapacity: c.tail - c.head)
+                var o = c.head
+                while o < c.tail {
+                    let (d, next) = c.element(at: o)
+                    lp.append(d)
+                    o = next
+                }
+                w.length(2)   // container: packed
+                w.string(lp.finish())
+            }
         case .set:
             let s = e.object as! SetValue
-            w.byte(RDBType.set.rawValue)
-            w.length(s.count)
-            s.forEach { w.string($0) }
+            if s.isIntset {
+                w.string(IntsetEncoder.encode(s.ints))
+            } else {
+                w.length(s.count)
+                s.forEach { w.string($0) }
+            }
         case .zset:
             let z = e.object as! ZSetValue
-            w.byte(RDBType.zset2.rawValue)
-            w.length(z.count)
-            z.forEach { m, score in w.string(m); w.binaryDouble(score) }
+            if z.isListpack {
+                var lp = ListpackBuilder()
+                z.forEach { m, score in
+                    lp.append(m)
+                    lp.append(listpackScoreBytes(score))
+                }
+                w.string(lp.finish())
+            } else {
+                // Highest score first, as Redis: each loaded element then goes in at the head.
+                w.length(z.count)
+                z.walk(from: z.count - 1, reverse: true) { m, score in
+                    w.string(m)
+                    w.binaryDouble(score)
+                    return true
+                }
+            }
         case .hash:
             let h = e.object as! HashValue
-            w.byte(RDBType.hash.rawValue)
-            w.length(h.count)
-            h.forEach { f, v in w.string(f); w.string(v) }
-        case .stream, .module:
+            if h.isListpack {
+                var lp = ListpackBuilder()
+                h.forEach { f, v in lp.append(f); lp.append(v) }
+                w.string(lp.finish())
+            } else {
+                w.length(h.count)
+                h.forEach { f, v in w.string(f); w.string(v) }
+            }
+        case .stream:
+            writeStreamBody(e.object as! StreamValue, into: &w)
+        case .module:
             preconditionFailure("no serializer for \(e.type)")
         }
     }
@@ -110,9 +162,26 @@ public enum ValueSerializer {
             return try hash(try PackedFormats.listpack(try r.string()), config)
         case .hashZipmap:
             return try hash(try PackedFormats.zipmap(try r.string()), config)
-        case .module, .module2, .streamListpacks, .streamListpacks2:
-            throw RDBError("RDB value type \(type) is not supported yet")
+        case .streamListpacks, .streamListpacks2:
+            return .object(try readStream(&r, v2: t == .streamListpacks2), .stream)
+        case .module, .module2:
+            // A module value starts with its 64-bit type id: 9 name characters and an encoding version.
+            let id = try r.length64()
+            let (name, encver) = moduleTypeName(id)
+            throw RDBError("The RDB file contains module data for the module type '\(name)', version \(encver), and no loaded module provides that type")
         }
+    }
+
+    /// The name and encoding version packed in a module type id (9 chars of 6 bits, then 10 bits).
+    public static func moduleTypeName(_ id: UInt64) -> (String, Int) {
+        let charset = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var rest = id >> 10
+        var name = [Character](repeating: " ", count: 9)
+        for j in 0..<9 {
+            name[8 - j] = charset[Int(rest & 63)]
+            rest >>= 6
+        }
+        return (String(name), Int(id & 1023))
     }
 
     static func list(_ elements: [[UInt8]], _ config: Config) -> Value {

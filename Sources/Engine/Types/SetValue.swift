@@ -44,8 +44,14 @@ public final class SetValue: ValueObject {
     /// True while the set is an intset.
     public private(set) var isIntset: Bool
 
+    /// Members of an intset, ascending, as integers (RDB/DUMP encoding).
+    var ints: [Int64] {
+        let s = intset
+        return (0..<s.count).map { s[$0] }
+    }
+
     /// Members of an intset, ascending.
-    var ints: IntSet {
+    var intset: IntSet {
         @inline(__always) get { IntSet(block: isIntset ? storage : nil) }
         @inline(__always) set { storage = newValue.block }
     }
@@ -78,7 +84,7 @@ public final class SetValue: ValueObject {
 
     deinit {
         if isIntset {
-            ints.deallocate()
+            intset.deallocate()
         } else {
             table.forEach { free($0) }
             table.deallocate()
@@ -86,14 +92,14 @@ public final class SetValue: ValueObject {
         }
     }
 
-    public var count: Int { isIntset ? ints.count : table.count }
+    public var count: Int { isIntset ? intset.count : table.count }
 
     public var encodingName: StaticString { isIntset ? "intset" : "hashtable" }
 
     public func duplicate() -> SetValue {
         if isIntset {
             let s = SetValue()
-            s.ints = ints.copy()
+            s.intset = intset.copy()
             return s
         }
         let s = SetValue(hashtableReserving: table.count)
@@ -103,7 +109,7 @@ public final class SetValue: ValueObject {
 
     /// Bytes allocated for the value (approximate MEMORY USAGE).
     public var allocatedBytes: Int {
-        if isIntset { return 32 + ints.byteCount }
+        if isIntset { return 32 + intset.byteCount }
         var total = 48 + table.overheadBytes
         table.forEach { p in total += Self.mallocSize(4 + SetMemberLayout.member(p).count) }
         return total
@@ -114,7 +120,7 @@ public final class SetValue: ValueObject {
     // MARK: membership
 
     @inline(__always)
-    private func intIndex(_ v: Int64) -> (found: Bool, index: Int) { ints.search(v) }
+    private func intIndex(_ v: Int64) -> (found: Bool, index: Int) { intset.search(v) }
 
     public func contains(_ m: UnsafeRawBufferPointer) -> Bool {
         if isIntset {
@@ -131,8 +137,8 @@ public final class SetValue: ValueObject {
             if let v = parseCanonicalInt64(m) {
                 let (found, at) = intIndex(v)
                 if found { return false }
-                ints.insert(v, at: at)
-                if ints.count > Swift.min(maxIntsetEntries, 1 << 30) { convertToHashtable() }
+                intset.insert(v, at: at)
+                if intset.count > Swift.min(maxIntsetEntries, 1 << 30) { convertToHashtable() }
                 return true
             }
             convertToHashtable()
@@ -150,7 +156,7 @@ public final class SetValue: ValueObject {
             guard let v = parseCanonicalInt64(m) else { return false }
             let (found, at) = intIndex(v)
             if !found { return false }
-            ints.remove(at: at)
+            intset.remove(at: at)
             return true
         }
         let slot = table.find(m)
@@ -160,7 +166,7 @@ public final class SetValue: ValueObject {
     }
 
     private func convertToHashtable() {
-        let old = ints
+        let old = intset
         let box = SetValue.makeTable(reserving: old.count + 1)
         let t = box.assumingMemoryBound(to: Table.self)
         for i in 0..<old.count {
@@ -176,7 +182,7 @@ public final class SetValue: ValueObject {
     /// Calls `body` with each member's bytes (intsets ascending). The set must not change inside.
     public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
         if isIntset {
-            let s = ints
+            let s = intset
             for i in 0..<s.count { withDecimalBytes(s[i], body) }
         } else {
             table.forEach { body(SetMemberLayout.member($0)) }
@@ -196,16 +202,16 @@ public final class SetValue: ValueObject {
 
     /// Calls `body` with one uniformly chosen member (the set must not be empty).
     public func withRandomMember<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if isIntset { return withDecimalBytes(ints[fastRandom(below: ints.count)], body) }
+        if isIntset { return withDecimalBytes(intset[fastRandom(below: intset.count)], body) }
         return body(SetMemberLayout.member(table.element(at: table.randomSlot())))
     }
 
     /// Removes one uniformly chosen member, passing its bytes to `body` first.
     public func popRandom(_ body: (UnsafeRawBufferPointer) -> Void) {
         if isIntset {
-            let i = fastRandom(below: ints.count)
-            withDecimalBytes(ints[i], body)
-            ints.remove(at: i)
+            let i = fastRandom(below: intset.count)
+            withDecimalBytes(intset[i], body)
+            intset.remove(at: i)
             return
         }
         let slot = table.randomSlot()
@@ -223,7 +229,7 @@ public final class SetValue: ValueObject {
             return
         }
         // Choose n distinct positions (partial Fisher-Yates), then compact once.
-        let size = ints.count
+        let size = intset.count
         var idx = Array(0..<size)
         for k in 0..<n {
             let j = k + fastRandom(below: size - k)
@@ -232,9 +238,9 @@ public final class SetValue: ValueObject {
         var chosen = [Bool](repeating: false, count: size)
         for k in 0..<n {
             chosen[idx[k]] = true
-            withDecimalBytes(ints[idx[k]], body)
+            withDecimalBytes(intset[idx[k]], body)
         }
-        ints.removeMarked(chosen)
+        intset.removeMarked(chosen)
     }
 
     /// `n` distinct random members (n < count), as SRANDMEMBER with a positive count.
@@ -245,7 +251,7 @@ public final class SetValue: ValueObject {
             if isIntset {
                 var idx = Array(0..<size)
                 for k in 0..<n { idx.swapAt(k, k + fastRandom(below: size - k)) }
-                for k in 0..<n { withDecimalBytes(ints[idx[k]], body) }
+                for k in 0..<n { withDecimalBytes(intset[idx[k]], body) }
             } else {
                 var all = table.allElements()
                 for k in 0..<n { all.swapAt(k, k + fastRandom(below: size - k)) }
@@ -258,7 +264,7 @@ public final class SetValue: ValueObject {
         while seen.count < n {
             if isIntset {
                 let i = fastRandom(below: size)
-                if seen.insert(i).inserted { withDecimalBytes(ints[i], body) }
+                if seen.insert(i).inserted { withDecimalBytes(intset[i], body) }
             } else {
                 let slot = table.randomSlot()
                 if seen.insert(slot).inserted { body(SetMemberLayout.member(table.element(at: slot))) }

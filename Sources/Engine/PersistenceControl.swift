@@ -1,0 +1,58 @@
+// What the engine needs from the persistence layer (RDB snapshots, AOF),
+// which sits above it: the commands that save or reload, the final save at
+// shutdown, and the state that refuses writes (MISCONF) or all commands
+// (LOADING). The Persistence target implements it; without one (unit tests)
+// the commands answer that persistence is not available.
+
+public protocol PersistenceControl: AnyObject {
+    /// SAVE: a synchronous snapshot. Replies itself.
+    func saveCommand(_ c: Client)
+    /// BGSAVE [SCHEDULE]. Replies itself.
+    func bgsaveCommand(_ c: Client, schedule: Bool)
+    /// BGREWRITEAOF. Replies itself.
+    func bgrewriteaofCommand(_ c: Client)
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]. Replies itself.
+    func debugReload(_ c: Client, merge: Bool, flush: Bool, save: Bool)
+    /// DEBUG LOADAOF. Replies itself.
+    func debugLoadAOF(_ c: Client)
+    /// The work before exiting: final RDB save (`save` nil = per config) and AOF flush.
+    /// False if the server must not exit (the save failed).
+    func prepareForShutdown(save: Bool?) -> Bool
+    /// After FLUSHALL: stop a running snapshot child, save the empty dataset if save points are set.
+    func afterFlushAll()
+    /// A CONFIG SET of a persistence parameter took effect (appendonly, dir...).
+    /// Returns an error message to refuse it.
+    func configChanged(_ name: String) -> String?
+}
+
+extension Server {
+    static func persistenceCommands() -> [Command] {
+        let f: CommandFlags = [.admin, .noScript, .noAsyncLoading]
+        return [
+            Command("save", arity: 1, flags: f.union(.noMulti), group: .server, since: "1.0.0", handler: { c in
+                guard let p = c.server.persistence else { return notAvailable(c) }
+                p.saveCommand(c)
+            }),
+            Command("bgsave", arity: -1, flags: f, group: .server, since: "1.0.0", handler: { c in
+                var schedule = false
+                if c.args.count == 2 && c.args.equals(1, "schedule") { schedule = true }
+                else if c.args.count > 1 { c.syntaxError(); return }
+                guard let p = c.server.persistence else { return notAvailable(c) }
+                p.bgsaveCommand(c, schedule: schedule)
+            }),
+            Command("bgrewriteaof", arity: 1, flags: f, group: .server, since: "1.0.0", handler: { c in
+                guard let p = c.server.persistence else { return notAvailable(c) }
+                p.bgrewriteaofCommand(c)
+            }),
+        ]
+    }
+
+    static func notAvailable(_ c: Client) {
+        c.error(static: "ERR persistence is not available in this process")
+    }
+
+    /// The MISCONF error of Redis when RDB snapshots fail and
+    /// stop-writes-on-bgsave-error is on.
+    public static let rdbWriteDeniedMessage =
+        "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+}

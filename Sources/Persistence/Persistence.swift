@@ -1,0 +1,385 @@
+// The persistence layer of one shard (Redis's rdb.c + the persistence parts of
+// server.c): SAVE/BGSAVE, save points, the final save at shutdown, DEBUG
+// RELOAD, loading at startup, MISCONF when saves fail, INFO persistence.
+// The AOF side lives in AppendOnlyFile.swift; this type ties both to the
+// engine (PersistenceControl) and to the loop (cron and before-replies hooks).
+
+import Glibc
+import Engine
+import Logging
+
+public final class Persistence: PersistenceControl {
+    public let server: Server
+    var logger: Logger { server.logger }
+    var config: Config { server.config }
+
+    var child: BackgroundChild? = nil
+    /// `server.dirty` when the running BGSAVE forked: what a successful save covers.
+    var dirtyAtFork: Int64 = 0
+    var lastBgsaveOK = true
+    var lastBgsaveTryMs: Int64 = 0
+    var bgsaveScheduled = false
+    var rdbSaves = 0
+    var lastBgsaveSeconds = -1
+    var lastRDBCowBytes = 0
+    var lastLoadKeys = 0, lastLoadExpired = 0
+    var loadingStartMs: Int64 = 0
+    var loadingTotalBytes = 0, loadingDoneBytes = 0
+    /// Retry delay after a failed BGSAVE from a save point (Redis's CONFIG_BGSAVE_RETRY_DELAY).
+    static let bgsaveRetryDelayMs: Int64 = 5000
+
+    public let aof: AppendOnlyFile
+
+    public init(server: Server) {
+        self.server = server
+        aof = AppendOnlyFile(server: server)
+        aof.owner = self
+        server.persistence = self
+        server.cronHooks.append { [unowned self] in self.cron() }
+        server.beforeRepliesHooks.append { [unowned self] in self.aof.beforeReplies() }
+        server.infoProviders["persistence"] = { [unowned self] in self.infoFields() }
+    }
+
+    var rdbFilename: String { config.get("dbfilename")! }
+    var saveParams: [(seconds: Int64, changes: Int64)] {
+        let parts = config.get("save")!.split(separator: " ").compactMap { Int64($0) }
+        return stride(from: 0, to: parts.count - 1, by: 2).map { (parts[$0], parts[$0 + 1]) }
+    }
+    var rdbOptions: RDBSaveOptions {
+        var o = RDBSaveOptions()
+        o.compress = config.get("rdbcompression") != "no"
+        o.checksum = config.get("rdbchecksum") != "no"
+        o.keySaveDelayUs = max(0, Int(config.get("rdb-key-save-delay")!) ?? 0)
+        o.incrementalFsync = config.get("rdb-save-incremental-fsync") != "no"
+        return o
+    }
+
+    // MARK: startup
+
+    /// Loads the dataset at startup: from the AOF when appendonly is on, else
+    /// from the RDB file. Returns false (after logging why) if the server must not start.
+    public func loadAtStartup() -> Bool {
+        if config.get("appendonly") == "yes" {
+            return aof.loadAtStartup()
+        }
+        let start = Server.wallClockMs()
+        do {
+            guard let r = try loadRDB(rdbFilename, serveWhileLoading: true) else { return true }
+            logger.notice("Done loading RDB, keys loaded: \(r.keysLoaded), keys expired: \(r.keysExpired).")
+            logger.notice("DB loaded from disk: \(formatSeconds(Server.wallClockMs() - start)) seconds")
+            return true
+        } catch {
+            logger.critical("Fatal error loading the DB: \(error). Exiting.")
+            return false
+        }
+    }
+
+    /// Loads an RDB file into the current databases; nil if it does not exist.
+    func loadRDB(_ path: String, serveWhileLoading: Bool, merge: Bool = false) throws -> RDBLoadResult? {
+        guard let bytes = try FileIO.readFile(path) else { return nil }
+        var opts = RDBLoadOptions()
+        opts.allowDuplicates = merge
+        if serveWhileLoading { opts.progress = { [unowned self] done, total in self.loadingProgress(done, total) } }
+        beginLoading(totalBytes: bytes.count)
+        defer { endLoading() }
+        let r = try RDBLoader.load(bytes, into: server, options: opts)
+        if let v = r.aux["redis-ver"] { logger.notice("Loading RDB produced by version \(v)") }
+        lastLoadKeys = r.keysLoaded
+        lastLoadExpired = r.keysExpired
+        server.stats.expiredKeys += r.keysExpired
+        return r
+    }
+
+    func beginLoading(totalBytes: Int) {
+        server.loading = true
+        loadingStartMs = Server.wallClockMs()
+        loadingTotalBytes = totalBytes
+        loadingDoneBytes = 0
+    }
+
+    func endLoading() {
+        server.loading = false
+        server.updateClock()
+    }
+
+    func loadingProgress(_ done: Int, _ total: Int) {
+        loadingDoneBytes = done
+        onLoadingProgress?(done, total)
+        server.processEventsWhileBlocked?()
+    }
+
+    /// Called every few thousand keys while loading (systemd STATUS / EXTEND_TIMEOUT_USEC).
+    public var onLoadingProgress: ((_ done: Int, _ total: Int) -> Void)? = nil
+
+    // MARK: RDB saving
+
+    /// Writes the dataset to `path` through a temp file, fsync and an atomic
+    /// rename: a failure never replaces a good file. Throws with the reason.
+    func writeSnapshot(to path: String, tempName: String) throws {
+        let fd = open(tempName, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw IOFailure("open \(tempName)") }
+        do {
+            try RDBFile.write(server, to: fd, options: rdbOptions)
+            try FileIO.fsyncOrThrow(fd, what: tempName)
+            close(fd)
+            try FileIO.rename(tempName, path)
+            FileIO.fsyncDirectory(of: path)
+        } catch {
+            close(fd)
+            unlink(tempName)
+            throw error
+        }
+    }
+
+    /// SAVE and the final save at shutdown (Redis's rdbSave).
+    func saveSync() -> Bool {
+        let start = Server.wallClockMs()
+        do {
+            try writeSnapshot(to: rdbFilename, tempName: "temp-\(getpid()).rdb")
+        } catch {
+            // As Redis: a failed synchronous save leaves rdb_last_bgsave_status alone.
+            logger.warning("Write error saving DB on disk: \(error)")
+            return false
+        }
+        logger.notice("DB saved on disk")
+        server.dirty = 0
+        server.lastSaveTime = Server.wallClockMs() / 1000
+        lastBgsaveOK = true
+        lastBgsaveSeconds = Int((Server.wallClockMs() - start) / 1000)
+        updateWriteDenial()
+        return true
+    }
+
+    /// Forks a child that writes the snapshot (Redis's rdbSaveBackground).
+    func bgsave() -> Bool {
+        if child != nil { return false }
+        lastBgsaveTryMs = Server.wallClockMs()
+        dirtyAtFork = server.dirty
+        rdbSaves += 1
+        let path = rdbFilename
+        let snapshot: () -> Int32 = { [unowned self] in
+            do {
+                try self.writeSnapshot(to: path, tempName: "temp-\(getpid()).rdb")
+                return 0
+            } catch {
+                // The child cannot use the parent's logger safely: one plain line on stderr.
+                let line = Array("Tessera BGSAVE child: \(error)\n".utf8)
+                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+                return 1
+            }
+        }
+        do {
+            let (c, forkUs) = try Fork.start(kind: .rdb, server: server, body: snapshot)
+            child = c
+            server.stats.totalForks += 1
+            server.stats.latestForkUsec = Int(forkUs)
+            server.latencyAddSample("fork", Int64(forkUs) / 1000)
+            logger.notice("Background saving started by pid \(c.pid)")
+            return true
+        } catch {
+            lastBgsaveOK = false
+            updateWriteDenial()
+            logger.warning("Can't save in background: \(error)")
+            return false
+        }
+    }
+
+    /// Reaps a finished child and records its outcome (Redis's checkChildrenDone).
+    func checkChild() {
+        guard let c = child else { return }
+        let outcome = c.poll()
+        if case .running = outcome { return }
+        child = nil
+        switch c.kind {
+        case .rdb: rdbChildDone(c, outcome)
+        case .aof: aof.rewriteChildDone(c, outcome)
+        }
+    }
+
+    func rdbChildDone(_ c: BackgroundChild, _ outcome: BackgroundChild.Outcome) {
+        lastRDBCowBytes = c.cowBytes
+        lastBgsaveSeconds = Int((Server.wallClockMs() - c.startMs) / 1000)
+        switch outcome {
+        case .exited(0):
+            logger.notice("Background saving terminated with success")
+            server.dirty -= dirtyAtFork
+            server.lastSaveTime = Server.wallClockMs() / 1000
+            lastBgsaveOK = true
+        case .exited:
+            logger.warning("Background saving error")
+            lastBgsaveOK = false
+        case .signaled(let sig):
+            logger.warning("Background saving terminated by signal \(sig)")
+            unlink("temp-\(c.pid).rdb")
+            lastBgsaveOK = false
+        case .running:
+            return
+        }
+        updateWriteDenial()
+    }
+
+    /// Stops a running child whose output is no longer wanted.
+    func killChild() {
+        guard let c = child else { return }
+        c.kill()
+        child = nil
+        if c.kind == .rdb {
+            let start = server.latencyMonitorEnabled ? Server.wallClockUs() : 0
+            unlink("temp-\(c.pid).rdb")
+            if start != 0 { server.latencyAddSample("rdb-unlink-temp-file", (Server.wallClockUs() - start) / 1000) }
+        } else { aof.rewriteChildKilled(c) }
+    }
+
+    /// MISCONF: writes are refused while the last save failed (with save points
+    /// and stop-writes-on-bgsave-error on), or while the AOF can't be written.
+    func updateWriteDenial() {
+        if config.get("stop-writes-on-bgsave-error") == "yes" && !saveParams.isEmpty && !lastBgsaveOK {
+            server.writeDeniedMessage = Server.rdbWriteDeniedMessage
+        } else if let aofError = aof.writeDeniedMessage {
+            server.writeDeniedMessage = aofError
+        } else {
+            server.writeDeniedMessage = nil
+        }
+    }
+
+    // MARK: cron
+
+    func cron() {
+        let now = Server.wallClockMs()
+        if child != nil {
+            checkChild()
+        }
+        if child == nil {
+            if bgsaveScheduled {
+                bgsaveScheduled = false
+                _ = bgsave()
+            } else {
+                for p in saveParams where server.dirty >= p.changes && now / 1000 - server.lastSaveTime > p.seconds
+                    && (lastBgsaveOK || now - lastBgsaveTryMs > Persistence.bgsaveRetryDelayMs) {
+                    logger.notice("\(p.changes) changes in \(p.seconds) seconds. Saving...")
+                    _ = bgsave()
+                    break
+                }
+            }
+        }
+        if child == nil { aof.cron() }
+        aof.cronFsync()
+    }
+
+    // MARK: PersistenceControl
+
+    public func saveCommand(_ c: Client) {
+        if child?.kind == .rdb { c.error(static: "ERR Background save already in progress"); return }
+        rdbSaves += 1
+        if saveSync() { c.reply.ok() } else { c.error(static: "ERR") }
+    }
+
+    public func bgsaveCommand(_ c: Client, schedule: Bool) {
+        if child?.kind == .rdb {
+            c.error(static: "ERR Background save already in progress")
+        } else if child != nil || server.callDepth > 1 {
+            if schedule || server.callDepth > 1 {
+                bgsaveScheduled = true
+                c.reply.simple("Background saving scheduled")
+            } else {
+                c.error(static: "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+            }
+        } else if bgsave() {
+            c.reply.simple("Background saving started")
+        } else {
+            c.error(static: "ERR")
+        }
+    }
+
+    public func bgrewriteaofCommand(_ c: Client) {
+        aof.bgrewriteaofCommand(c)
+    }
+
+    public func debugReload(_ c: Client, merge: Bool, flush: Bool, save: Bool) {
+        if save && !saveSync() { c.error(static: "ERR"); return }
+        if flush {
+            killChild()
+            server.flushAll()
+        }
+        do {
+            _ = try loadRDB(rdbFilename, serveWhileLoading: false, merge: merge)
+        } catch {
+            logger.warning("Error loading the RDB dump: \(error)")
+            c.error(static: "ERR Error trying to load the RDB dump")
+            return
+        }
+        logger.warning("DB reloaded by DEBUG RELOAD")
+        c.reply.ok()
+    }
+
+    public func debugLoadAOF(_ c: Client) {
+        aof.debugLoadAOF(c)
+    }
+
+    public func prepareForShutdown(save: Bool?) -> Bool {
+        if let c = child {
+            logger.warning("There is a child saving an .rdb or rewriting the AOF. Killing it!")
+            _ = c
+            killChild()
+        }
+        aof.flushForShutdown()
+        let wantsSave = save ?? !saveParams.isEmpty
+        if wantsSave {
+            logger.notice("Saving the final RDB snapshot before exiting.")
+            if !saveSync() {
+                logger.warning("Error trying to save the DB, can't exit.")
+                return false
+            }
+        }
+        return true
+    }
+
+    public func afterFlushAll() {
+        if child?.kind == .rdb { killChild() }
+        if !saveParams.isEmpty { _ = saveSync() }
+    }
+
+    public func configChanged(_ name: String) -> String? {
+        switch name {
+        case "appendonly", "appendfsync", "aof-timestamp-enabled": return aof.appendonlyChanged()
+        case "stop-writes-on-bgsave-error", "save": updateWriteDenial(); return nil
+        default: return nil
+        }
+    }
+
+    // MARK: INFO persistence
+
+    func infoFields() -> [(String, String)] {
+        let now = Server.wallClockMs()
+        var f: [(String, String)] = [
+            ("loading", server.loading ? "1" : "0"),
+            ("rdb_changes_since_last_save", String(server.dirty)),
+            ("rdb_bgsave_in_progress", child?.kind == .rdb ? "1" : "0"),
+            ("rdb_last_save_time", String(server.lastSaveTime)),
+            ("rdb_last_bgsave_status", lastBgsaveOK ? "ok" : "err"),
+            ("rdb_last_bgsave_time_sec", String(lastBgsaveSeconds)),
+            ("rdb_current_bgsave_time_sec", child?.kind == .rdb ? String((now - child!.startMs) / 1000) : "-1"),
+            ("rdb_saves", String(rdbSaves)),
+            ("rdb_last_cow_size", String(lastRDBCowBytes)),
+            ("rdb_last_load_keys_expired", String(lastLoadExpired)),
+            ("rdb_last_load_keys_loaded", String(lastLoadKeys)),
+        ]
+        if server.loading {
+            let elapsed = max(1, (now - loadingStartMs) / 1000)
+            let perc = loadingTotalBytes > 0 ? Double(loadingDoneBytes) * 100 / Double(loadingTotalBytes) : 0
+            f += [("loading_start_time", String(loadingStartMs / 1000)),
+                  ("loading_total_bytes", String(loadingTotalBytes)),
+                  ("loading_rdb_used_mem", "0"),
+                  ("loading_loaded_bytes", String(loadingDoneBytes)),
+                  ("loading_loaded_perc", formatFixed(perc, 2)),
+                  ("loading_eta_seconds", String(perc > 0 ? Int64(Double(elapsed) * (100 - perc) / perc) : 1)),
+                  ("loading_elapsed_seconds", String(elapsed))]
+        }
+        f += aof.infoFields(child: child)
+        return f
+    }
+}
+
+func formatSeconds(_ ms: Int64) -> String {
+    formatFixed(Double(ms) / 1000, 3)
+}
