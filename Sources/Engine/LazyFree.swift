@@ -138,6 +138,12 @@ public final class LazyFree {
         case let s as SetValue: return s.isIntset ? 1 : s.count
         case let z as ZSetValue: return z.isListpack ? 1 : z.count
         case let h as HashValue: return h.isListpack ? 1 : h.count
+        case let st as StreamValue:
+            // Every node is an allocation; each consumer group too, with its
+            // PEL (the first group's PEL size stands for all, as Redis does).
+            var effort = st.nodes.count
+            if let g = st.groups.first { effort += st.groups.count * (1 + g.pel.count) }
+            return effort
         default: return 1
         }
     }

@@ -204,6 +204,7 @@ extension Server {
         }
         admin.peakMemory = memory.used
         resetEvictionStats()
+        lazyFree.resetFreedCount()
         resetLatencyHistograms()
     }
 }
