@@ -121,6 +121,10 @@ Description: Redis 7.0 compatible in-memory data store
 CONTROL
 chmod 0644 "$R/DEBIAN/control"
 
+(cd "$R" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z \
+    | xargs -0 md5sum > DEBIAN/md5sums)
+chmod 0644 "$R/DEBIAN/md5sums"
+
 mkdir -p "$OUT"
 rm -f "$DEB"
 dpkg-deb --root-owner-group -Zxz --build "$R" "$DEB" >/dev/null

@@ -66,8 +66,6 @@ def preflight():
                       ("dpkg-deb", "dpkg")]:
         if shutil.which(tool) is None:
             problems.append(f"{tool} is missing (apt-get install {pkg}; Packaging/dev/install-deps.sh does it)")
-    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        problems.append("no unified cgroup v2 hierarchy at /sys/fs/cgroup (systemd-nspawn -b needs it)")
     if problems:
         pytest.fail("this machine cannot run the real-systemd test:\n  " + "\n  ".join(problems),
                     pytrace=False)
@@ -408,7 +406,8 @@ def test_stop_is_clean_with_final_save(container):
     assert c.prop("ExecMainStatus") == "0", c.journal()
     assert c.prop("ExecMainCode") == "1", c.journal()  # CLD_EXITED, not killed
     j = c.journal()
-    assert "DB saved on disk" in j or "saved" in j.lower(), j
+    assert "Saving the final RDB snapshot before exiting." in j, j
+    assert "ready to exit" in j, j
     c.sh("systemctl", "start", UNIT, timeout=120)
     assert c.cli("GET", "final").stdout.strip() == "written-at-shutdown"
 
