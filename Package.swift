@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
-        .target(name: "Supervisor", dependencies: ["CSystemd"]),
+        .target(name: "Supervisor", dependencies: ["CSystemd", "CShims", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "TesseraServer",
             dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine",

@@ -181,3 +181,31 @@ void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us) {
     *user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
     *sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
 }
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
+
+int ts_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int ts_set_inheritable(int fd, int inheritable) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0) return -1;
+    flags = inheritable ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC);
+    return fcntl(fd, F_SETFD, flags);
+}
+
+int ts_socketpair(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+int ts_spawn(const char *path, char *const argv[], char *const envp[], const int *keep, int nkeep) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* Child: only async-signal-safe calls until exec. */
+    for (int i = 0; i < nkeep; i++) ts_set_inheritable(keep[i], 1);
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    execve(path, argv, envp);
+    _exit(127);
+}

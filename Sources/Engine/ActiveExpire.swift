@@ -8,6 +8,8 @@ extension Server {
     @discardableResult
     public func activeExpireCycle() -> Int {
         guard activeExpireEnabled else { return 0 }
+        // Like Redis, keys do not expire while clients are paused (a replica must see the same data).
+        if admin.pauseEndMs != 0 && admin.isPaused { return 0 }
         let effort = config.activeExpireEffort - 1
         let keysPerLoop = 20 + 20 / 4 * effort
         let acceptableStale = 10 - effort
@@ -56,6 +58,7 @@ extension Server {
             if timedOut { break }
         }
         if timedOut { stats.expiredTimeCapReachedCount += 1 }
+        if expired > 0 && latencyMonitorEnabled { latencyAddSample("expire-cycle", (Server.wallClockUs() - start) / 1000) }
         let stale = sampledTotal > 0 ? Double(expiredTotal) / Double(sampledTotal) : 0
         stats.expiredStalePerc = stale * 0.05 + stats.expiredStalePerc * 0.95
         return expired

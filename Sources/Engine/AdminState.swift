@@ -7,6 +7,8 @@ public final class AdminState {
     // CLIENT PAUSE: until when (unix ms) and whether all commands or only writes.
     public var pauseEndMs: Int64 = 0
     public var pauseAll = false
+    /// Clients whose command waits for the pause to end (counted in blocked_clients).
+    public var postponedClients = 0
 
     // Replication identity (INFO replication, DEBUG CHANGE-REPL-ID).
     public var replid = AdminState.randomHex(40)
@@ -85,4 +87,25 @@ extension Client {
     public var isLocal: Bool {
         isUnixSocket || addr.hasPrefix("127.") || addr.hasPrefix("::1:") || addr.hasPrefix("[::1]")
     }
+}
+
+/// Redis's client types (getClientType): picks the output buffer limit class.
+public enum ClientClass: Int, Sendable { case normal = 0, replica = 1, pubsub = 2, master = 3 }
+
+extension Server {
+    /// Whether CLIENT PAUSE holds `cmd` for `c`: every command with ALL; with
+    /// WRITE, writes and may-replicate commands, and EXEC of a transaction with one.
+    func pausePostpones(_ c: Client, _ cmd: Command) -> Bool {
+        guard admin.isPaused else { return false }
+        if c.clientClass == .replica || c.clientClass == .master { return false }
+        if admin.pauseAll { return true }
+        let writeLike: CommandFlags = [.write, .mayReplicate]
+        if !cmd.flags.intersection(writeLike).isEmpty { return true }
+        if cmd.name == "exec" && c.inMulti {
+            return c.multiQueue.contains { !$0.command.flags.intersection(writeLike).isEmpty || Server.scriptNames.contains($0.command.name) }
+        }
+        return Server.scriptNames.contains(cmd.name)
+    }
+
+    static let scriptNames: Set<String> = ["eval", "evalsha", "fcall"]
 }

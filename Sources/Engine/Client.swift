@@ -48,6 +48,12 @@ public final class Client {
     /// Arguments MONITOR must not show (passwords), cleared after each command.
     public var redactedArgs: [Int] = []
 
+    /// Held by CLIENT PAUSE: the command stays in the query buffer until the pause ends.
+    public var postponed = false
+    /// Redis's client type, which picks the client-output-buffer-limit class
+    /// and CLIENT LIST/KILL TYPE (no replication yet: pubsub while subscribed).
+    public var clientClass: ClientClass { inPubSub ? .pubsub : .normal }
+
     /// Close once pending replies are written (QUIT, protocol errors).
     public var closeAfterReply = false
     /// Close as soon as possible, replies dropped (CLIENT KILL).

@@ -60,7 +60,8 @@ public typealias CommandHandler = (Client) -> Void
 
 public final class Command {
     public let name: String
-    let nameBytes: [UInt8]
+    /// The name the command table matches (differs from `name` after rename-command).
+    var nameBytes: [UInt8]
     /// Positive: exact argument count (command name included); negative: at least -arity.
     public let arity: Int
     public let flags: CommandFlags
@@ -83,6 +84,8 @@ public final class Command {
     public var microseconds = 0
     public var rejectedCalls = 0
     public var failedCalls = 0
+    /// Latency distribution (latency-tracking), created on the first call.
+    public var latencyHistogram: LatencyHistogram? = nil
 
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: (Int, Int, Int) = (0, 0, 0),
                 group: CommandGroup, since: String = "1.0.0", summary: String = "",
@@ -196,5 +199,17 @@ public final class CommandTable {
     public func lookup(_ name: String) -> Command? {
         var n = name
         return n.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// rename-command: `c` answers to `newName` only; an empty name removes it.
+    func rename(_ c: Command, to newName: String) {
+        let old = CommandTable.bucket(c.nameBytes.withUnsafeBytes { $0 })
+        buckets[old].removeAll { $0 === c }
+        if newName.isEmpty {
+            all.removeAll { $0 === c }
+            return
+        }
+        c.nameBytes = Array(newName.lowercased().utf8)
+        buckets[CommandTable.bucket(c.nameBytes.withUnsafeBytes { $0 })].append(c)
     }
 }

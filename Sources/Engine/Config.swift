@@ -66,6 +66,23 @@ public final class Config {
     public private(set) var lfuDecayTime = 1
     /// maxmemory-policy is allkeys-lfu or volatile-lfu (access frequency is tracked instead of idle time).
     public private(set) var lfuPolicy = false
+    // Observability (Observability/): slowlog and latency monitor thresholds.
+    public private(set) var slowlogLogSlowerThan: Int64 = 10000
+    public private(set) var slowlogMaxLen = 128
+    public private(set) var latencyMonitorThreshold: Int64 = 0
+    public private(set) var latencyTracking = true
+    public private(set) var latencyTrackingPercentiles: [Double] = [50, 99, 99.9]
+    /// Commands running at least this many µs need the slowlog or the latency monitor.
+    public private(set) var observeFloorUs: Int64 = 10000
+    /// client-output-buffer-limit by ClientClass raw value: (hard, soft, soft seconds).
+    public private(set) var outputBufferLimits: [(hard: Int, soft: Int, seconds: Int)] =
+        [(0, 0, 0), (268435456, 67108864, 60), (33554432, 8388608, 60), (0, 0, 0)]
+    public private(set) var idleTimeout = 0
+    public private(set) var tcpKeepalive = 300
+    /// Tessera: KEYS, FLUSHALL/FLUSHDB (synchronous) and DEBUG refuse to run.
+    public private(set) var protectDangerousCommands = false
+    /// rename-command directives of the configuration, in order (new name "" disables).
+    public var renamedCommands: [(String, String)] = []
     /// notify-keyspace-events as Redis's NOTIFY_* bits (Notify.swift).
     public private(set) var notifyFlags: Int32 = 0
     /// client-output-buffer-limit of the normal and pubsub classes (bytes, bytes, seconds).
@@ -85,6 +102,11 @@ public final class Config {
         // Network
         add("bind", .string, "* -::*")
         add("port", .int(0, 65535), "6379", mutable: false)
+        // Tessera's process model (the supervisor reads these; see Sources/Supervisor).
+        add("shards", .int(1, 1024), "1", mutable: false)
+        add("shard-timeout", .int(200, 3_600_000), "30000")
+        add("control-socket", .string, "", mutable: false)
+        add("control-socket-perm", .string, "660", mutable: false)
         add("unixsocket", .string, "", mutable: false)
         add("unixsocketperm", .int(0, 0o777), "0", mutable: false)
         add("tcp-backlog", .int(0, big), "511", mutable: false)
@@ -190,6 +212,7 @@ public final class Config {
         add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)
+        add("protect-dangerous-commands", yesno, "no", mutable: false)
         refreshMirrors()
     }
 
@@ -263,6 +286,24 @@ public final class Config {
         }
         streamNodeMaxBytes = int("stream-node-max-bytes")
         streamNodeMaxEntries = int("stream-node-max-entries")
+        slowlogLogSlowerThan = Int64(get("slowlog-log-slower-than")!) ?? 10000
+        slowlogMaxLen = int("slowlog-max-len")
+        latencyMonitorThreshold = Int64(get("latency-monitor-threshold")!) ?? 0
+        latencyTracking = get("latency-tracking") == "yes"
+        latencyTrackingPercentiles = get("latency-tracking-info-percentiles")!.split(separator: " ").compactMap { Double($0) }
+        var floor = Int64.max
+        if slowlogLogSlowerThan >= 0 { floor = slowlogLogSlowerThan }
+        if latencyMonitorThreshold > 0 { floor = min(floor, latencyMonitorThreshold * 1000) }
+        observeFloorUs = floor
+        let parts = get("client-output-buffer-limit")!.split(separator: " ")
+        for i in stride(from: 0, to: parts.count - 3, by: 4) {
+            let cls: Int
+            switch parts[i] { case "normal": cls = 0; case "slave": cls = 1; case "pubsub": cls = 2; default: continue }
+            outputBufferLimits[cls] = (Int(parts[i + 1]) ?? 0, Int(parts[i + 2]) ?? 0, Int(parts[i + 3]) ?? 0)
+        }
+        idleTimeout = int("timeout")
+        tcpKeepalive = int("tcp-keepalive")
+        protectDangerousCommands = get("protect-dangerous-commands") == "yes"
     }
 
     static func canonical(_ p: Param, _ v: String) throws -> String {

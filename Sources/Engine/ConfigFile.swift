@@ -69,6 +69,15 @@ public enum ConfigFile {
                     try apply(inc, to: config, file: values[0])
                     continue
                 }
+                if name == "rename-command" {
+                    // rename-command <command> <new name>; "" as new name disables the command.
+                    guard values.count == 2 else { throw ConfigError.unknown(name) }
+                    guard Server.commandNames.contains(values[0].lowercased()) else {
+                        throw ConfigError.invalid(name, "No such command in rename-command")
+                    }
+                    config.renamedCommands.append((values[0].lowercased(), values[1].lowercased()))
+                    continue
+                }
                 guard config.param(name) != nil else { throw ConfigError.unknown(name) }
                 // Multi-argument directives (save, client-output-buffer-limit, bind...) join their values.
                 if values.isEmpty && name != "save" { throw ConfigError.unknown(name) }

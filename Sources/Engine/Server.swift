@@ -79,6 +79,9 @@ public final class Server {
 
     /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
     public let admin = AdminState()
+    /// SLOWLOG entries and the latency monitor's event series (Observability/).
+    public let slowlog = SlowLog()
+    public let latency = LatencyMonitor()
 
     /// Pub/Sub subscriptions (PubSub.swift).
     let pubsub = PubSubState()
@@ -101,6 +104,7 @@ public final class Server {
         runID = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
         databases = (0..<config.databases).map { Database(index: $0, seed: hashSeed) }
         commands = CommandTable(Server.allCommands())
+        applyRenamedCommands()
     }
 
     // MARK: clock
@@ -137,6 +141,11 @@ public final class Server {
         if c.closeASAP { return }
         c.closeASAP = true
         clientsPendingClose.append(c)
+    }
+
+    /// Hides an internal connection (the supervisor's link) from client lists and counts.
+    public func unlistClient(_ c: Client) {
+        if clients.removeValue(forKey: c.id) != nil { stats.totalConnectionsReceived -= 1 }
     }
 
     public func removeClient(_ c: Client) {
@@ -192,6 +201,12 @@ public final class Server {
             c.error(refusal)
             return
         }
+        if config.protectDangerousCommands, let refusal = dangerousCommandRefusal(c, cmd) {
+            if c.inMulti { c.multiError = true }
+            cmd.rejectedCalls += 1
+            c.error(refusal)
+            return
+        }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
             if c.inMulti { c.multiError = true }
             cmd.rejectedCalls += 1
@@ -220,6 +235,11 @@ public final class Server {
             c.multiError = true
             cmd.rejectedCalls += 1
             c.error(static: "ERR Command not allowed inside a transaction")
+            return
+        }
+        if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
+            // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
+            c.postponed = true
             return
         }
         if c.inMulti && !Server.transactionControl.contains(cmd.name) {
@@ -259,6 +279,11 @@ public final class Server {
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)
+        if config.latencyTracking {
+            if cmd.latencyHistogram == nil { cmd.latencyHistogram = LatencyHistogram() }
+            cmd.latencyHistogram.unsafelyUnwrapped.record(nanoseconds: elapsed &* 1000)
+        }
+        if elapsed >= config.observeFloorUs { recordSlowCommand(c, cmd, elapsed) }
         if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
         stats.totalCommandsProcessed += 1
         // Like Redis, MONITOR sees a command after it ran; admin commands are never shown.
@@ -270,6 +295,7 @@ public final class Server {
     }
 
     private func applyReplyMode(_ c: Client, mark: Int) {
+        if c.postponed { return }
         switch c.replyMode {
         case .on: return
         case .off: truncateReplies(c, to: mark)
@@ -309,7 +335,7 @@ public final class Server {
         }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             stats.keyspaceMisses += 1
             if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
             return nil
@@ -327,7 +353,7 @@ public final class Server {
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
         if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
+            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
             return nil
         }
         if touch { touchEntry(e) }

@@ -173,6 +173,7 @@ public final class Persistence: PersistenceControl {
             child = c
             server.stats.totalForks += 1
             server.stats.latestForkUsec = Int(forkUs)
+            server.latencyAddSample("fork", Int64(forkUs) / 1000)
             logger.notice("Background saving started by pid \(c.pid)")
             return true
         } catch {
@@ -222,7 +223,11 @@ public final class Persistence: PersistenceControl {
         guard let c = child else { return }
         c.kill()
         child = nil
-        if c.kind == .rdb { unlink("temp-\(c.pid).rdb") } else { aof.rewriteChildKilled(c) }
+        if c.kind == .rdb {
+            let start = server.latencyMonitorEnabled ? Server.wallClockUs() : 0
+            unlink("temp-\(c.pid).rdb")
+            if start != 0 { server.latencyAddSample("rdb-unlink-temp-file", (Server.wallClockUs() - start) / 1000) }
+        } else { aof.rewriteChildKilled(c) }
     }
 
     /// MISCONF: writes are refused while the last save failed (with save points

@@ -33,7 +33,7 @@ public final class ByteBuffer {
 
     @inline(never)
     private func grow(_ n: Int) {
-        var newCap = capacity
+        var newCap = max(capacity, 1024)
         while newCap - writeIndex < n { newCap *= 2 }
         base = realloc(base, newCap)!
         capacity = newCap
@@ -62,9 +62,20 @@ public final class ByteBuffer {
         }
     }
 
-    /// Shrinks an idle buffer's capacity back to `to` if it is empty and larger.
-    public func shrinkIfIdle(to: Int) {
-        if readIndex == writeIndex && capacity > to * 4 {
+    /// Gives the memory of an empty buffer back (capacity 0 until the next reserve).
+    public func release() {
+        guard readIndex == writeIndex, capacity > 0 else { return }
+        free(base)
+        base = malloc(1)!
+        capacity = 0
+        readIndex = 0
+        writeIndex = 0
+    }
+
+    /// Shrinks an idle buffer's capacity back to `to` if it is empty and larger
+    /// than `factor` times that.
+    public func shrinkIfIdle(to: Int, factor: Int = 4) {
+        if readIndex == writeIndex && capacity > to * factor {
             free(base)
             capacity = to
             base = malloc(capacity)!

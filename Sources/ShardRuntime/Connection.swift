@@ -15,6 +15,10 @@ final class Connection {
     var closed = false
     /// Bytes of the half-received command at the buffer's read position that the parser already consumed.
     var parsedAhead = 0
+    /// Largest query buffer content since the last clients cron (buffer resizing).
+    var queryPeak = 0
+    /// When the output buffer went over the soft limit (0: it is not over).
+    var softLimitSince: Int64 = 0
 
     init(fd: Int32, client: Client, maxBulk: Int) {
         self.fd = fd

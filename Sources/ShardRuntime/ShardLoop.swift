@@ -16,13 +16,15 @@ public final class ShardLoop {
     public let server: Server
     private let epfd: Int32
     private var listeners: [Int32] = []
-    private var connections: [Connection?] = []
+    var connections: [Connection?] = []
+    /// Connections whose next command waits for CLIENT PAUSE to end.
+    var postponed: [Connection] = []
     private var pendingFlush: [Connection] = []
     private var running = true
     private var exitCode: Int32 = 0
     private var lastCron: Int64 = 0
     private var cronCount = 0
-    private let logger: Logger
+    let logger: Logger
     /// Marks listener fds in epoll data (the high bit; connection fds never have it).
     private static let listenerTag: UInt64 = 1 << 63
 
@@ -132,6 +134,7 @@ public final class ShardLoop {
                 if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed && !conn.client.replyHeld { write(conn) }
             }
         }
+        if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
         // Blocked clients whose deadline passed, then those unblocked meanwhile.
         server.handleBlockedClientsTimeout()
         serveUnblockedClients()
@@ -166,20 +169,50 @@ public final class ShardLoop {
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let client = server.createClient(reply: ReplyEncoder())
-            client.fd = fd
-            client.addr = sockname(fd, peer: true)
-            client.laddr = sockname(fd, peer: false)
-            let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
-            conn.parser.authenticated = client.authenticated
-            client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
-            if Int(fd) >= connections.count {
-                connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
-            }
-            connections[Int(fd)] = conn
-            _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+            setKeepAlive(fd)
+            register(fd)
         }
     }
+
+    /// Makes `fd` a client connection of this loop.
+    @discardableResult
+    private func register(_ fd: Int32) -> Connection {
+        let client = server.createClient(reply: ReplyEncoder())
+        client.fd = fd
+        client.addr = sockname(fd, peer: true)
+        client.laddr = sockname(fd, peer: false)
+        let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
+        conn.parser.authenticated = client.authenticated
+        client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
+        if Int(fd) >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count + 64))
+        }
+        connections[Int(fd)] = conn
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), UInt64(fd))
+        return conn
+    }
+
+    /// Serves a listening socket opened by someone else (the supervisor).
+    public func adoptListener(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        listeners.append(fd)
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.listenerTag | UInt64(fd))
+    }
+
+    /// Serves the supervisor's private link (a socket pair end): an
+    /// authenticated client that is never timed out; when it closes, the
+    /// supervisor is gone and the shard stops.
+    public func adoptSupervisorLink(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        let conn = register(fd)
+        conn.client.authenticated = true
+        conn.client.name = Array("tessera-supervisor".utf8)
+        conn.parser.authenticated = true
+        // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
+        server.unlistClient(conn.client)
+        supervisorLink = conn
+    }
+    private var supervisorLink: Connection? = nil
 
     private func sockname(_ fd: Int32, peer: Bool) -> String {
         var buf = [CChar](repeating: 0, count: 128)
@@ -201,6 +234,7 @@ public final class ShardLoop {
         }
         q.writeIndex += n
         server.stats.netInputBytes += n
+        if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
         if conn.closed { return }
@@ -218,24 +252,40 @@ public final class ShardLoop {
     /// A half-received command stays in the buffer from its first byte (its
     /// parsed arguments point into it); `conn.parsedAhead` remembers how far
     /// the parser got so the next read resumes there instead of rescanning.
-    private func processInput(_ conn: Connection) {
+    func processInput(_ conn: Connection) {
         let q = conn.query
         let client = conn.client
+        if client.postponed { return }
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
-        // A blocked client's next commands wait in the buffer until it is unblocked.
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && client.blocked == nil {
+        // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
+        let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
             switch outcome {
             case .command:
+                // CLIENT LIST shows the running command as part of the query buffer, as Redis.
+                client.queryBufferSize = q.writeIndex - q.readIndex
+                client.queryBufferCapacity = q.capacity
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     server.execute(client)
                 }
+                if client.postponed {
+                    // Held by CLIENT PAUSE: parse it again when the pause ends.
+                    q.readIndex = start
+                    postponed.append(conn)
+                    server.admin.postponedClients = postponed.count
+                    break
+                }
                 q.readIndex = pos
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                    closeForOutputLimit(conn)
+                    return
+                }
             case .empty:
                 q.readIndex = pos
             case .incomplete:
@@ -267,7 +317,7 @@ public final class ShardLoop {
         conn.client.queryBufferCapacity = q.capacity
     }
 
-    private func scheduleFlush(_ conn: Connection) {
+    func scheduleFlush(_ conn: Connection) {
         if !conn.pendingFlush && !conn.closed {
             conn.pendingFlush = true
             pendingFlush.append(conn)
@@ -308,6 +358,7 @@ public final class ShardLoop {
             conn.pendingFlush = false
             if !conn.closed {
                 if conn.client.closeASAP { closeConnection(conn) }
+                else if conn.output.readableBytes > 0 && outputLimitReached(conn) { closeForOutputLimit(conn) }
                 else if !conn.wantsWrite && !conn.client.replyHeld { write(conn) }
             }
             i += 1
@@ -352,16 +403,20 @@ public final class ShardLoop {
         if conn.client.closeAfterReply { closeConnection(conn) }
     }
 
-    private func closeConnection(_ conn: Connection) {
+    func closeConnection(_ conn: Connection) {
         if conn.closed { return }
         conn.closed = true
+        if conn.client.postponed {
+            postponed.removeAll { $0 === conn }
+            server.admin.postponedClients = postponed.count
+        }
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, conn.fd, 0, 0)
         close(conn.fd)
         connections[Int(conn.fd)] = nil
         server.removeClient(conn.client)
     }
 
-    private func connection(for client: Client) -> Connection? {
+    func connection(for client: Client) -> Connection? {
         let fd = Int(client.fd)
         guard fd >= 0 && fd < connections.count, let c = connections[fd], c.client === client else { return nil }
         return c
@@ -376,13 +431,7 @@ public final class ShardLoop {
         server.activeExpireCycle()
         server.serverCron()
         for hook in server.cronHooks { hook() }
-        let timeout = Int64(server.config.get("timeout").flatMap { Int($0) } ?? 0)
-        if timeout > 0 && cronCount % server.config.hz == 0 {
-            let limit = server.now - timeout * 1000
-            for c in server.clients.values where c.lastInteraction < limit && !c.isMonitor && c.blocked == nil && !c.inPubSub {
-                if let conn = connection(for: c) { closeConnection(conn) }
-            }
-        }
+        clientsCron()
     }
 
     /// Figures INFO clients needs from the runtime.

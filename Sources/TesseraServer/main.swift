@@ -1,7 +1,10 @@
 // tessera-server [config-file] [--name value ...]
 //
-// Runs one shard in-process on the configured port (the supervisor issue
-// turns this into a supervisor spawning shard workers).
+// Two roles in one binary. Started by a user or systemd, it is the
+// supervisor: it opens the listening sockets and spawns the shard processes
+// (this same binary with the internal `--shard-worker` flags), then watches
+// them (Sources/Supervisor). A shard runs the engine's event loop on the
+// inherited sockets, loads its data, and serves clients directly.
 
 import Foundation
 import Engine
@@ -9,8 +12,28 @@ import Persistence
 import ShardRuntime
 import Supervisor
 import Logging
+import CShims
+import Glibc
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+var arguments = Array(CommandLine.arguments.dropFirst())
+
+/// Set when this process is a shard started by the supervisor.
+struct WorkerRole {
+    var index = 0
+    var listeners: [Int32] = []
+    var link: Int32 = -1
+}
+var worker: WorkerRole? = nil
+if arguments.first == "--shard-worker", arguments.count >= 6,
+   arguments[2] == "--shard-listen-fds", arguments[4] == "--shard-link" {
+    worker = WorkerRole(index: Int(arguments[1]) ?? 0,
+                        listeners: arguments[3].split(separator: ",").compactMap { Int32($0) },
+                        link: Int32(arguments[5]) ?? -1)
+    arguments.removeFirst(6)
+    // A shard never outlives its supervisor.
+    _ = ts_set_parent_death_signal(SIGKILL)
+    if getppid() == 1 { exit(1) }
+}
 if arguments.first == "-v" || arguments.first == "--version" {
     print("Tessera server v=\(Server.tesseraVersion) redis_compat=\(Server.redisVersion)")
     exit(0)
@@ -73,52 +96,64 @@ if !FileManager.default.changeCurrentDirectoryPath(dir) {
     exit(1)
 }
 
+if worker == nil {
+    // The supervisor: listening sockets, then the shards.
+    RedisStyleLogHandler.role = "X"
+    logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), supervisor pid=\(getpid()), just started")
+    let shardCount = Int(config.get("shards")!)!
+    if shardCount > 1 {
+        logger.critical("shards \(shardCount): several shards need cross-shard routing, which this release does not have yet; use shards 1")
+        exit(1)
+    }
+    let port = Int(config.get("port")!)!
+    var listeners: [Int32] = []
+    if port > 0 {
+        var binds = config.get("bind")!.split(separator: " ").map(String.init)
+        binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
+        if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
+        for b in binds {
+            let host = b == "*" ? "0.0.0.0" : (b == "::*" ? "::" : b)
+            let fd = ts_listen_tcp(host, Int32(port), Int32(config.get("tcp-backlog")!)!)
+            if fd < 0 {
+                // Like Redis, an address prefixed with '-' (or IPv6 when unavailable) may fail.
+                logger.warning("Could not create server TCP listening socket \(host):\(port): \(String(cString: strerror(-fd)))")
+                continue
+            }
+            listeners.append(fd)
+        }
+        if listeners.isEmpty {
+            logger.critical("Failed listening on port \(port) (tcp), aborting.")
+            exit(1)
+        }
+    }
+    var options = SupervisorOptions()
+    options.shards = shardCount
+    options.shardTimeoutMs = Int64(config.get("shard-timeout")!)!
+    options.listeners = listeners
+    options.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    // Shards resolve the config file from the supervisor's working directory.
+    // (The supervisor already changed to `dir`: shards get it as an absolute path.)
+    options.shardArguments = (absoluteConfigFile.map { [$0] } ?? []) + rest
+        + ["--dir", FileManager.default.currentDirectoryPath]
+    exit(Supervisor(options: options, logger: logger).run())
+}
+
 let server = Server(config: config, logger: logger)
 server.configFile = absoluteConfigFile
 server.executablePath = CommandLine.arguments[0]
 let port = Int(config.get("port")!)!
 server.port = port
 let loop = ShardLoop(server: server, logger: logger)
-logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), pid=\(getpid()), just started")
-if port > 0 {
-    var binds = config.get("bind")!.split(separator: " ").map(String.init)
-    binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
-    if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
-    var opened = 0
-    for b in binds {
-        let host = b == "*" ? "0.0.0.0" : (b == "::*" ? "::" : b)
-        do {
-            try loop.listen(host: host, port: port, backlog: Int(config.get("tcp-backlog")!)!)
-            opened += 1
-        } catch {
-            // Like Redis, an address prefixed with '-' (or IPv6 when unavailable) may fail.
-            logger.warning("\(error)")
-        }
-    }
-    if opened == 0 {
-        logger.critical("Failed listening on port \(port) (tcp), aborting.")
-        exit(1)
-    }
-}
+logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), shard \(worker!.index) pid=\(getpid()), just started")
+loop.adjustOpenFilesLimit()
+if port > 0 { loop.checkBacklog(Int(config.get("tcp-backlog")!)!) }
+for fd in worker!.listeners { loop.adoptListener(fd) }
+if worker!.link >= 0 { loop.adoptSupervisorLink(worker!.link) }
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
-let notifier = SystemdNotifier()
-notifier.status("Loading the dataset")
 let persistence = Persistence(server: server)
-persistence.onLoadingProgress = { done, total in
-    notifier.loadingProgress(done: done, total: total, nowMs: Server.wallClockMs())
-}
 if !persistence.loadAtStartup() { exit(1) }
 logger.notice("Ready to accept connections tcp")
-func readyStatus() -> String {
-    var keys = 0
-    for db in server.databases { keys += db.count }
-    return "Ready to accept connections on port \(port), \(keys) keys"
-}
-notifier.ready(status: readyStatus())
-server.cronHooks.append { notifier.watchdog(nowMs: Server.wallClockMs()) }
-loop.onShutdownStarting = { notifier.stopping() }
 loop.onReload = {
-    notifier.reloading()
     if let path = absoluteConfigFile, let text = try? String(contentsOfFile: path, encoding: .utf8) {
         do {
             let r = try server.reloadConfig(fileText: text, file: path, overrides: ConfigFile.lines(fromArguments: rest))
@@ -131,6 +166,5 @@ loop.onReload = {
     } else {
         logger.warning("Configuration reload: no readable configuration file")
     }
-    notifier.ready(status: readyStatus())
 }
 exit(loop.run())

@@ -57,6 +57,7 @@ class DataServer:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self.log.close()
+        wait_port_free(self.port)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc.poll() is None:
@@ -87,6 +88,19 @@ class DataServer:
                 return
             time.sleep(0.05)
         raise AssertionError(f"{field} != {value} after {timeout}s: {self.info(section).get(field)}")
+
+
+def wait_port_free(port, timeout=10):
+    """Tessera's shard processes die with their supervisor (PR_SET_PDEATHSIG),
+    a moment after it: wait until nothing accepts on the port any more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+        except OSError:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"port {port} still accepts connections {timeout}s after the kill")
 
 
 def snapshot(r, with_ttl=True):

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from conftest import is_reference_redis, server_binary, _free_port, _client
+from persistence_helpers import wait_port_free
 
 pytestmark = pytest.mark.skipif(is_reference_redis(), reason="Tessera's own systemd integration")
 
@@ -77,7 +78,7 @@ def start(tmp_path, *args, watchdog_usec=None):
 
 
 def test_ready_status_watchdog_reload_and_stopping(tmp_path):
-    p, port, n, conf = start(tmp_path, watchdog_usec=400_000)
+    p, port, n, conf = start(tmp_path, "--shard-timeout", "1000", watchdog_usec=400_000)
     try:
         ready = n.wait_for("READY")
         assert ready[1] == p.pid, "READY must come from the main PID"
@@ -98,6 +99,30 @@ def test_ready_status_watchdog_reload_and_stopping(tmp_path):
         t2 = time.monotonic()
         n.poll(1.0)
         assert n.count("WATCHDOG", since=t2) >= 2
+        # A frozen shard: no answer within shard-timeout (1 s here) stops the pings;
+        # the supervisor kills and restarts it, and they resume.
+        shard = int(_client(port).info("server")["process_id"])
+        assert shard != p.pid
+        os.kill(shard, signal.SIGSTOP)
+        tf = time.monotonic()
+        n.poll(3.0)
+        pings = [t for t, _, f in n.messages if "WATCHDOG" in f and t >= tf - 0.3]
+        gaps = [b - a for a, b in zip(pings, pings[1:])]
+        # Normally one every 0.2 s; the frozen shard opens a gap (until the restarted
+        # shard answers), twice the normal spacing at least.
+        assert gaps and max(gaps) >= 0.4, gaps
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if int(_client(port).info("server")["process_id"]) != shard:
+                    break
+            except Exception:
+                pass
+            time.sleep(0.1)
+        assert int(_client(port).info("server")["process_id"]) != shard, "the frozen shard was not replaced"
+        t6 = time.monotonic()
+        n.poll(1.0)
+        assert n.count("WATCHDOG", since=t6) >= 2
         # SIGHUP: RELOADING, the file's new value applied, READY again.
         conf.write_text("save \"\"\nloglevel notice\nmaxmemory-samples 7\n")
         t3 = time.monotonic()
@@ -121,11 +146,12 @@ def test_ready_status_watchdog_reload_and_stopping(tmp_path):
 def test_ready_only_after_loading(tmp_path):
     p, port, n, _ = start(tmp_path)
     n.wait_for("READY")
-    c = _client(port)
+    c = _client(port, socket_timeout=300)
     c.execute_command("DEBUG", "POPULATE", "1500000")
     c.save()
     p.kill()
     p.wait()
+    wait_port_free(port)
     n.messages.clear()
     p, port2, n2, _ = start(tmp_path, "--port", str(port))
     try:

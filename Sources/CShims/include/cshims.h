@@ -69,4 +69,17 @@ void ts_cpu_usage(int64_t *user_us, int64_t *sys_us);
 /// terminated children (INFO cpu).
 void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us);
 
+/* Process model (supervisor and shards). prctl and fcntl's variadic forms do
+ * not import into Swift. */
+/* The calling process gets `sig` when its parent (the supervisor) dies. */
+int ts_set_parent_death_signal(int sig);
+/* Clears FD_CLOEXEC so a spawned shard inherits `fd`. */
+int ts_set_inheritable(int fd, int inheritable);
+/* A connected AF_UNIX stream socket pair, both ends close-on-exec. */
+int ts_socketpair(int fds[2]);
+/* Forks and execs `path` with `argv` and `envp` (NULL-terminated) in the
+ * child, which first keeps the fds in `keep` (close-on-exec cleared), resets
+ * signal dispositions and unblocks all signals. Returns the child's pid or -1. */
+int ts_spawn(const char *path, char *const argv[], char *const envp[], const int *keep, int nkeep);
+
 #endif

@@ -208,9 +208,15 @@ extension Server {
         }
     }
 
-    /// Tessera has no replication yet: a client is "pubsub" while subscribed,
-    /// "normal" otherwise (monitors included, as in Redis).
-    static func clientType(of c: Client) -> ClientType { c.inPubSub ? .pubsub : .normal }
+    /// The client's type from its class (monitors are "normal", as in Redis).
+    static func clientType(of c: Client) -> ClientType {
+        switch c.clientClass {
+        case .normal: return .normal
+        case .replica: return .replica
+        case .pubsub: return .pubsub
+        case .master: return .master
+        }
+    }
 
     static func clientListCommand(_ c: Client) {
         let a = c.args, s = c.server
@@ -241,10 +247,12 @@ extension Server {
         let s = cl.server
         let now = s.now
         var flags = ""
+        if cl.clientClass == .replica { flags += "S" }
+        if cl.clientClass == .master { flags += "M" }
+        if cl.clientClass == .pubsub { flags += "P" }
         if cl.isMonitor { flags += "O" }
-        if cl.inPubSub { flags += "P" }
         if cl.inMulti { flags += "x" }
-        if cl.blocked != nil { flags += "b" }
+        if cl.blocked != nil || cl.postponed { flags += "b" }
         if cl.dirtyCAS { flags += "d" }
         if cl.closeAfterReply { flags += "c" }
         if cl.closeASAP { flags += "A" }
@@ -259,7 +267,11 @@ extension Server {
         let qbuf = cl.queryBufferSize
         let qbufFree = max(0, cl.queryBufferCapacity - qbuf)
         let rbs = cl.reply.out.capacity
-        let obl = cl.replyBufferSize()
+        // Redis's 16 KB static reply buffer (obl), then the reply list (oll blocks, omem bytes).
+        let pending = cl.replyBufferSize()
+        let obl = min(pending, 16 * 1024)
+        let omem = max(0, pending - 16 * 1024)
+        let oll = (omem + 16 * 1024 - 1) / (16 * 1024)
         let totMem = cl.queryBufferCapacity + rbs + argvMem + multiMem + 1024
         var f = "id=\(cl.id) addr=\(cl.addr) laddr=\(cl.laddr) fd=\(cl.fd) name=\(cl.displayName)"
         f += " age=\((now - cl.createdAt) / 1000) idle=\((now - cl.lastInteraction) / 1000) flags=\(flags)"
@@ -267,7 +279,7 @@ extension Server {
         f += " db=\(cl.dbIndex) sub=\(subs?.channels.count ?? 0) psub=\(subs?.patterns.count ?? 0)"
         f += " ssub=\(subs?.shardChannels.count ?? 0) multi=\(cl.inMulti ? cl.multiQueue.count : -1)"
         f += " qbuf=\(qbuf) qbuf-free=\(qbufFree) argv-mem=\(argvMem) multi-mem=\(multiMem) rbs=\(rbs) rbp=\(rbs)"
-        f += " obl=\(obl) oll=0 omem=0 tot-mem=\(totMem) events=r cmd=\(cl.lastCommandName)"
+        f += " obl=\(obl) oll=\(oll) omem=\(omem) tot-mem=\(totMem + omem) events=r cmd=\(cl.lastCommandName)"
         f += " user=\(cl.user) redir=-1 resp=\(cl.reply.proto)"
         return f
     }
@@ -277,61 +289,92 @@ extension Server {
 
     // MARK: KILL
 
-    static func clientKillCommand(_ c: Client) {
-        let a = c.args, s = c.server
-        var addr: [UInt8]? = nil, laddr: [UInt8]? = nil, user: [UInt8]? = nil
-        var id: Int64? = nil, type: ClientType? = nil
+    /// The filters of CLIENT KILL (both forms), parsed without side effects.
+    struct ClientKillFilter: Equatable {
+        var addr: [UInt8]? = nil
+        var laddr: [UInt8]? = nil
+        var user: [UInt8]? = nil
+        var id: Int64? = nil
+        var type: ClientType? = nil
         var skipMe = true
-        let oldForm = a.count == 3
-        if oldForm {
-            addr = a.bytes(2)
-            skipMe = false
-        } else {
-            var i = 2
+        /// CLIENT KILL ip:port (replies +OK / -ERR No such client).
+        var oldForm = false
+
+        /// Parses the arguments after KILL; the error text on failure.
+        /// `userExists` says whether a USER filter names a known user.
+        static func parse(_ a: [[UInt8]], userExists: ([UInt8]) -> Bool = { $0 == Array("default".utf8) })
+            -> Result<ClientKillFilter, ClientKillError> {
+            var f = ClientKillFilter()
+            if a.count == 1 {
+                f.addr = a[0]
+                f.skipMe = false
+                f.oldForm = true
+                return .success(f)
+            }
+            func eq(_ i: Int, _ s: String) -> Bool { String(decoding: a[i], as: UTF8.self).lowercased() == s }
+            var i = 0
             while i < a.count {
-                let more = i + 1 < a.count
-                if a.equals(i, "id") && more {
-                    guard let v = a.int64(i + 1), v >= 1 else {
-                        c.error(static: "ERR client-id should be greater than 0")
-                        return
+                guard i + 1 < a.count else { return .failure(ClientKillError("ERR syntax error")) }
+                let v = a[i + 1]
+                let vs = String(decoding: v, as: UTF8.self)
+                if eq(i, "id") {
+                    guard let n = Int64(vs), n >= 1 else {
+                        return .failure(ClientKillError("ERR client-id should be greater than 0"))
                     }
-                    id = v
-                } else if a.equals(i, "type") && more {
-                    guard let t = clientType(named: a.bytes(i + 1)) else {
-                        c.error("ERR Unknown client type '\(a.string(i + 1))'")
-                        return
+                    f.id = n
+                } else if eq(i, "type") {
+                    guard let t = clientType(named: v) else {
+                        return .failure(ClientKillError("ERR Unknown client type '\(vs)'"))
                     }
-                    type = t
-                } else if a.equals(i, "addr") && more {
-                    addr = a.bytes(i + 1)
-                } else if a.equals(i, "laddr") && more {
-                    laddr = a.bytes(i + 1)
-                } else if a.equals(i, "user") && more {
-                    let u = a.bytes(i + 1)
-                    if u != Array("default".utf8) {
-                        c.error("ERR No such user '\(a.string(i + 1))'")
-                        return
+                    f.type = t
+                } else if eq(i, "addr") {
+                    f.addr = v
+                } else if eq(i, "laddr") {
+                    f.laddr = v
+                } else if eq(i, "user") {
+                    guard userExists(v) else { return .failure(ClientKillError("ERR No such user '\(vs)'")) }
+                    f.user = v
+                } else if eq(i, "skipme") {
+                    switch vs.lowercased() {
+                    case "yes": f.skipMe = true
+                    case "no": f.skipMe = false
+                    default: return .failure(ClientKillError("ERR syntax error"))
                     }
-                    user = u
-                } else if a.equals(i, "skipme") && more {
-                    if a.equals(i + 1, "yes") { skipMe = true }
-                    else if a.equals(i + 1, "no") { skipMe = false }
-                    else { c.syntaxError(); return }
                 } else {
-                    c.syntaxError()
-                    return
+                    return .failure(ClientKillError("ERR syntax error"))
                 }
                 i += 2
             }
+            return .success(f)
         }
+
+        /// Whether `cl` matches every filter (`caller` runs the command).
+        func matches(_ cl: Client, caller: Client) -> Bool {
+            if let v = addr, Array(cl.addr.utf8) != v { return false }
+            if let v = laddr, Array(cl.laddr.utf8) != v { return false }
+            if let v = id, cl.id != v { return false }
+            if let t = type, clientType(of: cl) != t { return false }
+            if let u = user, Array(cl.user.utf8) != u { return false }
+            if cl === caller && skipMe { return false }
+            return true
+        }
+    }
+
+    struct ClientKillError: Error, Equatable {
+        let message: String
+        init(_ m: String) { message = m }
+    }
+
+    static func clientKillCommand(_ c: Client) {
+        let a = c.args, s = c.server
+        let f: ClientKillFilter
+        switch ClientKillFilter.parse((2..<a.count).map { a.bytes($0) }) {
+        case .success(let x): f = x
+        case .failure(let e): c.error(e.message); return
+        }
+        let oldForm = f.oldForm
         var killed = 0
-        for cl in s.clientsByID {
-            if let v = addr, Array(cl.addr.utf8) != v { continue }
-            if let v = laddr, Array(cl.laddr.utf8) != v { continue }
-            if let v = id, cl.id != v { continue }
-            if let t = type, clientType(of: cl) != t { continue }
-            if let u = user, Array(cl.user.utf8) != u { continue }
-            if cl === c && skipMe { continue }
+        for cl in s.clientsByID where f.matches(cl, caller: c) {
             killed += 1
             if cl === c {
                 c.closeAfterReply = true

@@ -17,6 +17,8 @@ extension Server {
         all += transactionCommands()
         all += persistenceCommands()
         all += functionCommands()
+        all += slowlogCommands()
+        all += latencyCommands()
         all += pubsubCommands()
         all += blockingCommands()
         return all

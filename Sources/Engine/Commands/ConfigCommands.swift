@@ -203,5 +203,6 @@ extension Server {
             }
         }
         admin.peakMemory = MemoryStats.allocator().allocated
+        resetLatencyHistograms()
     }
 }

@@ -93,6 +93,7 @@ extension Server {
         case "cpu": return cpuInfo()
         case "commandstats": return commandStatsInfo()
         case "errorstats": return stats.errors.keys.sorted().map { ("errorstat_\($0)", "count=\(stats.errors[$0]!)") }
+        case "latencystats": return latencyStatsInfo()
         case "cluster": return [("cluster_enabled", "0")]
         case "keyspace":
             return databases.filter { $0.count > 0 }.map {
@@ -137,7 +138,7 @@ extension Server {
             ("connected_clients", String(clients.count)), ("cluster_connections", "0"),
             ("maxclients", String(config.maxClients)),
             ("client_recent_max_input_buffer", "0"), ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", String(blockedClientCount)), ("tracking_clients", "0"),
+            ("blocked_clients", String(blockedClientCount + admin.postponedClients)), ("tracking_clients", "0"),
             ("clients_in_timeout_table", String(blockedClientsWithTimeout)),
         ]
     }
@@ -246,6 +247,9 @@ extension Server {
             ("total_error_replies", String(s.totalErrorReplies)), ("dump_payload_sanitizations", "0"),
             ("total_reads_processed", "0"), ("total_writes_processed", "0"),
             ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
+            // Redis 7.2's counters (Tessera counts them; Redis 7.0 has no such fields).
+            ("client_query_buffer_limit_disconnections", String(s.queryBufferLimitDisconnections)),
+            ("client_output_buffer_limit_disconnections", String(s.outputBufferLimitDisconnections)),
             ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
         ]
     }

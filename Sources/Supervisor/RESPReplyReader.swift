@@ -1,0 +1,94 @@
+// A small reader of RESP replies, for the supervisor's links to its shards
+// (and tessera-ctl): the shards answer in RESP2, and the supervisor needs
+// whole replies (a PING's +PONG or -LOADING, INFO's bulk string, arrays).
+
+public indirect enum RESPValue: Equatable, Sendable {
+    case simple(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8]?)
+    case array([RESPValue]?)
+
+    public var text: String? {
+        switch self {
+        case .simple(let s), .error(let s): return s
+        case .bulk(let b?): return String(decoding: b, as: UTF8.self)
+        case .integer(let i): return String(i)
+        default: return nil
+        }
+    }
+}
+
+public struct RESPReplyReader {
+    public private(set) var buffer: [UInt8] = []
+    public init() {}
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+    public mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    /// The next complete reply, removed from the buffer; nil if more bytes are needed.
+    public mutating func next() throws -> RESPValue? {
+        var pos = 0
+        guard let v = try parse(&pos) else { return nil }
+        buffer.removeFirst(pos)
+        return v
+    }
+
+    public struct ProtocolError: Error {}
+
+    private func line(_ pos: inout Int) -> String? {
+        var i = pos
+        while i + 1 < buffer.count {
+            if buffer[i] == 13 && buffer[i + 1] == 10 {
+                let s = String(decoding: buffer[pos..<i], as: UTF8.self)
+                pos = i + 2
+                return s
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func parse(_ pos: inout Int) throws -> RESPValue? {
+        guard pos < buffer.count else { return nil }
+        let kind = buffer[pos]
+        var p = pos + 1
+        guard let l = line(&p) else { return nil }
+        switch kind {
+        case UInt8(ascii: "+"): pos = p; return .simple(l)
+        case UInt8(ascii: "-"): pos = p; return .error(l)
+        case UInt8(ascii: ":"):
+            guard let v = Int64(l) else { throw ProtocolError() }
+            pos = p; return .integer(v)
+        case UInt8(ascii: "$"):
+            guard let n = Int(l) else { throw ProtocolError() }
+            if n < 0 { pos = p; return .bulk(nil) }
+            guard p + n + 2 <= buffer.count else { return nil }
+            let b = Array(buffer[p..<(p + n)])
+            pos = p + n + 2
+            return .bulk(b)
+        case UInt8(ascii: "*"):
+            guard let n = Int(l) else { throw ProtocolError() }
+            if n < 0 { pos = p; return .array(nil) }
+            var items: [RESPValue] = []
+            for _ in 0..<n {
+                guard let item = try parse(&p) else { return nil }
+                items.append(item)
+            }
+            pos = p
+            return .array(items)
+        default:
+            throw ProtocolError()
+        }
+    }
+}
+
+/// A command in RESP multibulk form.
+public func encodeRESPCommand(_ args: [String]) -> [UInt8] {
+    var out = Array("*\(args.count)\r\n".utf8)
+    for a in args {
+        let b = Array(a.utf8)
+        out += Array("$\(b.count)\r\n".utf8) + b + [13, 10]
+    }
+    return out
+}

@@ -1,0 +1,282 @@
+// The supervisor process (`tessera-server`): it opens the listening sockets,
+// starts the engine shard processes with them, and watches them. Each shard
+// gets a private link (a socket pair speaking RESP); the supervisor PINGs it
+// every second (faster when the systemd watchdog interval is shorter).
+//
+// Rules:
+//   - A shard that exits is restarted with exponential backoff (100 ms
+//     doubling to 10 s; back to 100 ms after 30 s of stable running) and
+//     reloads its data from its own RDB/AOF. Exceptions: exit code 0 means
+//     the shard was shut down on purpose (SHUTDOWN), so the whole server
+//     stops; a shard that fails before ever answering PONG (a bad config, a
+//     corrupt dump) stops the server with its exit code instead of looping.
+//   - A shard that answers nothing (neither PONG nor -LOADING) for
+//     `shard-timeout` ms is frozen or stuck: it is killed (SIGKILL) and
+//     restarted by the rule above.
+//   - systemd: READY=1 once every shard answered PONG (loaded and serving);
+//     WATCHDOG=1 at half of WATCHDOG_USEC only while every shard answered a
+//     PING within `shard-timeout`. A shard silent for longer is killed and
+//     restarted by us, and the pings resume once the new process answers;
+//     if the supervisor itself stalls, or systemd's WatchdogSec is shorter
+//     than shard-timeout, systemd's watchdog acts first. STATUS and EXTEND_TIMEOUT_USEC while loading,
+//     RELOADING=1 on SIGHUP (forwarded to the shards) until each answers again,
+//     STOPPING=1 on SIGTERM/SIGINT (forwarded; shards save per config).
+//   - Shards die with the supervisor (PR_SET_PDEATHSIG in the shard).
+
+import Glibc
+import CShims
+import Logging
+
+nonisolated(unsafe) var supervisorSignalPipe: Int32 = -1
+
+public struct SupervisorOptions {
+    public var shards = 1
+    public var shardTimeoutMs: Int64 = 5000
+    public var listeners: [Int32] = []
+    public var executable = ""
+    /// The arguments shards get after the internal worker flags (config file + overrides).
+    public var shardArguments: [String] = []
+    public init() {}
+}
+
+public final class Supervisor {
+    let options: SupervisorOptions
+    var logger: Logger
+    public let notifier = SystemdNotifier()
+    var shards: [ShardProcess]
+    var stopping = false
+    var exitCode: Int32 = 0
+    var announcedReady = false
+    var reloadRequestedAtMs: Int64? = nil
+    var lastLoadingNoteMs: Int64 = 0
+    let pingIntervalMs: Int64
+    var signalRead: Int32 = -1
+
+    public init(options: SupervisorOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        shards = (0..<options.shards).map { ShardProcess(index: $0) }
+        let wd = notifier.watchdogIntervalMs
+        pingIntervalMs = wd > 0 ? max(100, min(1000, wd)) : 1000
+    }
+
+    /// The environment shards get: ours without systemd's per-service variables
+    /// (only the supervisor talks to systemd).
+    var shardEnvironment: [String] {
+        var env: [String] = []
+        var p = environ
+        while let e = p.pointee {
+            let s = String(cString: e)
+            if !(s.hasPrefix("NOTIFY_SOCKET=") || s.hasPrefix("WATCHDOG_USEC=") || s.hasPrefix("WATCHDOG_PID=")
+                 || s.hasPrefix("LISTEN_FDS=") || s.hasPrefix("LISTEN_PID=") || s.hasPrefix("LISTEN_FDNAMES=")) {
+                env.append(s)
+            }
+            p += 1
+        }
+        return env
+    }
+
+    public func run() -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { logger.critical("pipe failed"); return 1 }
+        for f in fds { _ = fcntl(f, F_SETFL, O_NONBLOCK); _ = ts_set_inheritable(f, 0) }
+        signalRead = fds[0]
+        supervisorSignalPipe = fds[1]
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] {
+            signal(sig) { s in
+                var b = UInt8(truncatingIfNeeded: s)
+                _ = write(supervisorSignalPipe, &b, 1)
+            }
+        }
+        signal(SIGPIPE, SIG_IGN)
+        notifier.status("Starting \(shards.count) shard(s)")
+        let now = nowMs()
+        for s in shards { start(s, now) }
+
+        while true {
+            var pfds = [pollfd(fd: signalRead, events: Int16(POLLIN), revents: 0)]
+            for s in shards where s.link >= 0 { pfds.append(pollfd(fd: s.link, events: Int16(POLLIN), revents: 0)) }
+            _ = poll(&pfds, nfds_t(pfds.count), 100)
+            if pfds[0].revents != 0 { handleSignals() }
+            for p in pfds.dropFirst() where p.revents != 0 {
+                if let s = shards.first(where: { $0.link == p.fd }) { handleLink(s) }
+            }
+            tick()
+            if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
+        }
+        logger.notice("Tessera supervisor exiting (code \(exitCode))")
+        return exitCode
+    }
+
+    func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    func start(_ s: ShardProcess, _ now: Int64) {
+        do {
+            try s.spawn(executable: options.executable, arguments: options.shardArguments,
+                        listeners: options.listeners, environment: shardEnvironment, nowMs: now)
+            logger.notice("Shard \(s.index) started, pid \(s.pid)")
+        } catch {
+            logger.warning("Shard \(s.index) could not be started: \(error)")
+            scheduleRestart(s, now)
+        }
+    }
+
+    func handleSignals() {
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = buf.withUnsafeMutableBytes { read(signalRead, $0.baseAddress, 64) }
+        guard n > 0 else { return }
+        for sig in buf[0..<n].map(Int32.init) {
+            switch sig {
+            case SIGCHLD: reap()
+            case SIGHUP: reload()
+            case SIGTERM, SIGINT: beginStop(signal: sig)
+            default: break
+            }
+        }
+    }
+
+    func beginStop(signal sig: Int32) {
+        if !stopping {
+            logger.warning("Received \(sig == SIGINT ? "SIGINT" : "SIGTERM"), stopping the shards")
+            notifier.stopping()
+        }
+        stopping = true
+        for s in shards where s.pid > 0 {
+            s.state = .stopping
+            kill(s.pid, SIGTERM)
+        }
+    }
+
+    func reload() {
+        logger.notice("Received SIGHUP: reloading the configuration of every shard")
+        notifier.reloading()
+        reloadRequestedAtMs = nowMs()
+        for s in shards where s.pid > 0 { kill(s.pid, SIGHUP) }
+    }
+
+    func reap() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let s = shards.first(where: { $0.pid == pid }) else { continue }
+            // WIFEXITED/WEXITSTATUS do not import: decode by hand.
+            let exited = status & 0x7f == 0
+            let code = exited ? (status >> 8) & 0xff : 0
+            let sig = exited ? 0 : status & 0x7f
+            s.pid = 0
+            s.closeLink()
+            let now = nowMs()
+            let how = exited ? "exited with code \(code)" : "was killed by signal \(sig)"
+            if stopping {
+                s.state = .down
+                if exited && code != 0 { exitCode = code }
+                logger.notice("Shard \(s.index) \(how)")
+                continue
+            }
+            if exited && code == 0 {
+                logger.notice("Shard \(s.index) shut down (SHUTDOWN): stopping the server")
+                s.state = .down
+                notifier.stopping()
+                beginStop(signal: SIGTERM)
+                continue
+            }
+            if !s.everReady && exited {
+                logger.critical("Shard \(s.index) \(how) before it could serve: stopping the server")
+                s.state = .down
+                exitCode = code == 0 ? 1 : code
+                notifier.stopping()
+                beginStop(signal: SIGTERM)
+                continue
+            }
+            logger.warning("Shard \(s.index) (pid \(pid)) \(how)")
+            s.state = .down
+            announcedReady = false
+            scheduleRestart(s, now)
+        }
+    }
+
+    func scheduleRestart(_ s: ShardProcess, _ now: Int64) {
+        if now - s.startedAtMs > 30_000 { s.backoffMs = 0 }
+        s.backoffMs = s.backoffMs == 0 ? 100 : min(10_000, s.backoffMs * 2)
+        s.restartAtMs = now + s.backoffMs
+        s.restarts += 1
+        logger.notice("Restarting shard \(s.index) in \(s.backoffMs) ms (restart #\(s.restarts))")
+        notifier.status("Shard \(s.index) is restarting")
+    }
+
+    func handleLink(_ s: ShardProcess) {
+        if !s.readLink() {
+            // The shard closed its end: it is exiting; SIGCHLD follows.
+            s.closeLink()
+            return
+        }
+        while let reply = try? s.reader.next() {
+            let now = nowMs()
+            s.lastReplyAtMs = now
+            let sentAt = s.pingSentAtMs
+            s.pingSentAtMs = nil
+            switch reply {
+            case .simple("PONG"):
+                if s.state != .stopping {
+                    s.state = .ready
+                    s.everReady = true
+                }
+                if let r = reloadRequestedAtMs, let sent = sentAt, sent >= r,
+                   shards.allSatisfy({ $0.state == .ready }) {
+                    reloadRequestedAtMs = nil
+                    notifier.ready(status: readyStatus())
+                }
+            case .error(let e) where e.hasPrefix("LOADING"):
+                if s.state != .stopping { s.state = .loading }
+            default:
+                break
+            }
+        }
+    }
+
+    func readyStatus() -> String {
+        "Ready: \(shards.count) shard(s) serving"
+    }
+
+    func tick() {
+        let now = nowMs()
+        for s in shards {
+            if s.pid == 0, let at = s.restartAtMs, at <= now, !stopping {
+                start(s, now)
+                continue
+            }
+            guard s.pid > 0, s.link >= 0 else { continue }
+            if let sent = s.pingSentAtMs {
+                if now - sent > options.shardTimeoutMs && s.state != .stopping {
+                    logger.warning("Shard \(s.index) (pid \(s.pid)) did not answer for \(now - sent) ms: killing it")
+                    kill(s.pid, SIGKILL)
+                    s.pingSentAtMs = nil
+                }
+            } else if now - s.lastPingSentAtMs >= pingIntervalMs {
+                s.send(["PING"])
+                s.pingSentAtMs = now
+                s.lastPingSentAtMs = now
+            }
+        }
+        if stopping { return }
+        let allReady = shards.allSatisfy { $0.state == .ready }
+        if allReady && !announcedReady {
+            announcedReady = true
+            logger.notice("All \(shards.count) shard(s) ready")
+            notifier.ready(status: readyStatus())
+        }
+        if shards.contains(where: { $0.state == .loading }) && now - lastLoadingNoteMs >= 1000 {
+            lastLoadingNoteMs = now
+            notifier.send("STATUS=Loading the dataset\nEXTEND_TIMEOUT_USEC=10000000")
+        }
+        // WATCHDOG=1 only while every shard answers.
+        if shards.allSatisfy({ $0.pid > 0 && now - $0.lastReplyAtMs <= options.shardTimeoutMs }) {
+            notifier.watchdog(nowMs: now)
+        }
+    }
+}
