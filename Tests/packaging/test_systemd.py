@@ -38,6 +38,7 @@ PORT = 7531          # the service's port inside the container's private network
 UNIT = "tessera.service"
 CONF = "/etc/tessera/tessera.conf"
 DATA = "/var/lib/tessera"
+SHARD_TIMEOUT_MS = 5000
 POPULATE_KEYS = int(os.environ.get("TESSERA_TEST_KEYS", "1000000"))
 
 
@@ -123,7 +124,12 @@ def cached_tree_tarball():
     return tarball
 
 
+_built_deb = []
+
+
 def package_path():
+    if _built_deb:
+        return _built_deb[0]
     deb = os.environ.get("TESSERA_DEB")
     if deb:
         if not os.path.exists(deb):
@@ -134,7 +140,8 @@ def package_path():
                        capture_output=True, text=True, timeout=1800)
     if p.returncode != 0:
         pytest.fail(f"build-deb.sh failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}", pytrace=False)
-    return p.stdout.strip().splitlines()[-1]
+    _built_deb.append(p.stdout.strip().splitlines()[-1])
+    return _built_deb[0]
 
 
 # ---------------------------------------------------------------------------
@@ -308,7 +315,7 @@ def _restart_with(c, **conf):
 def test_loading_is_activating_until_ready(container):
     """Start over a dump that takes > 1 s to load: activating and -LOADING until READY=1."""
     c = container
-    _restart_with(c, port=str(PORT), **{"enable-debug-command": "local"})
+    _restart_with(c, port=str(PORT), **{"enable-debug-command": "local", "shard-timeout": str(SHARD_TIMEOUT_MS)})
     # A dump big enough that loading takes > 1 s, made once and cached.
     cached = CACHE / f"dump-{POPULATE_KEYS}.rdb"
     dump = c.path(DATA + "/dump.rdb")
@@ -374,10 +381,35 @@ def test_reload(container):
     assert c.prop("NRestarts") == "0"
 
 
-def test_watchdog_kills_frozen_server_and_restart_reloads(container):
+def shard_pids(c, main_pid):
+    return c.sh("ps", "-o", "pid=", "--ppid", main_pid, check=False).stdout.split()
+
+
+def test_frozen_shard_is_restarted_by_the_supervisor(container):
+    """A stopped shard stops answering: the supervisor kills it after
+    shard-timeout and starts a new one that reloads the RDB; no service restart."""
     c = container
     assert c.cli("SET", "survivor", "before-freeze").stdout.strip() == "OK"
     assert c.cli("SAVE", timeout=60).stdout.strip() == "OK"
+    main = c.prop("MainPID")
+    shards = shard_pids(c, main)
+    assert len(shards) == 1, shards
+    t0 = time.time()
+    c.sh("kill", "-STOP", shards[0])
+    new = wait_for(lambda: [p for p in shard_pids(c, main) if p != shards[0]], SHARD_TIMEOUT_MS / 1000 + 30,
+                   "the supervisor to replace the frozen shard", c.journal)
+    wait_for(lambda: c.cli("PING").stdout.strip() == "PONG", 60, "the new shard to serve", c.journal)
+    log(f"frozen shard {shards[0]} replaced by {new[0]} after {time.time() - t0:.1f}s")
+    assert c.prop("MainPID") == main
+    assert c.prop("NRestarts") == "0"
+    assert c.prop("ActiveState") == "active"
+    assert c.cli("GET", "survivor").stdout.strip() == "before-freeze"
+
+
+def test_frozen_supervisor_is_killed_by_the_watchdog(container):
+    """A stopped main PID sends no WATCHDOG=1: systemd aborts it after
+    WatchdogSec and restarts the service, which reloads its data."""
+    c = container
     pid = c.prop("MainPID")
     watchdog = c.prop("WatchdogUSec")
     log(f"freezing MainPID {pid} (WatchdogUSec={watchdog})")
@@ -392,6 +424,10 @@ def test_watchdog_kills_frozen_server_and_restart_reloads(container):
     assert c.cli("DBSIZE").stdout.strip() == str(POPULATE_KEYS + 1)
     j = c.sh("journalctl", "--no-pager", "-o", "cat", "_PID=1", check=False).stdout
     assert "Watchdog timeout" in j, j[-3000:]
+    # Nothing of the old generation survives (KillMode=mixed, PDEATHSIG).
+    assert c.sh("ps", "-o", "pid=", "-p", pid, check=False).stdout.strip() == ""
+    files = sorted(os.listdir(c.path(DATA)))
+    log(f"{DATA} after the watchdog restart: {files}")
 
 
 def test_stop_is_clean_with_final_save(container):
@@ -421,3 +457,25 @@ def test_remove_stops_the_service(container):
     assert c.path(DATA + "/dump.rdb").exists()
     p = c.sh("dpkg", "-P", "tessera", check=False, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_install_without_running_systemd(tmp_path):
+    """dpkg -i in a chroot with no systemd running (an image build): the
+    postinst creates the user and enables the unit, starts nothing, exits 0."""
+    preflight()
+    deb = package_path()
+    root = tmp_path / "root"
+    root.mkdir()
+    run(["tar", "-C", str(root), "--numeric-owner", "--xattrs", "-xf", str(cached_tree_tarball())],
+        timeout=300)
+    shutil.copy(deb, root / "root/tessera.deb")
+    p = run(["chroot", str(root), "dpkg", "-i", "/root/tessera.deb"], check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert run(["chroot", str(root), "getent", "passwd", "tessera"]).stdout.startswith("tessera:")
+    wants = root / "etc/systemd/system/multi-user.target.wants/tessera.service"
+    assert os.path.islink(wants), "deb-systemd-helper did not enable the unit"
+    st = run(["chroot", str(root), "stat", "-c", "%U:%G %a", CONF]).stdout.strip()
+    assert st == "root:tessera 640", st
+    p = run(["chroot", str(root), "dpkg", "-P", "tessera"], check=False, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not os.path.lexists(wants)
