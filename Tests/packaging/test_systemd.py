@@ -158,7 +158,12 @@ class Container:
              "--volatile=overlay", "--private-network", "--console=read-only",
              "--machine=tessera-test", "-b"],
             stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT)
-        self.pid1 = self._find_pid1()
+        try:
+            self.pid1 = self._find_pid1()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise
 
     def _find_pid1(self, timeout=30):
         deadline = time.time() + timeout
