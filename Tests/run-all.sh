@@ -18,7 +18,10 @@ echo "== end-to-end tests =="
 TESSERA_SERVER="$PWD/.build/release/tessera-server" python3 -m pytest -q -p no:cacheprovider Tests/e2e
 
 echo "== Debian package (Packaging/deb/build-deb.sh, lintian) =="
-DEB=$(Packaging/deb/build-deb.sh | tee /dev/stderr | tail -n 1)
+deb_log=$(mktemp)
+Packaging/deb/build-deb.sh | tee "$deb_log"
+DEB=$(tail -n 1 "$deb_log")
+rm -f "$deb_log"
 
 echo "== the package under systemd (systemd-nspawn) =="
 TESSERA_DEB="$DEB" python3 -m pytest -q -p no:cacheprovider Tests/packaging
