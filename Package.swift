@@ -7,7 +7,8 @@ import PackageDescription
 //   Engine             keyspace, data types, command table, config
 //   Persistence        RDB snapshots and the AOF (files, forked children, loading)
 //   ShardRuntime       epoll event loop, connections, timers
-//   Supervisor         systemd notify/watchdog (the multi-shard supervisor grows here)
+//   Control            the control protocol (RESP values) shared by supervisor and tessera-ctl
+//   Supervisor         the supervisor process: shards, restarts, systemd notify, control socket
 //   TesseraServer      the `tessera-server` executable
 // The shard's data path is single-threaded and audited for overlapping
 // access; dynamic exclusivity checks cost ~15% of CPU per request there.
@@ -17,10 +18,12 @@ let package = Package(
     name: "Tessera",
     products: [
         .executable(name: "tessera-server", targets: ["TesseraServer"]),
+        .executable(name: "tessera-ctl", targets: ["TesseraCtl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CShims"),
@@ -45,12 +48,18 @@ let package = Package(
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: hotPath
         ),
-        .target(name: "Supervisor", dependencies: ["CSystemd", "CShims", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Control"),
+        .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "TesseraServer",
             dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine",
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
+        ),
+        .executableTarget(
+            name: "TesseraCtl",
+            dependencies: ["Control", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/TesseraCtl"
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),

@@ -10,6 +10,7 @@ Packaging/dev/install-deps.sh
 
 echo "== build (release) =="
 swift build -c release --product tessera-server
+swift build -c release --product tessera-ctl
 
 echo "== unit tests =="
 swift test

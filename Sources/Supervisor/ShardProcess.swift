@@ -3,6 +3,7 @@
 // management), and its restart history.
 
 import Glibc
+import Control
 import CShims
 
 final class ShardProcess {
@@ -23,8 +24,26 @@ final class ShardProcess {
     var lastPingSentAtMs: Int64 = 0
     var lastReplyAtMs: Int64 = 0
     var reader = RESPReplyReader()
+    /// Completions of the commands sent on the link, in order (replies come in order).
+    var pending: [(RESPValue?) -> Void] = []
+    /// Set by `tessera-ctl restart-shard`: restart even after a clean exit.
+    var restartRequested = false
 
     init(index: Int) { self.index = index }
+
+    /// Sends a command; `done` gets its reply, or nil if the shard went away first.
+    func request(_ args: [String], _ done: @escaping (RESPValue?) -> Void) {
+        guard link >= 0 else { done(nil); return }
+        pending.append(done)
+        send(args)
+    }
+
+    /// Fails every outstanding request (the link closed).
+    func failPending() {
+        let p = pending
+        pending = []
+        for done in p { done(nil) }
+    }
 
     /// Starts the shard: `argv[0]` is the executable; `listeners` are inherited.
     func spawn(executable: String, arguments: [String], listeners: [Int32], environment: [String], nowMs: Int64) throws {
@@ -78,6 +97,7 @@ final class ShardProcess {
     func closeLink() {
         if link >= 0 { close(link) }
         link = -1
+        failPending()
     }
 }
 

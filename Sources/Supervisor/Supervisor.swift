@@ -24,6 +24,7 @@
 //   - Shards die with the supervisor (PR_SET_PDEATHSIG in the shard).
 
 import Glibc
+import Control
 import CShims
 import Logging
 
@@ -36,6 +37,9 @@ public struct SupervisorOptions {
     public var executable = ""
     /// The arguments shards get after the internal worker flags (config file + overrides).
     public var shardArguments: [String] = []
+    /// The control socket's path ("" = none) and permissions (octal text).
+    public var controlSocket = ""
+    public var controlSocketPermissions = "660"
     public init() {}
 }
 
@@ -51,6 +55,9 @@ public final class Supervisor {
     var lastLoadingNoteMs: Int64 = 0
     let pingIntervalMs: Int64
     var signalRead: Int32 = -1
+    var controlListener: Int32 = -1
+    var controlPath = ""
+    var controlClients: [ControlConnection] = []
 
     public init(options: SupervisorOptions, logger: Logger) {
         self.options = options
@@ -89,6 +96,10 @@ public final class Supervisor {
             }
         }
         signal(SIGPIPE, SIG_IGN)
+        if !options.controlSocket.isEmpty && !openControlSocket(path: options.controlSocket,
+                                                                  permissions: options.controlSocketPermissions) {
+            return 1
+        }
         notifier.status("Starting \(shards.count) shard(s)")
         let now = nowMs()
         for s in shards { start(s, now) }
@@ -96,14 +107,19 @@ public final class Supervisor {
         while true {
             var pfds = [pollfd(fd: signalRead, events: Int16(POLLIN), revents: 0)]
             for s in shards where s.link >= 0 { pfds.append(pollfd(fd: s.link, events: Int16(POLLIN), revents: 0)) }
+            if controlListener >= 0 { pfds.append(pollfd(fd: controlListener, events: Int16(POLLIN), revents: 0)) }
+            for c in controlClients { pfds.append(pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)) }
             _ = poll(&pfds, nfds_t(pfds.count), 100)
             if pfds[0].revents != 0 { handleSignals() }
             for p in pfds.dropFirst() where p.revents != 0 {
                 if let s = shards.first(where: { $0.link == p.fd }) { handleLink(s) }
+                else if p.fd == controlListener { acceptControl() }
+                else if let c = controlClients.first(where: { $0.fd == p.fd }) { readControl(c) }
             }
             tick()
             if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
         }
+        if controlListener >= 0 { close(controlListener); unlink(controlPath) }
         logger.notice("Tessera supervisor exiting (code \(exitCode))")
         return exitCode
     }
@@ -178,6 +194,16 @@ public final class Supervisor {
                 logger.notice("Shard \(s.index) \(how)")
                 continue
             }
+            if s.restartRequested {
+                s.restartRequested = false
+                s.state = .down
+                s.backoffMs = 0
+                s.restartAtMs = now
+                s.restarts += 1
+                announcedReady = false
+                logger.notice("Shard \(s.index) \(how); restarting it as requested")
+                continue
+            }
             if exited && code == 0 {
                 logger.notice("Shard \(s.index) shut down (SHUTDOWN): stopping the server")
                 s.state = .down
@@ -216,26 +242,27 @@ public final class Supervisor {
             return
         }
         while let reply = try? s.reader.next() {
-            let now = nowMs()
-            s.lastReplyAtMs = now
-            let sentAt = s.pingSentAtMs
-            s.pingSentAtMs = nil
-            switch reply {
-            case .simple("PONG"):
-                if s.state != .stopping {
-                    s.state = .ready
-                    s.everReady = true
-                }
-                if let r = reloadRequestedAtMs, let sent = sentAt, sent >= r,
-                   shards.allSatisfy({ $0.state == .ready }) {
-                    reloadRequestedAtMs = nil
-                    notifier.ready(status: readyStatus())
-                }
-            case .error(let e) where e.hasPrefix("LOADING"):
-                if s.state != .stopping { s.state = .loading }
-            default:
-                break
+            s.lastReplyAtMs = nowMs()
+            if !s.pending.isEmpty { s.pending.removeFirst()(reply) }
+        }
+    }
+
+    func pingReplied(_ s: ShardProcess, _ reply: RESPValue, sentAt: Int64) {
+        s.pingSentAtMs = nil
+        switch reply {
+        case .simple("PONG"):
+            if s.state != .stopping {
+                s.state = .ready
+                s.everReady = true
             }
+            if let r = reloadRequestedAtMs, sentAt >= r, shards.allSatisfy({ $0.state == .ready }) {
+                reloadRequestedAtMs = nil
+                notifier.ready(status: readyStatus())
+            }
+        case .error(let e) where e.hasPrefix("LOADING"):
+            if s.state != .stopping { s.state = .loading }
+        default:
+            break
         }
     }
 
@@ -258,9 +285,11 @@ public final class Supervisor {
                     s.pingSentAtMs = nil
                 }
             } else if now - s.lastPingSentAtMs >= pingIntervalMs {
-                s.send(["PING"])
                 s.pingSentAtMs = now
                 s.lastPingSentAtMs = now
+                s.request(["PING"]) { [unowned self, unowned s] reply in
+                    if let r = reply { self.pingReplied(s, r, sentAt: now) }
+                }
             }
         }
         if stopping { return }

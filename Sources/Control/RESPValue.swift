@@ -1,6 +1,7 @@
-// A small reader of RESP replies, for the supervisor's links to its shards
-// (and tessera-ctl): the shards answer in RESP2, and the supervisor needs
-// whole replies (a PING's +PONG or -LOADING, INFO's bulk string, arrays).
+// The control protocol shared by the supervisor and tessera-ctl: RESP2
+// values, a reader of whole values from a byte stream (the supervisor's links
+// to its shards, the control socket's requests, tessera-ctl's replies) and
+// their encoders.
 
 public indirect enum RESPValue: Equatable, Sendable {
     case simple(String)
@@ -92,3 +93,21 @@ public func encodeRESPCommand(_ args: [String]) -> [UInt8] {
     }
     return out
 }
+
+/// RESP2 bytes of a value (maps are flat arrays, as RESP2 has no map type).
+public func encodeRESPValue(_ v: RESPValue) -> [UInt8] {
+    switch v {
+    case .simple(let s): return Array("+\(s)\r\n".utf8)
+    case .error(let s): return Array("-\(s)\r\n".utf8)
+    case .integer(let i): return Array(":\(i)\r\n".utf8)
+    case .bulk(nil): return Array("$-1\r\n".utf8)
+    case .bulk(let b?): return Array("$\(b.count)\r\n".utf8) + b + [13, 10]
+    case .array(nil): return Array("*-1\r\n".utf8)
+    case .array(let items?): return Array("*\(items.count)\r\n".utf8) + items.flatMap(encodeRESPValue)
+    }
+}
+
+extension RESPValue {
+    public static func bulkString(_ s: String) -> RESPValue { .bulk(Array(s.utf8)) }
+}
+

@@ -1,0 +1,151 @@
+"""The supervisor process model and tessera-ctl: tessera-server spawns its
+shard, restarts it when it dies or freezes (data back from its AOF/RDB), its
+shard dies with it, and tessera-ctl manages it over the control socket."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+
+from conftest import is_reference_redis, server_binary, _client
+from persistence_helpers import DataServer, wait_for
+
+pytestmark = pytest.mark.skipif(is_reference_redis(), reason="Tessera's supervisor and tessera-ctl")
+
+
+def shard_pid(port):
+    return int(_client(port).info("server")["process_id"])
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_new_shard(port, old, timeout=20):
+    def replaced():
+        try:
+            return shard_pid(port) != old
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+            return False
+    wait_for(replaced, timeout=timeout, what="a new shard process")
+
+
+def test_killed_shard_is_restarted_with_its_data(tmp_path):
+    s = DataServer(str(tmp_path), "--save", "", "--appendonly", "yes", "--appendfsync", "always").start()
+    r = s.client()
+    for i in range(200):
+        r.set(f"k{i}", i)
+    old = shard_pid(s.port)
+    assert old != s.proc.pid
+    os.kill(old, signal.SIGKILL)
+    wait_new_shard(s.port, old)
+    r2 = s.client()
+    assert r2.dbsize() == 200 and r2.get("k199") == b"199"
+    assert s.proc.poll() is None
+    assert "restarting" in s.log_tail().lower()
+    s.stop()
+
+
+def test_frozen_shard_is_killed_and_replaced(tmp_path):
+    s = DataServer(str(tmp_path), "--save", "", "--shard-timeout", "1000").start()
+    old = shard_pid(s.port)
+    os.kill(old, signal.SIGSTOP)
+    wait_new_shard(s.port, old, timeout=15)
+    assert not alive(old)
+    assert "did not answer" in s.log_tail()
+    s.stop()
+
+
+def test_shard_dies_with_the_supervisor(tmp_path):
+    s = DataServer(str(tmp_path), "--save", "").start()
+    pid = shard_pid(s.port)
+    s.kill9()
+    wait_for(lambda: not alive(pid), timeout=5, what="the shard to die with its supervisor")
+
+
+def test_shutdown_command_stops_the_whole_server(tmp_path):
+    s = DataServer(str(tmp_path), "--save", "").start()
+    try:
+        s.client().shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass
+    assert s.wait_exit() == 0
+
+
+def test_several_shards_are_refused_clearly(tmp_path):
+    s = DataServer(str(tmp_path), "--shards", "2").start(wait=False)
+    assert s.wait_exit() != 0
+    assert "cross-shard routing" in s.log_tail()
+
+
+# ---------------------------------------------------------------------------
+# tessera-ctl
+# ---------------------------------------------------------------------------
+
+def ctl_binary():
+    return os.path.join(os.path.dirname(server_binary()), "tessera-ctl")
+
+
+def ctl(sock, *args, check=True):
+    r = subprocess.run([ctl_binary(), "--socket", sock, *map(str, args)], capture_output=True, text=True, timeout=60)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def test_ctl_every_subcommand(tmp_path):
+    sock = str(tmp_path / "ctl.sock")
+    s = DataServer(str(tmp_path), "--save", "", "--control-socket", sock).start()
+    r = s.client()
+    r.set("a", "1")
+    assert oct(os.stat(sock).st_mode & 0o777) == "0o660"
+    assert ctl(sock, "ping").stdout.strip() == "PONG"
+    status = json.loads(ctl(sock, "status", "--json").stdout)
+    assert status[0]["shard"] == 0 and status[0]["state"] == "ready" and status[0]["keys"] == 1
+    assert status[0]["pid"] == shard_pid(s.port)
+    assert "ready" in ctl(sock, "status").stdout
+    shards = json.loads(ctl(sock, "--json", "shards").stdout)
+    assert shards == [{"shard": 0, "pid": shard_pid(s.port), "state": "ready", "restarts": 0}]
+    assert ctl(sock, "config", "set", "maxmemory-samples", "9").stdout.strip() == "OK"
+    assert r.config_get("maxmemory-samples")["maxmemory-samples"] in (b"9", "9")
+    assert "9" in ctl(sock, "config", "get", "maxmemory-samples").stdout
+    assert "db0:keys=1" in ctl(sock, "info", "keyspace").stdout
+    ctl(sock, "save")
+    assert os.path.exists(tmp_path / "dump.rdb")
+    ctl(sock, "bgsave")
+    assert ctl(sock, "plugins", "list").returncode == 0
+    assert ctl(sock, "reload").stdout.strip() == "OK"
+    old = shard_pid(s.port)
+    ctl(sock, "restart-shard", "0")
+    wait_new_shard(s.port, old)
+    assert s.client().get("a") == b"1"          # saved on the graceful restart path? (the RDB above)
+    assert json.loads(ctl(sock, "--json", "shards").stdout)[0]["restarts"] == 1
+    bad = ctl(sock, "restart-shard", "7", check=False)
+    assert bad.returncode == 1 and "no such shard" in bad.stderr
+    usage = ctl(sock, "config", "frobnicate", "x", check=False)
+    assert usage.returncode == 64
+    ctl(sock, "shutdown", "--nosave")
+    assert s.wait_exit() == 0
+    assert not os.path.exists(sock)
+    down = ctl(sock, "status", check=False)
+    assert down.returncode == 2 and "not running" in down.stderr
+
+
+def test_ctl_without_permission(tmp_path):
+    sock = str(tmp_path / "ctl.sock")
+    s = DataServer(str(tmp_path), "--save", "", "--control-socket", sock, "--control-socket-perm", "600").start()
+    try:
+        r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                            ctl_binary(), "--socket", sock, "status"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "permission denied" in r.stderr, r.stdout + r.stderr
+    finally:
+        s.stop()
