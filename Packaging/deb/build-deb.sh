@@ -73,7 +73,15 @@ for p in "${PRODUCTS[@]}"; do
     chmod 0644 "$R/usr/share/man/man1/$p.1.gz"
 done
 
-install -m 0644 Config/tessera.conf "$R/etc/tessera/tessera.conf"
+# The bundled config, with the control socket of tessera-ctl in the service's
+# RuntimeDirectory (group tessera may use it: 0660).
+sed -e 's|^control-socket ""$|control-socket /run/tessera/tessera.sock|' Config/tessera.conf \
+    > "$R/etc/tessera/tessera.conf"
+chmod 0644 "$R/etc/tessera/tessera.conf"
+grep -q '^control-socket /run/tessera/tessera.sock$' "$R/etc/tessera/tessera.conf" \
+    || { echo "build-deb.sh: could not set control-socket in the packaged config" >&2; exit 1; }
+grep -q '^dir /var/lib/tessera$' "$R/etc/tessera/tessera.conf" && grep -q '^logfile ""$' "$R/etc/tessera/tessera.conf" \
+    || { echo "build-deb.sh: Config/tessera.conf must say dir /var/lib/tessera and logfile \"\"" >&2; exit 1; }
 install -m 0644 Packaging/systemd/tessera.service "$R/lib/systemd/system/tessera.service"
 install -m 0644 Packaging/systemd/tessera.sysusers "$R/usr/lib/sysusers.d/tessera.conf"
 install -m 0644 Packaging/systemd/tessera.tmpfiles "$R/usr/lib/tmpfiles.d/tessera.conf"

@@ -20,6 +20,7 @@ redis-cli; without them the test fails with a message saying what is missing
 
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -389,6 +390,26 @@ def test_reload(container):
     assert re.search(r"tessera.service: Changed reload -> running", j), j[-3000:]
     assert "Configuration reloaded" in c.journal(), c.journal()
     assert c.prop("NRestarts") == "0"
+
+
+def test_tessera_ctl_over_the_control_socket(container):
+    c = container
+    if not c.path("/usr/bin/tessera-ctl").exists():
+        pytest.skip("this package has no tessera-ctl (no such product in Package.swift when it was built)")
+    sock = "/run/tessera/tessera.sock"
+    assert c.sh("stat", "-c", "%U:%G %a", sock).stdout.strip() == "tessera:tessera 660"
+    # Root finds the socket through the installed config.
+    p = c.sh("tessera-ctl", "ping", check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    p = c.sh("tessera-ctl", "--json", "status", check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    json.loads(p.stdout)
+    p = c.sh("tessera-ctl", "config", "get", "slowlog-max-len", check=False)
+    assert p.returncode == 0 and "4096" in p.stdout, p.stdout + p.stderr
+    # Someone outside the tessera group may not use it: exit status 2.
+    p = c.sh("runuser", "-u", "nobody", "--", "tessera-ctl", "--socket", sock, "ping", check=False)
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert p.stderr.strip(), "no error message"
 
 
 def shard_pids(c, main_pid):
