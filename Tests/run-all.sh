@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (swift test), then end-to-end tests that
-# start the release tessera-server and drive it with redis-py and redis-cli.
+# start the release tessera-server and drive it with redis-py and redis-cli,
+# then the Debian package (built, lintian-checked) under a real systemd booted
+# with systemd-nspawn (Tests/packaging; needs root, as CI has).
 # Installs missing system packages first. Exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +17,12 @@ swift test
 
 echo "== end-to-end tests =="
 TESSERA_SERVER="$PWD/.build/release/tessera-server" python3 -m pytest -q -p no:cacheprovider Tests/e2e
+
+echo "== Debian package (Packaging/deb/build-deb.sh, lintian) =="
+deb_log=$(mktemp)
+Packaging/deb/build-deb.sh | tee "$deb_log"
+DEB=$(tail -n 1 "$deb_log")
+rm -f "$deb_log"
+
+echo "== the package under systemd (systemd-nspawn) =="
+TESSERA_DEB="$DEB" python3 -m pytest -q -p no:cacheprovider Tests/packaging

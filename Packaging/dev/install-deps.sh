@@ -2,7 +2,9 @@
 # Installs what building and testing Tessera needs on Debian 12, if missing:
 # jemalloc (the allocator), libsystemd (sd_notify), redis-tools / redis-server (reference clients and
 # the reference server for benchmarks), tcl (Redis's own test suite), and
-# redis-py + pytest for the end-to-end tests. Swift itself must be on PATH.
+# redis-py + pytest for the end-to-end tests; for the Debian package and its
+# real-systemd test: dpkg-dev (dpkg-shlibdeps), lintian, debootstrap and
+# systemd-container (systemd-nspawn). Swift itself must be on PATH.
 set -euo pipefail
 
 need_apt=()
@@ -12,6 +14,10 @@ command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need_apt+=(dpkg-dev)
+command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+command -v systemd-nspawn >/dev/null 2>&1 || need_apt+=(systemd-container)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -q
