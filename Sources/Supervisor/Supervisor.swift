@@ -17,8 +17,7 @@
 //     WATCHDOG=1 at half of WATCHDOG_USEC only while every shard answered a
 //     PING within `shard-timeout`. A shard silent for longer is killed and
 //     restarted by us, and the pings resume once the new process answers;
-//     if the supervisor itself stalls, or systemd's WatchdogSec is shorter
-//     than shard-timeout, systemd's watchdog acts first. STATUS and EXTEND_TIMEOUT_USEC while loading,
+//     systemd's watchdog (WatchdogSec) thereby guards the supervisor itself. STATUS and EXTEND_TIMEOUT_USEC while loading,
 //     RELOADING=1 on SIGHUP (forwarded to the shards) until each answers again,
 //     STOPPING=1 on SIGTERM/SIGINT (forwarded; shards save per config).
 //   - Shards die with the supervisor (PR_SET_PDEATHSIG in the shard).
