@@ -425,22 +425,10 @@ public final class AppendOnlyFile {
         }
         let rdb = config.get("aof-use-rdb-preamble") == "yes"
         rewrites += 1
-        let body: () -> Int32 = { [unowned self] in
-            do {
-                try self.writeBase(to: "temp-rewriteaof-bg-\(getpid()).aof", rdbPreamble: rdb)
-                return 0
-            } catch {
-                let line = Array("Tessera AOF rewrite child: \(error)\n".utf8)
-                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-                return 1
-            }
-        }
         do {
-            let (c, forkUs) = try Fork.start(kind: .aof, server: server, body: body)
-            owner.child = c
-            server.stats.totalForks += 1
-            server.stats.latestForkUsec = Int(forkUs)
-            server.latencyAddSample("fork", Int64(forkUs) / 1000)
+            let c = try owner.forkChild(.aof, name: "AOF rewrite") { [unowned self] in
+                try self.writeBase(to: "temp-rewriteaof-bg-\(getpid()).aof", rdbPreamble: rdb)
+            }
             logger.notice("Background append only file rewriting started by pid \(c.pid)")
             return true
         } catch {

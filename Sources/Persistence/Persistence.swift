@@ -157,23 +157,10 @@ public final class Persistence: PersistenceControl {
         dirtyAtFork = server.dirty
         rdbSaves += 1
         let path = rdbFilename
-        let snapshot: () -> Int32 = { [unowned self] in
-            do {
-                try self.writeSnapshot(to: path, tempName: "temp-\(getpid()).rdb")
-                return 0
-            } catch {
-                // The child cannot use the parent's logger safely: one plain line on stderr.
-                let line = Array("Tessera BGSAVE child: \(error)\n".utf8)
-                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-                return 1
-            }
-        }
         do {
-            let (c, forkUs) = try Fork.start(kind: .rdb, server: server, body: snapshot)
-            child = c
-            server.stats.totalForks += 1
-            server.stats.latestForkUsec = Int(forkUs)
-            server.latencyAddSample("fork", Int64(forkUs) / 1000)
+            let c = try forkChild(.rdb, name: "BGSAVE") { [unowned self] in
+                try self.writeSnapshot(to: path, tempName: "temp-\(getpid()).rdb")
+            }
             logger.notice("Background saving started by pid \(c.pid)")
             return true
         } catch {
@@ -182,6 +169,27 @@ public final class Persistence: PersistenceControl {
             logger.warning("Can't save in background: \(error)")
             return false
         }
+    }
+
+    /// Forks a child running `work` (exit code 0 when it succeeds, 1 with one
+    /// line on stderr when it throws: the child must not use the parent's
+    /// logger), makes it the running child and records the fork's cost.
+    func forkChild(_ kind: ChildKind, name: String, work: @escaping () throws -> Void) throws -> BackgroundChild {
+        let (c, forkUs) = try Fork.start(kind: kind, server: server) {
+            do {
+                try work()
+                return 0
+            } catch {
+                let line = Array("Tessera \(name) child: \(error)\n".utf8)
+                _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+                return 1
+            }
+        }
+        child = c
+        server.stats.totalForks += 1
+        server.stats.latestForkUsec = Int(forkUs)
+        server.latencyAddSample("fork", Int64(forkUs) / 1000)
+        return c
     }
 
     /// Reaps a finished child and records its outcome (Redis's checkChildrenDone).
