@@ -196,46 +196,34 @@ extension Server {
         let key = Array(channel)
         if shard {
             if let list = pubsub.shardChannels[key] {
-                for c in list where !c.closeASAP {
-                    let r = c.reply, start = r.out.writeIndex
-                    r.push(3)
-                    r.bulk(string: "smessage")
-                    r.bulk(channel)
-                    r.bulk(message)
-                    afterPubSubWrite(c, from: start)
-                    receivers += 1
-                }
+                for c in list where !c.closeASAP { deliver(c, "smessage", pattern: nil, channel, message); receivers += 1 }
             }
             return receivers
         }
         if let list = pubsub.channels[key] {
-            for c in list where !c.closeASAP {
-                let r = c.reply, start = r.out.writeIndex
-                r.push(3)
-                r.bulk(string: "message")
-                r.bulk(channel)
-                r.bulk(message)
-                afterPubSubWrite(c, from: start)
-                receivers += 1
-            }
+            for c in list where !c.closeASAP { deliver(c, "message", pattern: nil, channel, message); receivers += 1 }
         }
         if !pubsub.patterns.isEmpty {
             for p in pubsub.patternOrder {
                 let matches = p.withUnsafeBytes { globMatch($0, channel) }
                 guard matches, let list = pubsub.patterns[p] else { continue }
-                for c in list where !c.closeASAP {
-                    let r = c.reply, start = r.out.writeIndex
-                    r.push(4)
-                    r.bulk(string: "pmessage")
-                    r.bulk(p)
-                    r.bulk(channel)
-                    r.bulk(message)
-                    afterPubSubWrite(c, from: start)
-                    receivers += 1
-                }
+                for c in list where !c.closeASAP { deliver(c, "pmessage", pattern: p, channel, message); receivers += 1 }
             }
         }
         return receivers
+    }
+
+    /// One message push: [kind, (pattern,) channel, message], then flush and limits.
+    @inline(__always)
+    private func deliver(_ c: Client, _ kind: StaticString, pattern: [UInt8]?, _ channel: UnsafeRawBufferPointer,
+                         _ message: UnsafeRawBufferPointer) {
+        let r = c.reply, start = r.out.writeIndex
+        r.push(pattern == nil ? 3 : 4)
+        r.bulk(kind.utf8Start, kind.utf8CodeUnitCount)
+        if let p = pattern { r.bulk(p) }
+        r.bulk(channel)
+        r.bulk(message)
+        afterPubSubWrite(c, from: start)
     }
 
     public func publish(_ channel: [UInt8], _ message: [UInt8], shard: Bool = false) -> Int {

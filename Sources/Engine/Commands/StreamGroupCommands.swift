@@ -356,21 +356,8 @@ extension Server {
                 }
                 guard var entry = nack else { continue }
                 if entry.consumer != nil && minIdle != 0 && now - entry.deliveryTime < minIdle { continue }
-                if consumer == nil {
-                    if let existing = g.consumer(a[3]) {
-                        existing.seenTime = now
-                        consumer = existing
-                    } else {
-                        consumer = g.createConsumer(a[3], now: now)
-                        srv.addDirty()
-                        srv.notifyKeyspaceEvent(.stream, "xgroup-createconsumer", key, c.dbIndex)
-                    }
-                }
-                if entry.consumer !== consumer {
-                    entry.consumer?.pel.remove(id)
-                    consumer!.pel.insert(id, ())
-                    entry.consumer = consumer
-                }
+                if consumer == nil { consumer = claimingConsumer(c, g, key: key, now: now) }
+                transfer(&entry, id, to: consumer!)
                 entry.deliveryTime = deliveryTime
                 if retryCount >= 0 { entry.deliveryCount = retryCount } else if !justID { entry.deliveryCount += 1 }
                 g.pel.update(id) { $0 = entry }
@@ -393,6 +380,27 @@ extension Server {
     }
 
     // MARK: XAUTOCLAIM
+
+    /// XCLAIM/XAUTOCLAIM's consumer (argument 3): the existing one, seen now, or
+    /// a new one (a write, notified as xgroup-createconsumer).
+    static func claimingConsumer(_ c: Client, _ g: StreamGroup, key: UnsafeRawBufferPointer, now: Int64) -> StreamConsumer {
+        if let existing = g.consumer(c.args[3]) {
+            existing.seenTime = now
+            return existing
+        }
+        let created = g.createConsumer(c.args[3], now: now)!  // absent: checked above
+        c.server.addDirty()
+        c.server.notifyKeyspaceEvent(.stream, "xgroup-createconsumer", key, c.dbIndex)
+        return created
+    }
+
+    /// Moves a pending entry from its consumer's PEL to `consumer`'s.
+    static func transfer(_ entry: inout PendingEntry, _ id: StreamID, to consumer: StreamConsumer) {
+        if entry.consumer === consumer { return }
+        entry.consumer?.pel.remove(id)
+        consumer.pel.insert(id, ())
+        entry.consumer = consumer
+    }
 
     static func xautoclaimCommand(_ c: Client) {
         let a = c.args, srv = c.server, key = a[1]
@@ -459,21 +467,8 @@ extension Server {
                 continue
             }
             if minIdle != 0 && now - entry.deliveryTime < minIdle { continue }
-            if consumer == nil {
-                if let existing = g.consumer(a[3]) {
-                    existing.seenTime = now
-                    consumer = existing
-                } else {
-                    consumer = g.createConsumer(a[3], now: now)
-                    srv.addDirty()
-                    srv.notifyKeyspaceEvent(.stream, "xgroup-createconsumer", key, c.dbIndex)
-                }
-            }
-            if entry.consumer !== consumer {
-                entry.consumer?.pel.remove(id)
-                consumer!.pel.insert(id, ())
-                entry.consumer = consumer
-            }
+            if consumer == nil { consumer = claimingConsumer(c, g, key: key, now: now) }
+            transfer(&entry, id, to: consumer!)
             entry.deliveryTime = now
             if !justID { entry.deliveryCount += 1 }
             g.pel.update(id) { $0 = entry }
