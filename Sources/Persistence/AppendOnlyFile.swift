@@ -232,19 +232,8 @@ public final class AppendOnlyFile {
 
     /// Writes `m` as the manifest through a temp file and a rename.
     func persistManifest(_ m: AOFManifest) throws {
-        let tmp = path("temp-" + AOFManifest.manifestName(prefix))
-        let f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if f < 0 { throw IOFailure("open \(tmp)") }
-        do {
-            try FileIO.writeAll(f, Array(m.text.utf8), what: "AOF manifest")
-            try FileIO.fsyncOrThrow(f, what: "AOF manifest")
-            close(f)
-            try FileIO.rename(tmp, manifestPath)
-            FileIO.fsyncDirectory(of: manifestPath)
-        } catch {
-            close(f)
-            unlink(tmp)
-            throw error
+        try FileIO.replaceAtomically(manifestPath, via: path("temp-" + AOFManifest.manifestName(prefix))) { fd in
+            try FileIO.writeAll(fd, Array(m.text.utf8), what: "AOF manifest")
         }
     }
 

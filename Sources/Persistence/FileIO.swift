@@ -48,6 +48,29 @@ enum FileIO {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
+    /// Replaces `path` with what `write` puts into `tempName`: the temp file is
+    /// fsynced, renamed over `path` and the directory fsynced, so a failure at
+    /// any step leaves the old file in place (and no temp file behind).
+    static func replaceAtomically(_ path: String, via tempName: String, _ write: (Int32) throws -> Void) throws {
+        let fd = open(tempName, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw IOFailure("open \(tempName)") }
+        do {
+            defer { close(fd) }
+            try write(fd)
+            try fsyncOrThrow(fd, what: tempName)
+        } catch {
+            unlink(tempName)
+            throw error
+        }
+        do {
+            try rename(tempName, path)
+        } catch {
+            unlink(tempName)
+            throw error
+        }
+        fsyncDirectory(of: path)
+    }
+
     static func rename(_ from: String, _ to: String) throws {
         if Glibc.rename(from, to) != 0 { throw IOFailure("rename \(from) to \(to)") }
     }

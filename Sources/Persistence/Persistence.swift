@@ -116,18 +116,8 @@ public final class Persistence: PersistenceControl {
     /// Writes the dataset to `path` through a temp file, fsync and an atomic
     /// rename: a failure never replaces a good file. Throws with the reason.
     func writeSnapshot(to path: String, tempName: String) throws {
-        let fd = open(tempName, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw IOFailure("open \(tempName)") }
-        do {
+        try FileIO.replaceAtomically(path, via: tempName) { fd in
             try RDBFile.write(server, to: fd, options: rdbOptions)
-            try FileIO.fsyncOrThrow(fd, what: tempName)
-            close(fd)
-            try FileIO.rename(tempName, path)
-            FileIO.fsyncDirectory(of: path)
-        } catch {
-            close(fd)
-            unlink(tempName)
-            throw error
         }
     }
 

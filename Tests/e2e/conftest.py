@@ -588,3 +588,26 @@ def redis_cli(server):
         return cp
 
     return _run
+
+
+# A reference redis-server (DUMP/RESTORE interop tests): a client to it.
+@pytest.fixture
+def reference():
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server (the reference) must be installed: apt-get install redis-server"
+    port = _free_port()
+    d = tempfile.mkdtemp(prefix="tessera-e2e-ref-")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", d],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    yield client
+    proc.kill()
+    proc.wait()
+    shutil.rmtree(d, ignore_errors=True)

@@ -1,37 +1,11 @@
 """DUMP payloads move both ways between the server under test and Debian's
 redis-server 7.0.15 (the reference, started here on its own port)."""
 
-import shutil
-import subprocess
-import tempfile
 import time
 
 import pytest
 import redis
 
-from conftest import _free_port
-
-
-@pytest.fixture
-def reference():
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server (the reference) must be installed: apt-get install redis-server"
-    port = _free_port()
-    d = tempfile.mkdtemp(prefix="tessera-e2e-ref-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", d],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    yield client
-    proc.kill()
-    proc.wait()
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def populate(c):

@@ -8,15 +8,12 @@ Passes against the reference too:
     TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_streams.py
 """
 
-import shutil
-import subprocess
-import tempfile
 import time
 
 import pytest
 import redis
 
-from conftest import _client, _free_port
+from conftest import _client
 
 
 def ids(entries):
@@ -362,28 +359,6 @@ def test_maxlen_approx_bounds_memory(r):
 
 
 # ---------------------------------------------------------------- DUMP interop
-
-@pytest.fixture
-def reference():
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server (the reference) must be installed"
-    port = _free_port()
-    d = tempfile.mkdtemp(prefix="tessera-e2e-ref-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", d],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.02)
-    yield client
-    proc.kill()
-    proc.wait()
-    shutil.rmtree(d, ignore_errors=True)
-
 
 def build_stream(c):
     c.execute_command("CONFIG", "SET", "stream-node-max-entries", "50")
