@@ -218,6 +218,7 @@ public final class Config {
         add("shard-ports", .int(0, 65535), "0", mutable: false)
         add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
+        add("metrics-bind", .string, "127.0.0.1", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)
         add("protect-dangerous-commands", yesno, "no", mutable: false)
         refreshMirrors()

@@ -39,6 +39,9 @@ public struct SupervisorOptions {
     /// The control socket's path ("" = none) and permissions (octal text).
     public var controlSocket = ""
     public var controlSocketPermissions = "660"
+    /// The Prometheus endpoint (MetricsServer.swift); port 0 = off.
+    public var metricsPort = 0
+    public var metricsBind = "127.0.0.1"
     public init() {}
 }
 
@@ -57,6 +60,7 @@ public final class Supervisor {
     var controlListener: Int32 = -1
     var controlPath = ""
     var controlClients: [ControlConnection] = []
+    var metrics: MetricsServer? = nil
 
     public init(options: SupervisorOptions, logger: Logger) {
         self.options = options
@@ -99,6 +103,7 @@ public final class Supervisor {
                                                                   permissions: options.controlSocketPermissions) {
             return 1
         }
+        if !startMetrics() { return 1 }
         notifier.status("Starting \(shards.count) shard(s)")
         let now = nowMs()
         for s in shards { start(s, now) }
@@ -108,17 +113,21 @@ public final class Supervisor {
             for s in shards where s.link >= 0 { pfds.append(pollfd(fd: s.link, events: Int16(POLLIN), revents: 0)) }
             if controlListener >= 0 { pfds.append(pollfd(fd: controlListener, events: Int16(POLLIN), revents: 0)) }
             for c in controlClients { pfds.append(pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)) }
+            if let m = metrics { pfds += m.pollFds }
             _ = poll(&pfds, nfds_t(pfds.count), 100)
             if pfds[0].revents != 0 { handleSignals() }
             for p in pfds.dropFirst() where p.revents != 0 {
                 if let s = shards.first(where: { $0.link == p.fd }) { handleLink(s) }
                 else if p.fd == controlListener { acceptControl() }
                 else if let c = controlClients.first(where: { $0.fd == p.fd }) { readControl(c) }
+                else if let m = metrics, m.owns(p.fd) { m.handle(p) }
             }
             tick()
+            metrics?.tick(nowMs())
             if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
         }
         if controlListener >= 0 { close(controlListener); unlink(controlPath) }
+        metrics?.close()
         logger.notice("Tessera supervisor exiting (code \(exitCode))")
         return exitCode
     }
