@@ -61,7 +61,9 @@ let package = Package(
         .executableTarget(
             name: "TesseraCtl",
             dependencies: ["Control", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/TesseraCtl"
+            path: "Sources/TesseraCtl",
+            // main.swift holds the @main command; the subcommands live in other files.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
