@@ -155,7 +155,7 @@ public final class Config {
                                               "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), "noeviction")
         add("maxmemory-samples", .int(1, 64), "5")
         add("maxmemory-eviction-tenacity", .int(0, 100), "10")
-        add("maxmemory-clients", .memory(0, big), "0")
+        add("maxmemory-clients", .string, "0")
         add("lfu-log-factor", .int(0, big), "10")
         add("lfu-decay-time", .int(0, big), "1")
         add("lazyfree-lazy-eviction", yesno, "no")
@@ -213,6 +213,7 @@ public final class Config {
         add("replica-serve-stale-data", yesno, "yes", aliases: ["slave-serve-stale-data"])
         add("lua-replicate-commands", yesno, "yes")
         add("cluster-enabled", yesno, "no", mutable: false)
+        add("replicaof", .string, "", mutable: false, aliases: ["slaveof"])
         // Tessera
         add("shards", .string, "1", mutable: false)
         add("shard-ports", .int(0, 65535), "0", mutable: false)
@@ -223,6 +224,12 @@ public final class Config {
         add("protect-dangerous-commands", yesno, "no", mutable: false)
         refreshMirrors()
     }
+
+    /// Debugging knobs CONFIG GET answers only when asked by exact name (Redis's HIDDEN_CONFIG).
+    static let hidden: Set<String> = ["rdb-key-save-delay", "key-load-delay"]
+    /// Immutable directives Tessera adds: CONFIG SET to the value they already have is accepted as a no-op.
+    static let immutableButRestatable: Set<String> = ["shards", "shard-ports", "control-socket", "control-socket-perm",
+                                                      "metrics-port", "metrics-bind", "watchdog", "protect-dangerous-commands"]
 
     public func param(_ name: String) -> Param? {
         byName[name.lowercased()].map { params[$0] }
@@ -252,7 +259,7 @@ public final class Config {
     /// All (name, value) pairs whose name matches the glob `pattern`, aliases included as Redis does.
     public func matching(_ pattern: [UInt8]) -> [(String, String)] {
         var out: [(String, String)] = []
-        for (i, p) in params.enumerated() {
+        for (i, p) in params.enumerated() where !Config.hidden.contains(p.name) {
             for n in [p.name] + p.aliases where globMatch(pattern, Array(n.utf8), nocase: true) {
                 out.append((n, values[i]))
             }
@@ -349,6 +356,18 @@ public final class Config {
             return l
         case .string where p.name == "client-output-buffer-limit":
             return try canonicalOutputBufferLimits(v)
+        case .string where p.name == "maxmemory-clients":
+            // Bytes, or a percentage of maxmemory ("10%"), as in Redis 7.0.
+            if v.hasSuffix("%") {
+                guard let pct = Int64(v.dropLast()), pct >= 0 else { throw ConfigError.invalid(p.name, "argument must be a memory or percent value") }
+                guard pct <= 100 else { throw ConfigError.invalid(p.name, "percentage argument must be less or equal to 100") }
+                return "\(pct)%"
+            }
+            guard let n = parseMemory(v), n >= 0 else { throw ConfigError.invalid(p.name, "argument must be a memory or percent value") }
+            return String(n)
+        case .string where p.name == "replicaof":
+            guard v.isEmpty else { throw ConfigError.invalid(p.name, "Tessera does not replicate yet: replicaof is not supported") }
+            return v
         case .string where p.name == "notify-keyspace-events":
             guard let f = KeyspaceEvents.flags(v) else {
                 throw ConfigError.invalid(p.name, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
