@@ -291,6 +291,11 @@ public final class Server {
             }
             return
         }
+        if c.isInternal {
+            if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
+            if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
+            return
+        }
         let elapsed = Server.wallClockUs() - start
         cmd.calls += 1
         cmd.microseconds += Int(elapsed)

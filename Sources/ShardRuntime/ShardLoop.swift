@@ -210,6 +210,7 @@ public final class ShardLoop {
         let conn = register(fd)
         conn.client.authenticated = true
         conn.client.name = Array("tessera-supervisor".utf8)
+        conn.client.isInternal = true
         conn.parser.authenticated = true
         // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
         server.unlistClient(conn.client)
@@ -236,7 +237,7 @@ public final class ShardLoop {
             return
         }
         q.writeIndex += n
-        server.stats.netInputBytes += n
+        if !conn.client.isInternal { server.stats.netInputBytes += n }
         if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
@@ -397,7 +398,7 @@ public final class ShardLoop {
                 return
             }
             out.readIndex += n
-            server.stats.netOutputBytes += n
+            if !conn.client.isInternal { server.stats.netOutputBytes += n }
         }
         out.readIndex = 0
         out.writeIndex = 0

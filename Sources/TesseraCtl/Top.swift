@@ -76,8 +76,8 @@ struct Top: ParsableCommand {
                 let shard = rows[i].int("shard"), total = rows[i].int("total_commands_processed")
                 var ops = rows[i].int("ops_per_sec")
                 if let p = previous[shard], now > p.at, total >= p.commands {
-                    // Our own poll runs 3 commands per shard (INFO, SLOWLOG LEN, LATENCY LATEST).
-                    ops = Int64((Double(max(0, total - p.commands - 3)) / (now - p.at)).rounded())
+                    // (The supervisor's own commands, this poll's included, are not counted by the shard.)
+                    ops = Int64((Double(total - p.commands) / (now - p.at)).rounded())
                 }
                 previous[shard] = (total, now)
                 rows[i].fields["ops_per_sec"] = .integer(ops)
