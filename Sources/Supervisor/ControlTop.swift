@@ -20,16 +20,23 @@ extension Supervisor {
         var slowlogs = [Int64](repeating: 0, count: shards.count)
         var latest = [(String, Int64, Int64)?](repeating: nil, count: shards.count)
         var left = shards.count
+        var answered = false
         let answer: () -> Void = { [unowned self] in
+            if answered { return }
+            answered = true
             c.reply(.array(self.shards.map { s in self.topRow(s, infos[s.index], slowlogs[s.index], latest[s.index]) }))
         }
         if left == 0 { answer(); return }
+        // A shard that does not answer within 2 s is shown as silent rather than holding the view.
+        deadlines.append((nowMs() + 2000, answer))
         for s in shards {
             let i = s.index
-            s.request(["INFO", "everything"]) { r in if case .bulk(let b?)? = r { infos[i] = String(decoding: b, as: UTF8.self) } }
-            s.request(["SLOWLOG", "LEN"]) { r in if case .integer(let n)? = r { slowlogs[i] = n } }
+            s.request(["INFO", "everything"]) { r in
+                if !answered, case .bulk(let b?)? = r { infos[i] = String(decoding: b, as: UTF8.self) }
+            }
+            s.request(["SLOWLOG", "LEN"]) { r in if !answered, case .integer(let n)? = r { slowlogs[i] = n } }
             s.request(["LATENCY", "LATEST"]) { r in
-                if case .array(let rows?)? = r {
+                if !answered, case .array(let rows?)? = r {
                     // The most recent event across all of them.
                     for row in rows {
                         if case .array(let f?) = row, f.count >= 3, let ev = f[0].text,
@@ -42,6 +49,15 @@ extension Supervisor {
                 if left == 0 { answer() }
             }
         }
+    }
+
+    /// Once per loop turn: metrics scrapes past their deadline, expired deadlines.
+    func observabilityTick(_ now: Int64) {
+        metrics?.tick(now)
+        guard deadlines.contains(where: { $0.at <= now }) else { return }
+        let due = deadlines.filter { $0.at <= now }
+        deadlines.removeAll { $0.at <= now }
+        for d in due { d.fire() }
     }
 
     func topRow(_ s: ShardProcess, _ info: String?, _ slowlog: Int64, _ latest: (String, Int64, Int64)?) -> RESPValue {
@@ -60,7 +76,7 @@ extension Supervisor {
         let now = nowMs()
         let pairs: [(String, RESPValue)] = [
             ("shard", .integer(Int64(s.index))), ("pid", .integer(Int64(s.pid))),
-            ("state", .bulkString(info == nil && s.state == .ready ? "silent" : s.state.rawValue)),
+            ("state", .bulkString(info == nil && s.pid > 0 && s.state != .stopping ? "silent" : s.state.rawValue)),
             ("uptime_seconds", .integer(s.pid > 0 ? (now - s.startedAtMs) / 1000 : 0)),
             ("restarts", .integer(Int64(s.restarts))),
             ("keys", .integer(keys)), ("expires", .integer(expires)),

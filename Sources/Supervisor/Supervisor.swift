@@ -61,6 +61,8 @@ public final class Supervisor {
     var controlPath = ""
     var controlClients: [ControlConnection] = []
     var metrics: MetricsServer? = nil
+    /// One-shot deadlines (time in ms, action) of observability requests (ControlTop.swift).
+    var deadlines: [(at: Int64, fire: () -> Void)] = []
 
     public init(options: SupervisorOptions, logger: Logger) {
         self.options = options
@@ -123,7 +125,7 @@ public final class Supervisor {
                 else if let m = metrics, m.owns(p.fd) { m.handle(p) }
             }
             tick()
-            metrics?.tick(nowMs())
+            observabilityTick(nowMs())
             if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
         }
         if controlListener >= 0 { close(controlListener); unlink(controlPath) }

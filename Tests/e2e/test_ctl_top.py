@@ -86,3 +86,20 @@ def test_top_once_and_errors(ctl_server, tmp_path):
     assert ctl(s.sock, "top", "--iterations", "0", check=False).returncode == 64
     down = ctl(str(tmp_path / "nothing.sock"), "top", "--once", check=False)
     assert down.returncode == 2 and "not running" in down.stderr
+
+
+def test_top_does_not_hang_on_a_frozen_shard(ctl_server):
+    import os
+    import signal
+    s = ctl_server
+    pid = shard_pid(s.port)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t = time.monotonic()
+        row = json.loads(ctl(s.sock, "top", "--once", "--json").stdout)[0]
+        assert time.monotonic() - t < 8
+        assert row["state"] == "silent" and row["pid"] == pid
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    row = json.loads(ctl(s.sock, "top", "--once", "--json").stdout)[0]
+    assert row["state"] == "ready"
