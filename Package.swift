@@ -45,7 +45,8 @@ let package = Package(
         ),
         .target(
             name: "ShardRuntime",
-            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath
         ),
         .target(name: "Control"),

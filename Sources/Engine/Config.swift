@@ -110,7 +110,6 @@ public final class Config {
         add("bind", .string, "* -::*")
         add("port", .int(0, 65535), "6379", mutable: false)
         // Tessera's process model (the supervisor reads these; see Sources/Supervisor).
-        add("shards", .int(1, 1024), "1", mutable: false)
         add("shard-timeout", .int(200, 3_600_000), "30000")
         add("control-socket", .string, "", mutable: false)
         add("control-socket-perm", .string, "660", mutable: false)
@@ -216,6 +215,7 @@ public final class Config {
         // Tessera
         add("shards", .string, "1", mutable: false)
         add("shard-ports", .int(0, 65535), "0", mutable: false)
+        add("cluster-announce-ip", .string, "", mutable: false)
         add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)

@@ -46,13 +46,15 @@ final class ShardProcess {
     }
 
     /// Starts the shard: `argv[0]` is the executable; `listeners` are inherited.
-    func spawn(executable: String, arguments: [String], listeners: [Int32], environment: [String], nowMs: Int64) throws {
+    /// `routing` are the worker flags for several shards / shard ports, whose descriptors are `inherited`.
+    func spawn(executable: String, arguments: [String], routing: [String] = [], listeners: [Int32],
+               inherited: [Int32] = [], environment: [String], nowMs: Int64) throws {
         var pair: [Int32] = [0, 0]
         guard ts_socketpair(&pair) == 0 else { throw SupervisorError("socketpair: \(String(cString: strerror(ts_errno())))") }
         let workerArgs = [executable, "--shard-worker", String(index),
                           "--shard-listen-fds", listeners.map(String.init).joined(separator: ","),
-                          "--shard-link", String(pair[1])] + arguments
-        let keep = listeners + [pair[1]]
+                          "--shard-link", String(pair[1])] + routing + arguments
+        let keep = listeners + inherited + [pair[1]]
         let child: pid_t = withCStrings(workerArgs) { argv in
             withCStrings(environment) { envp in
                 keep.withUnsafeBufferPointer { k in ts_spawn(executable, argv, envp, k.baseAddress, Int32(k.count)) }
