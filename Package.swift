@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
+        .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5
     // mode keeps strict-concurrency checks from forcing locks into it.

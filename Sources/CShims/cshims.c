@@ -244,11 +244,11 @@ int ts_listen_unix(const char *path, int abstract, int backlog, int perm) {
 int ts_connect_unix(const char *path, int abstract) {
     struct sockaddr_un sa;
     socklen_t len = ts_unix_address(&sa, path, abstract);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: a unix connect either completes at once or fails with
+     * EAGAIN (the peer's backlog is full); the caller's loop must never wait. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
     if (connect(fd, (struct sockaddr *)&sa, len) < 0) { int e = errno; close(fd); return -e; }
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     return fd;
 }
 

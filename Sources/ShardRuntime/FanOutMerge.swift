@@ -5,15 +5,15 @@ import Engine
 import RESP
 
 enum FanOutMerge {
-    static func merge(_ r: FanOutRequest) -> [UInt8] {
-        if let error = r.parts.first(where: { RESPFrame.isError($0) }) {
+    static func merge(_ r: FanOutShape, _ parts: [[UInt8]]) -> [UInt8] {
+        if let error = parts.first(where: { RESPFrame.isError($0) }) {
             // SCAN/RANDOMKEY/INFO parts carry no partial meaning: the first error is the answer.
             return error
         }
         switch r.kind {
         case .mget:
             var values = [[UInt8]](repeating: [], count: r.totalKeys)
-            for (part, frame) in r.parts.enumerated() {
+            for (part, frame) in parts.enumerated() {
                 guard let elements = RESPFrame.elements(frame), elements.count == r.positions[part].count else {
                     return protocolError
                 }
@@ -24,35 +24,35 @@ enum FanOutMerge {
             return Array("+OK\r\n".utf8)
         case .countKeys, .sum:
             var total = 0
-            for frame in r.parts {
+            for frame in parts {
                 guard let v = RESPFrame.integerValue(frame) else { return protocolError }
                 total += v
             }
             return Array(":\(total)\r\n".utf8)
         case .concat:
             var all: [[UInt8]] = []
-            for frame in r.parts {
+            for frame in parts {
                 guard let elements = RESPFrame.elements(frame) else { return protocolError }
                 all += elements
             }
             return RESPFrame.arrayHeader(all.count) + all.joined()
         case .broadcast:
-            return r.parts[0]
+            return parts[0]
         case .randomKey:
-            let found = r.parts.filter { RESPFrame.bulkValue($0) != nil }
-            return found.randomElement() ?? r.parts[0]
+            let found = parts.filter { RESPFrame.bulkValue($0) != nil }
+            return found.randomElement() ?? parts[0]
         case .scan:
-            return scanReply(r)
+            return scanReply(r, parts[0])
         case .info:
-            return infoReply(r)
+            return infoReply(parts)
         }
     }
 
     static let protocolError = Array("-ERR unexpected reply from a shard while merging\r\n".utf8)
 
     /// Shard s's cursor c becomes c·N + s; when s finished, the scan goes on at shard s+1.
-    static func scanReply(_ r: FanOutRequest) -> [UInt8] {
-        guard let elements = RESPFrame.elements(r.parts[0]), elements.count == 2,
+    static func scanReply(_ r: FanOutShape, _ part: [UInt8]) -> [UInt8] {
+        guard let elements = RESPFrame.elements(part), elements.count == 2,
               let cursorText = RESPFrame.bulkValue(elements[0]),
               let local = UInt64(String(decoding: cursorText, as: UTF8.self)) else { return protocolError }
         let n = UInt64(r.shardCount), shard = UInt64(r.scanShard)
@@ -68,12 +68,12 @@ enum FanOutMerge {
 
     /// The first part is this shard's INFO; the others are every shard's
     /// keyspace section, summed into the reply's keyspace section.
-    static func infoReply(_ r: FanOutRequest) -> [UInt8] {
-        guard var text = RESPFrame.bulkValue(r.parts[0]) else { return protocolError }
-        let verbatim = r.parts[0].first == UInt8(ascii: "=")
+    static func infoReply(_ parts: [[UInt8]]) -> [UInt8] {
+        guard var text = RESPFrame.bulkValue(parts[0]) else { return protocolError }
+        let verbatim = parts[0].first == UInt8(ascii: "=")
         if verbatim { text = Array(text.dropFirst(4)) }  // "txt:"
         var keys = [Int: (keys: Int, expires: Int, ttlWeighted: Double)]()
-        for frame in r.parts.dropFirst() {
+        for frame in parts.dropFirst() {
             guard var body = RESPFrame.bulkValue(frame) else { continue }
             if frame.first == UInt8(ascii: "=") { body = Array(body.dropFirst(4)) }
             for line in String(decoding: body, as: UTF8.self).split(separator: "\r\n") where line.hasPrefix("db") {

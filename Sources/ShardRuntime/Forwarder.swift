@@ -188,11 +188,11 @@ final class Forwarder {
         }
         if kind == .broadcast || kind == .scan || kind == .info, mustWaitForQueue(c) { return .waitThenRetry }
         let reply = PendingReply(conn)
-        let request = FanOutRequest(kind: kind, reply: reply, parts: subs.count)
-        request.positions = positions
-        request.totalKeys = kind == .mset ? (args.count - 1) / 2 : args.count - 1
-        request.scanShard = scanShard
-        request.shardCount = n
+        var shape = FanOutShape(kind: kind, shardCount: n)
+        shape.positions = positions
+        shape.totalKeys = kind == .mset ? (args.count - 1) / 2 : args.count - 1
+        shape.scanShard = scanShard
+        let request = FanOutRequest(shape: shape, reply: reply, parts: subs.count)
         conn.pendingReplies.append(reply)
         for (index, sub) in subs.enumerated() {
             guard let link = sharedLink(sub.shard, proto: c.reply.proto) else {
@@ -211,7 +211,7 @@ final class Forwarder {
     }
 
     private func complete(_ request: FanOutRequest) {
-        request.reply.bytes = FanOutMerge.merge(request)
+        request.reply.bytes = FanOutMerge.merge(request.shape, request.parts)
         deliver(request.reply.conn)
     }
 

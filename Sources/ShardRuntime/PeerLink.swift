@@ -85,21 +85,26 @@ final class PeerLink {
 
 /// A command spread over several shards: the parts' replies, merged when the last arrives.
 final class FanOutRequest {
-    let kind: FanOut
     let reply: PendingReply
+    var shape: FanOutShape
     var parts: [[UInt8]]
     var remaining: Int
+
+    init(shape: FanOutShape, reply: PendingReply, parts: Int) {
+        self.shape = shape
+        self.reply = reply
+        self.parts = Array(repeating: [], count: parts)
+        self.remaining = parts
+    }
+}
+
+/// What merging a fan-out's parts needs to know besides the parts.
+struct FanOutShape {
+    let kind: FanOut
+    var shardCount = 1
     /// MGET: the positions (in the original key list) of each part's keys.
     var positions: [[Int]] = []
     var totalKeys = 0
     /// SCAN: the shard that continued the scan.
     var scanShard = 0
-    var shardCount = 1
-
-    init(kind: FanOut, reply: PendingReply, parts: Int) {
-        self.kind = kind
-        self.reply = reply
-        self.parts = Array(repeating: [], count: parts)
-        self.remaining = parts
-    }
 }

@@ -211,8 +211,10 @@ public final class ShardLoop {
 
     /// Turns on cross-shard routing: `internalListener` receives the other
     /// shards' links; `peerNames` are every shard's internal socket names.
+    /// (With one shard and shard ports on, there is nothing to forward to but
+    /// the shard ports still need Redis Cluster's checks: pass -1 and no names.)
     public func enableForwarding(topology: ClusterTopology, internalListener: Int32, peerNames: [String]) {
-        adoptListener(internalListener, routing: .internalLink)
+        if internalListener >= 0 { adoptListener(internalListener, routing: .internalLink) }
         forwarder = Forwarder(server: server, topology: topology, peerNames: peerNames, epfd: epfd, logger: logger)
     }
 

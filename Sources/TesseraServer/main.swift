@@ -224,10 +224,8 @@ if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
                                    clusterPortBase: Int(config.get("shard-ports")!)!, announceHost: announce)
     server.cluster = topology
     for fd in w.clusterListeners { loop.adoptListener(fd, routing: .cluster) }
-    if w.shardCount > 1 {
-        loop.enableForwarding(topology: topology, internalListener: w.internalListener,
-                              peerNames: (0..<w.shardCount).map { w.peerPrefix + String($0) })
-    }
+    loop.enableForwarding(topology: topology, internalListener: w.shardCount > 1 ? w.internalListener : -1,
+                          peerNames: w.shardCount > 1 ? (0..<w.shardCount).map { w.peerPrefix + String($0) } : [])
 }
 if worker!.link >= 0 { loop.adoptSupervisorLink(worker!.link) }
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.

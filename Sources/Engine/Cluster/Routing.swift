@@ -115,6 +115,7 @@ extension Server {
     /// Decides where the command in `c.args` runs (see the top of this file).
     public func route(_ c: Client) -> Route {
         guard let topology = cluster, c.routing != .internalLink else { return .local }
+        if topology.shardCount == 1 && c.routing == .forwarding { return .local }
         let args = c.args
         guard var cmd = commands.lookup(args[0]) else { return .local }
         if !cmd.subcommands.isEmpty {
