@@ -114,7 +114,7 @@ public final class Config {
         add("control-socket", .string, "", mutable: false)
         add("control-socket-perm", .string, "660", mutable: false)
         add("unixsocket", .string, "", mutable: false)
-        add("unixsocketperm", .int(0, 0o777), "0", mutable: false)
+        add("unixsocketperm", .string, "0", mutable: false)  // octal, as Redis
         add("tcp-backlog", .int(0, big), "511", mutable: false)
         add("timeout", .int(0, big), "0")
         add("tcp-keepalive", .int(0, big), "300")

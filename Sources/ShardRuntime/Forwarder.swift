@@ -186,7 +186,6 @@ final class Forwarder {
             let argv = (0..<args.count).map { args.bytes($0) }
             for shard in 0..<n { subs.append((shard, argv)) }
         }
-        if kind == .broadcast || kind == .scan || kind == .info, mustWaitForQueue(c) { return .waitThenRetry }
         let reply = PendingReply(conn)
         var shape = FanOutShape(kind: kind, shardCount: n)
         shape.positions = positions

@@ -26,6 +26,8 @@ final class ShardProcess {
     var reader = RESPReplyReader()
     /// Completions of the commands sent on the link, in order (replies come in order).
     var pending: [(RESPValue?) -> Void] = []
+    /// loading_loaded_perc while the shard loads its dataset (STATUS= progress).
+    var loadingPercent: String? = nil
     /// Set by `tessera-ctl restart-shard`: restart even after a clean exit.
     var restartRequested = false
 
@@ -69,6 +71,7 @@ final class ShardProcess {
         pid = child
         link = pair[0]
         state = .loading
+        loadingPercent = nil
         everReady = false
         startedAtMs = nowMs
         pingSentAtMs = nil

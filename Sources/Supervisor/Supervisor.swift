@@ -299,6 +299,14 @@ public final class Supervisor {
             }
         case .error(let e) where e.hasPrefix("LOADING"):
             if s.state != .stopping { s.state = .loading }
+            // How far it got, for systemd's STATUS= line.
+            s.request(["INFO", "persistence"]) { [unowned s] reply in
+                guard case .bulk(let bytes?)? = reply,
+                      let line = String(decoding: bytes, as: UTF8.self).split(separator: "\r\n")
+                        .first(where: { $0.hasPrefix("loading_loaded_perc:") })
+                else { return }
+                s.loadingPercent = String(line.dropFirst("loading_loaded_perc:".count))
+            }
         default:
             break
         }
@@ -339,7 +347,10 @@ public final class Supervisor {
         }
         if shards.contains(where: { $0.state == .loading }) && now - lastLoadingNoteMs >= 1000 {
             lastLoadingNoteMs = now
-            notifier.send("STATUS=Loading the dataset\nEXTEND_TIMEOUT_USEC=10000000")
+            let progress = shards.filter { $0.state == .loading }
+                .map { "shard \($0.index) \($0.loadingPercent.map { $0 + "%" } ?? "starting")" }
+                .joined(separator: ", ")
+            notifier.send("STATUS=Loading the dataset: \(progress)\nEXTEND_TIMEOUT_USEC=10000000")
         }
         // WATCHDOG=1 only while every shard answers.
         if shards.allSatisfy({ $0.pid > 0 && now - $0.lastReplyAtMs <= options.shardTimeoutMs }) {

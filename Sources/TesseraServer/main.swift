@@ -158,7 +158,10 @@ if worker == nil {
     }
     let unixSocket = config.get("unixsocket")!
     if !unixSocket.isEmpty {
-        let perm = Int32(config.get("unixsocketperm")!)!
+        guard let perm = Int32(config.get("unixsocketperm")!, radix: 8), perm >= 0, perm <= 0o777 else {
+            logger.critical("Invalid unixsocketperm '\(config.get("unixsocketperm")!)': octal permissions such as 700")
+            exit(1)
+        }
         let fd = ts_listen_unix(unixSocket, 0, backlog, perm)
         if fd < 0 {
             logger.critical("Failed opening Unix socket \(unixSocket): \(String(cString: strerror(-fd)))")

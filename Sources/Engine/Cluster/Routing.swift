@@ -48,8 +48,9 @@ public enum FanOut {
     case sum
     /// KEYS: the same command everywhere, arrays concatenated.
     case concat
-    /// FLUSHALL, FLUSHDB, SWAPDB, SAVE, BGSAVE, BGREWRITEAOF, CONFIG SET: the
-    /// same command everywhere; the first error, else shard 0's reply.
+    /// FLUSHALL, FLUSHDB, SWAPDB, SAVE, BGSAVE, BGREWRITEAOF, CONFIG SET,
+    /// CONFIG RESETSTAT, CLIENT PAUSE/UNPAUSE: the same command everywhere;
+    /// the first error, else shard 0's reply.
     case broadcast
     /// SCAN: the cursor says which shard continues.
     case scan
@@ -61,7 +62,7 @@ public enum FanOut {
 
 public let crossSlotError = "CROSSSLOT Keys in request don't hash to the same slot"
 
-/// How a command's keys are found (cached per command).
+/// How a command's keys are found.
 enum KeyLayout {
     case none
     /// Command.firstKey/lastKey/keyStep describe every key.
@@ -70,23 +71,38 @@ enum KeyLayout {
     case specs
 }
 
+/// What routing needs to know about a command, computed once per command
+/// (the names and key specs are strings; the per-command path must not hash them).
+struct CommandRouting {
+    let keys: KeyLayout
+    let fanOut: FanOut?
+    let localOnly: Bool
+    let isExec: Bool
+    let isWatch: Bool
+}
+
 extension Command {
-    var keyLayout: KeyLayout {
-        if let k = cachedKeyLayout { return k }
+    var routing: CommandRouting {
+        if let r = cachedRouting { return r }
+        let name = fullName
+        let finder = Server.customKeyFinder(name)
         let specs = keySpecs.filter { !$0.notKey }
-        let k: KeyLayout
-        if specs.isEmpty && Server.customKeyFinder(fullName) == nil {
-            k = firstKey > 0 ? .range : .none
-        } else if firstKey > 0 && Server.customKeyFinder(fullName) == nil && specs.allSatisfy({
+        let keys: KeyLayout
+        if specs.isEmpty && finder == nil {
+            keys = firstKey > 0 ? .range : .none
+        } else if firstKey > 0 && finder == nil && specs.allSatisfy({
             if case .index = $0.begin, case .range(_, _, let limit) = $0.find { return limit == 0 }
             return false
         }) {
-            k = .range
+            keys = .range
         } else {
-            k = .specs
+            keys = .specs
         }
-        cachedKeyLayout = k
-        return k
+        let r = CommandRouting(keys: keys, fanOut: Server.fanOutCommands[name],
+                               localOnly: Server.localOnlyCommands.contains(name),
+                               isExec: name == "exec", isWatch: name == "watch")
+        cachedRouting = r
+        return r
     }
 }
 
@@ -95,7 +111,7 @@ extension Server {
     /// order, until it returns false.
     @inline(__always)
     func forEachKeySlot(_ cmd: Command, _ args: Args, _ body: (Int, Int) -> Bool) {
-        switch cmd.keyLayout {
+        switch cmd.routing.keys {
         case .none:
             return
         case .range:
@@ -125,10 +141,9 @@ extension Server {
         // Arity errors, MULTI queuing... are the local shard's business.
         if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return .local }
         if c.routing == .cluster { return clusterRoute(c, cmd, topology) }
-        if c.inMulti {
-            return cmd.name == "exec" && cmd.parentName == nil ? transactionRoute(c, topology) : .local
-        }
-        if let fan = Server.fanOutCommands[cmd.fullName] {
+        let routing = cmd.routing
+        if c.inMulti { return routing.isExec ? transactionRoute(c, topology) : .local }
+        if let fan = routing.fanOut {
             switch fan {
             case .mget, .mset, .countKeys:
                 break  // split only when the keys span shards (below)
@@ -138,7 +153,7 @@ extension Server {
                 return .fanOut(fan)
             }
         }
-        if Server.localOnlyCommands.contains(cmd.fullName) { return .local }
+        if routing.localOnly { return .local }
         var shard = -1
         var spans = false
         forEachKeySlot(cmd, args) { _, slot in
@@ -147,11 +162,11 @@ extension Server {
             return true
         }
         if spans {
-            if let fan = Server.fanOutCommands[cmd.fullName] { return .fanOut(fan) }
+            if let fan = routing.fanOut { return .fanOut(fan) }
             return .error(crossSlotError)
         }
         if shard < 0 || shard == topology.myIndex { return .local }
-        if cmd.name == "watch" {
+        if routing.isWatch {
             return .error("ERR WATCH of keys owned by another shard is not supported on the main port: use the shard ports (cluster clients) or keys of one shard")
         }
         return cmd.flags.contains(.blocking) ? .forwardExclusive(shard) : .forward(shard)
@@ -159,7 +174,7 @@ extension Server {
 
     /// A shard port: Redis Cluster's rules (one slot per command, -MOVED for slots of another shard).
     private func clusterRoute(_ c: Client, _ cmd: Command, _ topology: ClusterTopology) -> Route {
-        if c.inMulti && cmd.name == "exec" && cmd.parentName == nil {
+        if c.inMulti && cmd.routing.isExec {
             var slot = -1
             var crossSlot = false
             forEachQueuedKeySlot(c) { s in
@@ -240,6 +255,7 @@ extension Server {
         "keys": .concat,
         "flushall": .broadcast, "flushdb": .broadcast, "swapdb": .broadcast,
         "save": .broadcast, "bgsave": .broadcast, "bgrewriteaof": .broadcast, "config|set": .broadcast,
+        "config|resetstat": .broadcast, "client|pause": .broadcast, "client|unpause": .broadcast,
         "scan": .scan, "randomkey": .randomKey, "info": .info,
     ]
 
