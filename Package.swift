@@ -46,7 +46,8 @@ let package = Package(
         ),
         .target(
             name: "ShardRuntime",
-            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath
         ),
         .target(name: "Control"),
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
+        .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5
     // mode keeps strict-concurrency checks from forcing locks into it.

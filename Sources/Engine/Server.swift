@@ -32,6 +32,8 @@ public final class Server {
     public let startTime: Int64
     public let runID: String
     public var port = 6379
+    /// The keyspace split across shards; nil with one shard and no shard ports.
+    public var cluster: ClusterTopology? = nil
     public var configFile: String? = nil
     public var executablePath = ""
     /// Writes since the last save.

@@ -128,8 +128,10 @@ extension ShardLoop {
         var toClose: [Connection] = []
         for case let conn? in connections where !conn.closed {
             let c = conn.client
+            // Links between shards and clients waiting for a forwarded (maybe blocking) reply are not idle.
             if timeoutMs > 0 && !c.isMonitor && !c.postponed && c.blocked == nil && !c.inPubSub
-                && c.clientClass == .normal && now - c.lastInteraction > timeoutMs {
+                && c.clientClass == .normal && c.routing != .internalLink && conn.pendingReplies.isEmpty
+                && now - c.lastInteraction > timeoutMs {
                 toClose.append(conn)
                 continue
             }

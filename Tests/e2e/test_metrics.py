@@ -313,3 +313,26 @@ def test_redis_exporter_against_the_main_port(server, r):
         proc.kill()
         out = proc.communicate(timeout=10)[0].decode(errors="replace")
     assert "level=error" not in out, out
+
+
+@tessera_only
+def test_several_shards_each_with_its_own_series(tmp_path):
+    mport = _free_port()
+    s = DataServer(str(tmp_path), "--save", "", "--shards", "2", "--metrics-port", mport).start()
+    try:
+        r = s.client()
+        for i in range(200):
+            r.set(f"key:{i}", i)
+        series, _ = samples(scrape(mport))
+        assert {dict(l)["shard"] for (_, l) in series} == {"0", "1"}
+        keys = [value(series, "redis_db_keys", shard=i, db="db0") for i in (0, 1)]
+        assert sum(keys) == 200 and all(k > 0 for k in keys), keys
+        assert all(value(series, "tessera_shard_up", shard=i) == 1 for i in (0, 1))
+        pids = {value(series, "tessera_shard_pid", shard=i) for i in (0, 1)}
+        assert len(pids) == 2 and 0 not in pids
+        # One connection on the main port: the keys of the other shard were forwarded.
+        assert sum(value(series, "tessera_forwarded_commands_total", shard=i) for i in (0, 1)) >= min(keys)
+        sets = sum(value(series, "redis_commands_total", shard=i, cmd="set") for i in (0, 1))
+        assert sets == 200
+    finally:
+        s.stop()
