@@ -227,9 +227,6 @@ public final class Config {
 
     /// Debugging knobs CONFIG GET answers only when asked by exact name (Redis's HIDDEN_CONFIG).
     static let hidden: Set<String> = ["rdb-key-save-delay", "key-load-delay"]
-    /// Immutable directives Tessera adds: CONFIG SET to the value they already have is accepted as a no-op.
-    static let immutableButRestatable: Set<String> = ["shards", "shard-ports", "control-socket", "control-socket-perm",
-                                                      "metrics-port", "metrics-bind", "watchdog", "protect-dangerous-commands"]
 
     public func param(_ name: String) -> Param? {
         byName[name.lowercased()].map { params[$0] }

@@ -90,9 +90,8 @@ extension Server {
                 // taken) and then refused.
                 let v = a.string(i + 1)
                 if v != config.get("port") { failure = (typed, portChangeRefusal(s, v)) }
-            } else if !p.mutable && Config.immutableButRestatable.contains(p.name)
-                        && (try? Config.canonical(p, a.string(i + 1))) == config.get(p.name) {
-                continue    // Tessera's own immutable directives: restating the current value is a no-op
+            } else if !p.mutable && (try? Config.canonical(p, a.string(i + 1))) == config.get(p.name) {
+                continue    // an immutable parameter restated with its current value: a no-op
             } else if !p.mutable {
                 failure = (typed, "can't set immutable config")
             } else if protectedConfigs.contains(p.name) && !protectedConfigAllowed(c) {
