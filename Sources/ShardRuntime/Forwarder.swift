@@ -85,17 +85,20 @@ final class Forwarder {
             }
             link.append([Array("EXEC".utf8)])
             let reply = PendingReply(conn)
+            reply.silent = takeReplySilence(c)
             link.waiters.append(.reply(reply))
             conn.pendingReplies.append(reply)
             server.stats.forwardedCommands += 1
             queueFlush(link)
             return .sentThenWait
-        case .discardTransaction:
+        case .discardTransaction(let message):
             if !conn.pendingReplies.isEmpty { return .waitThenRetry }
             _ = server.takeTransaction(c)
-            c.error(crossSlotError)
+            c.error(message)
             return .done
         case .error(let message):
+            // Inside MULTI the error (MOVED, CROSSSLOT) fails the transaction, as Redis.
+            if c.inMulti { server.flagTransaction(c) }
             runHoldingReply(conn) { c.error(message) }
             return .done
         case .fanOut(let kind):
@@ -131,10 +134,21 @@ final class Forwarder {
         link.select(c.dbIndex)
         link.append(c.args)
         let reply = PendingReply(conn)
+        reply.silent = takeReplySilence(c)
         link.waiters.append(.reply(reply))
         conn.pendingReplies.append(reply)
         server.stats.forwardedCommands += 1
         queueFlush(link)
+    }
+
+    /// CLIENT REPLY OFF / SKIP apply to forwarded commands too: their replies are dropped on arrival.
+    private func takeReplySilence(_ c: Client) -> Bool {
+        switch c.replyMode {
+        case .on: return false
+        case .off: return true
+        case .skipNext: c.replyMode = .skip; return false
+        case .skip: c.replyMode = .on; return true
+        }
     }
 
     private func failLocally(_ conn: Connection, _ shard: Int) -> Outcome {
@@ -182,7 +196,7 @@ final class Forwarder {
         case .info:
             subs.append((topology.myIndex, (0..<args.count).map { args.bytes($0) }))
             for shard in 0..<n { subs.append((shard, [Array("INFO".utf8), Array("keyspace".utf8)])) }
-        case .sum, .concat, .broadcast, .randomKey:
+        case .sum, .concat, .broadcast, .randomKey, .numsub, .union:
             let argv = (0..<args.count).map { args.bytes($0) }
             for shard in 0..<n { subs.append((shard, argv)) }
         }
@@ -206,7 +220,9 @@ final class Forwarder {
             queueFlush(link)
         }
         if request.remaining == 0 { complete(request) }
-        return .done
+        // The local part runs when the loopback link is read: commands after
+        // this one must not run before it (DEL a b; SET b ...).
+        return .sentThenWait
     }
 
     private func complete(_ request: FanOutRequest) {
@@ -221,7 +237,7 @@ final class Forwarder {
         if conn.closed { conn.pendingReplies.removeAll(); return }
         var moved = false
         while let head = conn.pendingReplies.first, let bytes = head.bytes {
-            conn.output.append(bytes)
+            if !head.silent { conn.output.append(bytes) }
             conn.pendingReplies.removeFirst()
             moved = true
         }
@@ -242,7 +258,7 @@ final class Forwarder {
             if conn.closed { break }
             if conn.pendingReplies.first === reply {
                 // The common case (nothing owed before it): straight to the output.
-                conn.output.append(frame)
+                if !reply.silent { conn.output.append(frame) }
                 conn.pendingReplies.removeFirst()
                 server.queueWrite(conn.client)
                 deliver(conn)

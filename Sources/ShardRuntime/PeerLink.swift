@@ -14,6 +14,8 @@ import DequeModule
 final class PendingReply {
     let conn: Connection
     var bytes: [UInt8]? = nil
+    /// CLIENT REPLY OFF/SKIP: the reply is dropped when it arrives.
+    var silent = false
     init(_ conn: Connection, bytes: [UInt8]? = nil) {
         self.conn = conn
         self.bytes = bytes

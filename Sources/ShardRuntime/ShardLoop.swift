@@ -264,6 +264,8 @@ public final class ShardLoop {
         let conn = register(fd)
         conn.client.authenticated = true
         conn.client.name = Array("tessera-supervisor".utf8)
+        // The supervisor asks each shard about itself (DBSIZE, INFO): never forwarded.
+        conn.client.routing = .internalLink
         conn.parser.authenticated = true
         // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
         server.unlistClient(conn.client)
@@ -333,7 +335,7 @@ public final class ShardLoop {
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     if let f = forwarder { outcome = f.dispatch(conn) } else { server.execute(client) }
                 }
-                if outcome != .done {
+                if outcome != .done && !conn.pendingReplies.isEmpty {
                     // Waits for the forwarded replies before it (or its own) arrive.
                     conn.waitingForReplies = true
                     if outcome == .waitThenRetry {
@@ -349,7 +351,7 @@ public final class ShardLoop {
                     break
                 }
                 q.readIndex = pos
-                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on && client.routing != .internalLink {
                     closeForOutputLimit(conn)
                     return
                 }
