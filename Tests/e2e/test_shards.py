@@ -196,6 +196,14 @@ def sh():
 
 
 @pytest.fixture
+def own_sh():
+    """A server of its own, for tests that may leave a shard broken."""
+    s = start_sharded(2, tag="shards-own")
+    yield s
+    stop_sharded(s)
+
+
+@pytest.fixture
 def sr(sh):
     """A flushed main-port client."""
     check_alive(sh.info)
@@ -413,7 +421,7 @@ def test_dump_restore_across_shards(sh, sr, ref):
     ref.zadd("z", {"m": 1.5})
     pz = ref.dump("z")
     for k in (a + "z", b + "z"):
-        assert c.restore(k, 0, pz) is True
+        assert c.restore(k, 0, pz)
         assert c.zrange(k, 0, -1, withscores=True) == [(b"m", 1.5)]
     with pytest.raises(redis.ResponseError, match="BUSYKEY"):
         c.restore(b, 0, pa)
@@ -448,7 +456,7 @@ def test_expiry_on_both_shards(sh, sr):
 # Pipelines and replies in order
 # ---------------------------------------------------------------------------
 
-def mixed_pipeline(sh, n=1000, seed=7):
+def mixed_pipeline(sh, n=1000, seed=7, fan_out=True):
     rnd = random.Random(seed)
     k0 = sh.keys_on(0, 10, "p")
     k1 = sh.keys_on(1, 10, "p")
@@ -457,6 +465,8 @@ def mixed_pipeline(sh, n=1000, seed=7):
     for i in range(n):
         k = rnd.choice(allk)
         op = rnd.randrange(14)
+        if not fan_out and op in (5, 6, 7, 9, 11):
+            op = 1
         if op == 0:
             cmds.append(("SET", k, f"v{i}"))
         elif op == 1:
@@ -507,6 +517,42 @@ def test_pipeline_of_1000_mixed_commands_in_order(sh, sr, ref, shard):
     rc.close()
 
 
+@pytest.mark.parametrize("shard", [0, 1])
+def test_pipeline_of_1000_single_key_commands_in_order(sh, sr, ref, shard):
+    """Local and forwarded commands interleaved (no split or fan-out)."""
+    cmds = mixed_pipeline(sh, seed=10 + shard, fan_out=False)
+    ref.flushall()
+    rr = RawConn(HOST, ref.port, 10)
+    expected = raw_replies(rr, cmds)
+    rr.close()
+    rc = sh.raw_on(shard)
+    got = raw_replies(rc, cmds)
+    for i, (c, g, e) in enumerate(zip(cmds, got, expected)):
+        assert g == e, f"reply #{i} to {c}: {g!r}, Redis: {e!r}"
+    rc.close()
+
+
+@pytest.mark.parametrize("shard", [0, 1])
+def test_split_and_fan_out_commands_keep_their_place_in_a_pipeline(sh, sr, shard):
+    """A split DEL/MSET/EXISTS or a DBSIZE must not see (or undo) the
+    commands pipelined after it."""
+    k0, k1 = sh.key_on(0, "po"), sh.key_on(1, "po")
+    rc = sh.raw_on(shard)
+    for mine in (k0, k1):
+        sr.flushall()
+        assert raw_replies(rc, [("DEL", k0, k1), ("SET", mine, "v"), ("GET", mine)]) == [
+            b":0\r\n", b"+OK\r\n", b"$1\r\nv\r\n"]
+        assert sr.get(mine) == b"v", "the DEL ran after the SET pipelined behind it"
+        sr.flushall()
+        assert raw_replies(rc, [("MSET", k0, "old", k1, "old"), ("SET", mine, "new")]) == [b"+OK\r\n"] * 2
+        assert sr.get(mine) == b"new", "the MSET ran after the SET pipelined behind it"
+        sr.flushall()
+        assert raw_replies(rc, [("DBSIZE",), ("EXISTS", k0, k1), ("MGET", k0, k1), ("SET", mine, "x"),
+                                ("DBSIZE",), ("EXISTS", k0, k1)]) == [
+            b":0\r\n", b":0\r\n", b"*2\r\n$-1\r\n$-1\r\n", b"+OK\r\n", b":1\r\n", b":1\r\n"]
+    rc.close()
+
+
 def test_pipeline_with_large_and_many_forwarded_replies(sh, sr):
     rc = sh.raw_on(0)
     k1 = sh.keys_on(1, 3, "big")
@@ -546,9 +592,10 @@ def test_mget_mset_del_exists_unlink_touch_across_shards(sh, sr):
         c.close()
 
 
-def test_mset_with_a_missing_value_is_an_arity_error(sh, sr):
+def test_mset_with_a_missing_value_is_an_arity_error(own_sh):
     """MSET k0 v k1 (keys of two shards, no value for the last key) must be
     rejected like Redis does, not crash the shard."""
+    sh = own_sh
     a, b = sh.key_on(0, "ar"), sh.key_on(1, "ar")
     for c in (sh.client_on(0), sh.client_on(1)):
         for args in ((a, 1, b), (b, 1, a), (a, 1, a, 2, b)):
@@ -579,7 +626,8 @@ def test_dbsize_keys_info_keyspace_sum_over_shards(sh, sr):
         assert sorted(c.keys("*")) == sorted(k.encode() for k in k0 + k1)
         assert sorted(c.keys("ks1*")) == sorted(k.encode() for k in k0 + k1 if k.startswith("ks1"))
         ks = c.info("keyspace")
-        assert ks["db0"]["keys"] == 70 and ks["db0"]["expires"] == 12 and 900_000 < ks["db0"]["avg_ttl"] <= 1_000_000
+        # (avg_ttl is an estimate the expire cycle refines: not compared)
+        assert ks["db0"]["keys"] == 70 and ks["db0"]["expires"] == 12
         assert ks["db3"] == {"keys": 2, "expires": 0, "avg_ttl": 0}
         full = c.info()
         assert full["db0"]["keys"] == 70 and full["db3"]["keys"] == 2
@@ -680,9 +728,10 @@ def test_select_then_forwarded_commands_land_in_that_db(sh, sr):
         c.close()
 
 
-def test_select_inside_multi_switches_the_db_for_later_commands(sh, sr, ref):
+def test_select_inside_multi_switches_the_db_for_later_commands(own_sh, ref):
     """MULTI / SELECT 5 / SET <key of the other shard> / EXEC leaves the
     connection in db 5 (as in Redis), and no other connection's db changes."""
+    sh = own_sh
     k0, k1 = sh.key_on(0, "ms"), sh.key_on(1, "ms")
     script = [("MULTI",), ("SELECT", 5), ("SET", k1, "in-5"), ("EXEC",),
               ("SET", k1 + "after", "x"), ("SET", k0 + "after", "x"), ("DBSIZE",)]
