@@ -804,6 +804,69 @@ def test_sort_by_and_get_patterns(sh, sr, ref):
     assert raw.read_parsed() == [str(i).encode() for i in range(1, 9)]
 
 
+def test_hello_inside_a_forwarded_multi_does_not_change_other_connections(own_sh):
+    """MULTI / HELLO 3 / HGETALL <key of the other shard> / EXEC: the
+    connection speaks RESP3 afterwards (as in Redis); other RESP2
+    connections of the same shard keep getting RESP2 replies."""
+    sh = own_sh
+    k1 = sh.key_on(1, "h3")
+    sh.client().hset(k1, "f", "v")
+    rc = sh.raw_on(0)
+    for cmd in (("MULTI",), ("HELLO", 3), ("HGETALL", k1), ("EXEC",), ("HGETALL", k1)):
+        rc.send_command(*cmd)
+    replies = [rc.read_reply(5) for _ in range(5)]
+    assert replies[:3] == [b"+OK\r\n", b"+QUEUED\r\n", b"+QUEUED\r\n"]
+    assert replies[4] == b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
+    for _ in range(3):
+        other = sh.raw_on(0)
+        other.send_command("HGETALL", k1)
+        assert other.read_reply(5) == b"*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        other.send_command("MGET", k1 + "x", sh.key_on(0, "h3"))
+        assert other.read_reply(5) == b"*2\r\n$-1\r\n$-1\r\n"
+        other.close()
+
+
+def test_big_forwarded_reply_over_the_output_limit_only_hits_its_client(own_sh):
+    """With client-output-buffer-limit normal 1mb, a client reading a 3 MB
+    value of another shard is disconnected (as Redis does); the internal link
+    it shares with other clients must not be, or their commands in flight
+    fail with TRYAGAIN."""
+    sh = own_sh
+    c = sh.client()
+    assert c.config_set("client-output-buffer-limit", "normal 1mb 1mb 0")
+    big, counter = sh.key_on(1, "obig"), sh.key_on(1, "ocount")
+    c.set(big, b"x" * (3 << 20))
+    stop = threading.Event()
+    failures, done = [], [0]
+
+    def steady():
+        rc = sh.raw_on(0)
+        while not stop.is_set():
+            for reply in raw_replies(rc, [("INCR", counter)] * 200):
+                if not reply.startswith(b":"):
+                    failures.append(reply)
+            done[0] += 200
+        rc.close()
+
+    t = threading.Thread(target=steady)
+    t.start()
+    try:
+        for _ in range(10):
+            greedy = sh.raw_on(0)
+            greedy.send_command("GET", big)
+            try:
+                reply = greedy.read_reply(10)
+                assert not reply.startswith(b"$3145728"), "a 3 MB reply went past a 1 MB hard limit"
+            except ConnectionError:
+                pass        # closed for overcoming the limit: as Redis
+            greedy.close()
+    finally:
+        stop.set()
+        t.join(30)
+    assert done[0] > 0
+    assert not failures, failures[:3]
+
+
 # ---------------------------------------------------------------------------
 # Pub/Sub
 # ---------------------------------------------------------------------------
@@ -1238,10 +1301,30 @@ def test_moved_and_crossslot_on_shard_ports(sh, sr):
     raw1 = RawConn(HOST, sh.shard_port(1))
     raw1.send_command("GET", a)
     assert raw1.read_reply() == f"-MOVED {key_slot(a.encode())} 127.0.0.1:{sh.shard_port(0)}\r\n".encode()
-    # MULTI on a shard port: queued, CROSSSLOT at EXEC
+    # MULTI on a shard port: keys of one slot run
     for cmd in (("MULTI",), ("SET", a, 1), ("SET", "{%s}z" % a, 2), ("EXEC",)):
         raw.send_command(*cmd)
     assert [raw.read_parsed() for _ in range(4)] == [b"OK", b"QUEUED", b"QUEUED", [b"OK", b"OK"]]
+    # several slots of this shard: CROSSSLOT at EXEC, the transaction discarded
+    other_slot = sh.key_on(0, "mv", 1000)
+    for cmd in (("MULTI",), ("SET", a, "x"), ("SET", other_slot, "y"), ("EXEC",), ("EXEC",)):
+        raw.send_command(*cmd)
+    assert [raw.read_parsed() for _ in range(5)] == [b"OK", b"QUEUED", b"QUEUED", RespError(CROSSSLOT),
+                                                     RespError("ERR EXEC without MULTI")]
+    assert sr.get(a) == b"1"
+
+
+def test_moved_inside_multi_on_a_shard_port_aborts_the_transaction(sh, sr):
+    """Redis Cluster flags the transaction when a queued command gets -MOVED:
+    EXEC then fails with EXECABORT and nothing runs."""
+    a, b = sh.key_on(0, "mm"), sh.key_on(1, "mm")
+    raw = RawConn(HOST, sh.shard_port(0))
+    for cmd in (("MULTI",), ("SET", b, 1), ("SET", a, 1), ("EXEC",)):
+        raw.send_command(*cmd)
+    replies = [raw.read_parsed() for _ in range(4)]
+    assert replies[:3] == [b"OK", RespError(f"MOVED {key_slot(b.encode())} 127.0.0.1:{sh.shard_port(1)}"), b"QUEUED"]
+    assert replies[3] == RespError("EXECABORT Transaction discarded because of previous errors.")
+    assert sr.exists(a, b) == 0
 
 
 def test_redis_py_cluster_client(sh, sr):
