@@ -668,6 +668,17 @@ def test_scan_returns_every_key_exactly_once(sh, sr, shard):
     assert len(sets) == len(set(sets)) == 1000 and all(k.startswith(b"set:") for k in sets)
     both = full_scan(match="set:2*", _type="set")
     assert set(both) == {f"set:{i}".encode() for i in range(0, 5000, 5) if str(i).startswith("2")}
+    # the cursor carries the shard: a scan may go on from a connection on another shard
+    conns = [c, sh.client_on(1 - shard)]
+    cursor, seen, calls = 0, [], 0
+    while True:
+        cursor, keys = conns[calls % 2].scan(cursor, count=100)
+        seen += keys
+        calls += 1
+        if cursor == 0:
+            break
+    assert len(seen) == len(set(seen)) == 5000
+    conns[1].close()
     # a cursor that is not a number, as Redis
     with pytest.raises(redis.ResponseError, match="invalid cursor"):
         c.scan("abc")
