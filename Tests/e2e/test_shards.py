@@ -961,6 +961,24 @@ def test_keyspace_notifications_for_keys_of_every_shard(sh, sr):
         sr.config_set("notify-keyspace-events", "")
 
 
+@pytest.mark.xfail(strict=True, reason="gap: CLIENT PAUSE on the main port pauses only the serving shard")
+def test_client_pause_write_pauses_writes_to_every_shard(sh, sr):
+    k0, k1 = sh.key_on(0, "pz"), sh.key_on(1, "pz")
+    for pauser_shard in (0, 1):
+        for writer_shard in (0, 1):
+            for k in (k0, k1):
+                pauser = sh.client_on(pauser_shard)
+                writer = sh.client_on(writer_shard)
+                assert pauser.execute_command("CLIENT", "PAUSE", 600, "WRITE")
+                t0 = time.monotonic()
+                writer.set(k, 1)
+                waited = time.monotonic() - t0
+                pauser.execute_command("CLIENT", "UNPAUSE")
+                assert waited > 0.4, (pauser_shard, writer_shard, sh.shard_of(k), waited)
+                pauser.close()
+                writer.close()
+
+
 # ---------------------------------------------------------------------------
 # CROSSSLOT, transactions, WATCH
 # ---------------------------------------------------------------------------
