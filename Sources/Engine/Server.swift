@@ -34,6 +34,9 @@ public final class Server {
     public var port = 6379
     /// The keyspace split across shards; nil with one shard and no shard ports.
     public var cluster: ClusterTopology? = nil
+    /// With several shards: hands each keyspace notification (channel,
+    /// message) to the other shards, whose subscribers may want it.
+    public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
     public var configFile: String? = nil
     public var executablePath = ""
     /// Writes since the last save.

@@ -40,6 +40,21 @@ final class Forwarder {
         self.epfd = epfd
         self.logger = logger
         shared = [Array(repeating: nil, count: topology.shardCount), Array(repeating: nil, count: topology.shardCount)]
+        if topology.shardCount > 1 {
+            server.keyspaceEventRelay = { [unowned self] channel, message in self.relay(channel, message) }
+        }
+    }
+
+    /// A keyspace notification goes to the other shards' subscribers too
+    /// (only when notify-keyspace-events is on: this is one message per event
+    /// and shard).
+    private func relay(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {
+        for shard in 0..<topology.shardCount where shard != topology.myIndex {
+            guard let link = sharedLink(shard, proto: 2) else { continue }
+            link.append([Array("PUBLISH".utf8), Array(channel), Array(message)])
+            link.waiters.append(.discard)
+            queueFlush(link)
+        }
     }
 
     enum Outcome {
@@ -73,13 +88,17 @@ final class Forwarder {
             guard let link = privateLink(conn, shard) else { return failLocally(conn, shard) }
             send(conn, over: link)
             return .sentThenWait
-        case .transaction(let shard):
+        case .transaction(let shard, let exclusive):
             if !conn.pendingReplies.isEmpty { return .waitThenRetry }
-            guard let link = sharedLink(shard, proto: c.reply.proto) else { return failLocally(conn, shard) }
+            let proto = c.reply.proto
+            guard let link = exclusive ? privateLink(conn, shard) : sharedLink(shard, proto: proto) else {
+                return failLocally(conn, shard)
+            }
             link.select(c.dbIndex)
             link.append([Array("MULTI".utf8)])
             link.waiters.append(.discard)
-            for argv in server.takeTransaction(c) {
+            let transaction = server.takeTransaction(c)
+            for argv in transaction {
                 link.append(argv)
                 link.waiters.append(.discard)
             }
@@ -90,6 +109,12 @@ final class Forwarder {
             conn.pendingReplies.append(reply)
             server.stats.forwardedCommands += 1
             queueFlush(link)
+            if exclusive {
+                // Its SELECT/HELLO now hold for the client (and its own link).
+                server.applyConnectionState(c, of: transaction)
+                link.db = c.dbIndex
+                link.proto = c.reply.proto
+            }
             return .sentThenWait
         case .discardTransaction(let message):
             if !conn.pendingReplies.isEmpty { return .waitThenRetry }

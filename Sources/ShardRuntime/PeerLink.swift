@@ -34,7 +34,7 @@ final class PeerLink {
     let id: Int
     let shard: Int
     /// The RESP version the link speaks (the clients it serves speak it too).
-    let proto: Int
+    var proto: Int
     let fd: Int32
     let output = ByteBuffer(capacity: 4096)
     let input = ByteBuffer(capacity: 16 * 1024)

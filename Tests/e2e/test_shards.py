@@ -923,8 +923,6 @@ def test_spublish_reaches_shard_channel_subscribers(sh, sr):
         assert rc.read_parsed() == [b"smessage", b"orders", b"o1"]
 
 
-@pytest.mark.xfail(strict=True, reason="gap: PUBSUB NUMSUB/NUMPAT/CHANNELS on the main port see only the "
-                                       "serving shard's subscribers, while PUBLISH counts every shard's")
 def test_pubsub_introspection_counts_every_shard(sh, sr):
     subs = [sh.raw_on(0), sh.raw_on(0), sh.raw_on(1)]
     for rc in subs:
@@ -941,8 +939,6 @@ def test_pubsub_introspection_counts_every_shard(sh, sr):
         c.close()
 
 
-@pytest.mark.xfail(strict=True, reason="gap: keyspace notifications reach only subscribers on the shard that "
-                                       "owns the key (node-local, as in Redis Cluster)")
 def test_keyspace_notifications_for_keys_of_every_shard(sh, sr):
     sr.config_set("notify-keyspace-events", "KEA")
     try:
@@ -961,7 +957,6 @@ def test_keyspace_notifications_for_keys_of_every_shard(sh, sr):
         sr.config_set("notify-keyspace-events", "")
 
 
-@pytest.mark.xfail(strict=True, reason="gap: CLIENT PAUSE on the main port pauses only the serving shard")
 def test_client_pause_write_pauses_writes_to_every_shard(sh, sr):
     k0, k1 = sh.key_on(0, "pz"), sh.key_on(1, "pz")
     for pauser_shard in (0, 1):

@@ -26,8 +26,9 @@ public enum Route {
     /// they must not hold up the shared link while they wait).
     case forwardExclusive(Int)
     /// EXEC of a transaction whose commands all live on that shard: the
-    /// queued commands go there as MULTI ... EXEC.
-    case transaction(Int)
+    /// queued commands go there as MULTI ... EXEC (over the client's own link
+    /// when they change the connection's state: SELECT, HELLO).
+    case transaction(Int, exclusive: Bool)
     /// Reply this error (CROSSSLOT, MOVED...).
     case error(String)
     /// EXEC of a transaction that cannot run where its keys are (spanning
@@ -239,16 +240,32 @@ extension Server {
         }
         if spans { return .discardTransaction(crossSlotError) }
         if shard < 0 || shard == topology.myIndex { return .local }
-        // The other shard runs it on a link shared by many clients: commands
-        // that change the connection's state would change it for all of them.
+        // The other shard runs it for us: SELECT and HELLO are carried over
+        // (on the client's own link); other connection-state commands would
+        // change the link's connection, not the client's.
         if let q = c.multiQueue.first(where: { Server.connectionStateCommands.contains($0.command.name) }) {
             return .discardTransaction("ERR \(q.command.fullName.uppercased()) inside a transaction that runs on another shard is not supported")
         }
-        return .transaction(shard)
+        let changesState = c.multiQueue.contains { $0.command.name == "select" || $0.command.name == "hello" }
+        return .transaction(shard, exclusive: changesState)
     }
 
-    static let connectionStateCommands: Set<String> = ["select", "hello", "client", "reset", "auth", "readonly",
+    static let connectionStateCommands: Set<String> = ["client", "reset", "auth", "readonly",
                                                         "readwrite", "asking", "quit", "monitor"]
+
+    /// The database and protocol a client has after a transaction that ran
+    /// elsewhere: its SELECT and HELLO commands, as they would have applied.
+    public func applyConnectionState(_ c: Client, of transaction: [[[UInt8]]]) {
+        for argv in transaction where argv.count >= 2 {
+            let name = String(decoding: argv[0], as: UTF8.self).lowercased()
+            let value = Int(String(decoding: argv[1], as: UTF8.self))
+            if name == "select", let i = value, let db = database(i) {
+                c.db = db
+            } else if name == "hello", let v = value, v == 2 || v == 3 {
+                c.reply.proto = v
+            }
+        }
+    }
 
     /// Marks the client's transaction as failed (EXEC will answer EXECABORT).
     public func flagTransaction(_ c: Client) {
