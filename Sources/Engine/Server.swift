@@ -34,6 +34,9 @@ public final class Server {
     public var port = 6379
     /// The keyspace split across shards; nil with one shard and no shard ports.
     public var cluster: ClusterTopology? = nil
+    /// With several shards: hands each keyspace notification (channel,
+    /// message) to the other shards, whose subscribers may want it.
+    public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
     public var configFile: String? = nil
     public var executablePath = ""
     /// Writes since the last save.
@@ -162,7 +165,15 @@ public final class Server {
     /// Hides an internal connection (the supervisor's link) from client lists and counts.
     public func unlistClient(_ c: Client) {
         if clients.removeValue(forKey: c.id) != nil { stats.totalConnectionsReceived -= 1 }
+        internalClients[c.id] = c
     }
+
+    /// Internal connections (links from the supervisor and other shards): not
+    /// listed, but their blocked commands still time out.
+    private(set) var internalClients: [Int64: Client] = [:]
+
+    /// Any connected client by id, internal ones included.
+    func anyClient(_ id: Int64) -> Client? { clients[id] ?? internalClients[id] }
 
     public func removeClient(_ c: Client) {
         unwatchAll(c)
@@ -170,6 +181,7 @@ public final class Server {
         if c.blocked != nil { unblockClient(c, requeue: false) }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
+        internalClients[c.id] = nil
     }
 
     // MARK: dispatch

@@ -29,6 +29,9 @@ extension ShardLoop {
     /// Redis's checkClientOutputBufferLimits: over the hard limit, or over the
     /// soft limit for longer than its seconds.
     func outputLimitReached(_ conn: Connection) -> Bool {
+        // A link from another shard carries many clients' replies: the limit
+        // applies to each client where its reply ends up, not to the link.
+        if conn.client.routing == .internalLink { return false }
         let limit = server.config.outputBufferLimits[conn.client.clientClass.rawValue]
         let used = conn.output.readableBytes
         if limit.hard > 0 && used >= limit.hard { return true }

@@ -45,6 +45,29 @@ enum FanOutMerge {
             return scanReply(r, parts[0])
         case .info:
             return infoReply(parts)
+        case .numsub:
+            // [channel, count, channel, count...] in the same order from every shard.
+            guard var merged = RESPFrame.elements(parts[0]) else { return protocolError }
+            for frame in parts.dropFirst() {
+                guard let elements = RESPFrame.elements(frame), elements.count == merged.count else { return protocolError }
+                var i = 1
+                while i < merged.count {
+                    guard let a = RESPFrame.integerValue(merged[i]), let b = RESPFrame.integerValue(elements[i]) else {
+                        return protocolError
+                    }
+                    merged[i] = Array(":\(a + b)\r\n".utf8)
+                    i += 2
+                }
+            }
+            return RESPFrame.arrayHeader(merged.count) + merged.joined()
+        case .union:
+            var seen = Set<[UInt8]>()
+            var all: [[UInt8]] = []
+            for frame in parts {
+                guard let elements = RESPFrame.elements(frame) else { return protocolError }
+                for e in elements where seen.insert(e).inserted { all.append(e) }
+            }
+            return RESPFrame.arrayHeader(all.count) + all.joined()
         }
     }
 

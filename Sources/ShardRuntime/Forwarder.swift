@@ -40,6 +40,21 @@ final class Forwarder {
         self.epfd = epfd
         self.logger = logger
         shared = [Array(repeating: nil, count: topology.shardCount), Array(repeating: nil, count: topology.shardCount)]
+        if topology.shardCount > 1 {
+            server.keyspaceEventRelay = { [unowned self] channel, message in self.relay(channel, message) }
+        }
+    }
+
+    /// A keyspace notification goes to the other shards' subscribers too
+    /// (only when notify-keyspace-events is on: this is one message per event
+    /// and shard).
+    private func relay(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {
+        for shard in 0..<topology.shardCount where shard != topology.myIndex {
+            guard let link = sharedLink(shard, proto: 2) else { continue }
+            link.append([Array("PUBLISH".utf8), Array(channel), Array(message)])
+            link.waiters.append(.discard)
+            queueFlush(link)
+        }
     }
 
     enum Outcome {
@@ -73,29 +88,42 @@ final class Forwarder {
             guard let link = privateLink(conn, shard) else { return failLocally(conn, shard) }
             send(conn, over: link)
             return .sentThenWait
-        case .transaction(let shard):
+        case .transaction(let shard, let exclusive):
             if !conn.pendingReplies.isEmpty { return .waitThenRetry }
-            guard let link = sharedLink(shard, proto: c.reply.proto) else { return failLocally(conn, shard) }
+            let proto = c.reply.proto
+            guard let link = exclusive ? privateLink(conn, shard) : sharedLink(shard, proto: proto) else {
+                return failLocally(conn, shard)
+            }
             link.select(c.dbIndex)
             link.append([Array("MULTI".utf8)])
             link.waiters.append(.discard)
-            for argv in server.takeTransaction(c) {
+            let transaction = server.takeTransaction(c)
+            for argv in transaction {
                 link.append(argv)
                 link.waiters.append(.discard)
             }
             link.append([Array("EXEC".utf8)])
             let reply = PendingReply(conn)
+            reply.silent = takeReplySilence(c)
             link.waiters.append(.reply(reply))
             conn.pendingReplies.append(reply)
             server.stats.forwardedCommands += 1
             queueFlush(link)
+            if exclusive {
+                // Its SELECT/HELLO now hold for the client (and its own link).
+                server.applyConnectionState(c, of: transaction)
+                link.db = c.dbIndex
+                link.proto = c.reply.proto
+            }
             return .sentThenWait
-        case .discardTransaction:
+        case .discardTransaction(let message):
             if !conn.pendingReplies.isEmpty { return .waitThenRetry }
             _ = server.takeTransaction(c)
-            c.error(crossSlotError)
+            c.error(message)
             return .done
         case .error(let message):
+            // Inside MULTI the error (MOVED, CROSSSLOT) fails the transaction, as Redis.
+            if c.inMulti { server.flagTransaction(c) }
             runHoldingReply(conn) { c.error(message) }
             return .done
         case .fanOut(let kind):
@@ -131,10 +159,21 @@ final class Forwarder {
         link.select(c.dbIndex)
         link.append(c.args)
         let reply = PendingReply(conn)
+        reply.silent = takeReplySilence(c)
         link.waiters.append(.reply(reply))
         conn.pendingReplies.append(reply)
         server.stats.forwardedCommands += 1
         queueFlush(link)
+    }
+
+    /// CLIENT REPLY OFF / SKIP apply to forwarded commands too: their replies are dropped on arrival.
+    private func takeReplySilence(_ c: Client) -> Bool {
+        switch c.replyMode {
+        case .on: return false
+        case .off: return true
+        case .skipNext: c.replyMode = .skip; return false
+        case .skip: c.replyMode = .on; return true
+        }
     }
 
     private func failLocally(_ conn: Connection, _ shard: Int) -> Outcome {
@@ -182,7 +221,7 @@ final class Forwarder {
         case .info:
             subs.append((topology.myIndex, (0..<args.count).map { args.bytes($0) }))
             for shard in 0..<n { subs.append((shard, [Array("INFO".utf8), Array("keyspace".utf8)])) }
-        case .sum, .concat, .broadcast, .randomKey:
+        case .sum, .concat, .broadcast, .randomKey, .numsub, .union:
             let argv = (0..<args.count).map { args.bytes($0) }
             for shard in 0..<n { subs.append((shard, argv)) }
         }
@@ -206,7 +245,9 @@ final class Forwarder {
             queueFlush(link)
         }
         if request.remaining == 0 { complete(request) }
-        return .done
+        // The local part runs when the loopback link is read: commands after
+        // this one must not run before it (DEL a b; SET b ...).
+        return .sentThenWait
     }
 
     private func complete(_ request: FanOutRequest) {
@@ -221,7 +262,7 @@ final class Forwarder {
         if conn.closed { conn.pendingReplies.removeAll(); return }
         var moved = false
         while let head = conn.pendingReplies.first, let bytes = head.bytes {
-            conn.output.append(bytes)
+            if !head.silent { conn.output.append(bytes) }
             conn.pendingReplies.removeFirst()
             moved = true
         }
@@ -242,7 +283,7 @@ final class Forwarder {
             if conn.closed { break }
             if conn.pendingReplies.first === reply {
                 // The common case (nothing owed before it): straight to the output.
-                conn.output.append(frame)
+                if !reply.silent { conn.output.append(frame) }
                 conn.pendingReplies.removeFirst()
                 server.queueWrite(conn.client)
                 deliver(conn)

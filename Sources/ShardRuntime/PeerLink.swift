@@ -14,6 +14,8 @@ import DequeModule
 final class PendingReply {
     let conn: Connection
     var bytes: [UInt8]? = nil
+    /// CLIENT REPLY OFF/SKIP: the reply is dropped when it arrives.
+    var silent = false
     init(_ conn: Connection, bytes: [UInt8]? = nil) {
         self.conn = conn
         self.bytes = bytes
@@ -32,7 +34,7 @@ final class PeerLink {
     let id: Int
     let shard: Int
     /// The RESP version the link speaks (the clients it serves speak it too).
-    let proto: Int
+    var proto: Int
     let fd: Int32
     let output = ByteBuffer(capacity: 4096)
     let input = ByteBuffer(capacity: 16 * 1024)

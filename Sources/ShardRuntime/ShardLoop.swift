@@ -265,6 +265,8 @@ public final class ShardLoop {
         conn.client.authenticated = true
         conn.client.name = Array("tessera-supervisor".utf8)
         conn.client.isInternal = true
+        // The supervisor asks each shard about itself (DBSIZE, INFO): never forwarded.
+        conn.client.routing = .internalLink
         conn.parser.authenticated = true
         // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
         server.unlistClient(conn.client)
@@ -332,10 +334,9 @@ public final class ShardLoop {
                 var outcome = Forwarder.Outcome.done
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
-                    // The supervisor's link asks about this shard only: never routed.
-                    if let f = forwarder, !client.isInternal { outcome = f.dispatch(conn) } else { server.execute(client) }
+                    if let f = forwarder { outcome = f.dispatch(conn) } else { server.execute(client) }
                 }
-                if outcome != .done {
+                if outcome != .done && !conn.pendingReplies.isEmpty {
                     // Waits for the forwarded replies before it (or its own) arrive.
                     conn.waitingForReplies = true
                     if outcome == .waitThenRetry {
@@ -351,7 +352,7 @@ public final class ShardLoop {
                     break
                 }
                 q.readIndex = pos
-                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on && client.routing != .internalLink {
                     closeForOutputLimit(conn)
                     return
                 }

@@ -26,12 +26,14 @@ public enum Route {
     /// they must not hold up the shared link while they wait).
     case forwardExclusive(Int)
     /// EXEC of a transaction whose commands all live on that shard: the
-    /// queued commands go there as MULTI ... EXEC.
-    case transaction(Int)
+    /// queued commands go there as MULTI ... EXEC (over the client's own link
+    /// when they change the connection's state: SELECT, HELLO).
+    case transaction(Int, exclusive: Bool)
     /// Reply this error (CROSSSLOT, MOVED...).
     case error(String)
-    /// EXEC of a transaction spanning shards: discarded with -CROSSSLOT.
-    case discardTransaction
+    /// EXEC of a transaction that cannot run where its keys are (spanning
+    /// shards: -CROSSSLOT): discarded with this error.
+    case discardTransaction(String)
     /// Runs on several shards; the runtime merges the replies.
     case fanOut(FanOut)
 }
@@ -58,6 +60,10 @@ public enum FanOut {
     case randomKey
     /// INFO with the keyspace section: the keyspace lines summed over shards.
     case info
+    /// PUBSUB NUMSUB / SHARDNUMSUB: the counts per channel summed.
+    case numsub
+    /// PUBSUB CHANNELS / SHARDCHANNELS: the union of the names.
+    case union
 }
 
 public let crossSlotError = "CROSSSLOT Keys in request don't hash to the same slot"
@@ -145,6 +151,8 @@ extension Server {
         if c.inMulti { return routing.isExec ? transactionRoute(c, topology) : .local }
         if let fan = routing.fanOut {
             switch fan {
+            case .mset where args.count % 2 == 0:
+                return .local  // a key without its value: the local shard replies the arity error
             case .mget, .mset, .countKeys:
                 break  // split only when the keys span shards (below)
             case .info:
@@ -180,7 +188,7 @@ extension Server {
             forEachQueuedKeySlot(c) { s in
                 if slot < 0 { slot = s } else if s != slot { crossSlot = true }
             }
-            return crossSlot ? .discardTransaction : .local
+            return crossSlot ? .discardTransaction(crossSlotError) : .local
         }
         var slot = -1
         var crossSlot = false
@@ -217,16 +225,59 @@ extension Server {
     /// EXEC on the main port: the transaction runs where all its keys are.
     private func transactionRoute(_ c: Client, _ topology: ClusterTopology) -> Route {
         if c.multiError { return .local }
+        // Commands that need every shard cannot be part of one shard's transaction.
+        if let q = c.multiQueue.first(where: { q in
+            guard let fan = q.command.routing.fanOut else { return false }
+            return fan != .mget && fan != .mset && fan != .countKeys
+        }) {
+            return .discardTransaction("ERR \(q.command.fullName.uppercased()) inside MULTI needs every shard: not supported with several shards")
+        }
         var shard = c.watchedKeys.isEmpty ? -1 : topology.myIndex
         var spans = false
         forEachQueuedKeySlot(c) { slot in
             let owner = topology.owner(ofSlot: slot)
             if shard < 0 { shard = owner } else if owner != shard { spans = true }
         }
-        if spans { return .discardTransaction }
+        if spans { return .discardTransaction(crossSlotError) }
         if shard < 0 || shard == topology.myIndex { return .local }
-        return .transaction(shard)
+        // The other shard runs it for us: SELECT and HELLO are carried over
+        // (on the client's own link); other connection-state commands would
+        // change the link's connection, not the client's.
+        if let q = c.multiQueue.first(where: { Server.connectionStateCommands.contains($0.command.name) }) {
+            return .discardTransaction("ERR \(q.command.fullName.uppercased()) inside a transaction that runs on another shard is not supported")
+        }
+        let changesState = c.multiQueue.contains { $0.command.name == "select" || $0.command.name == "hello" }
+        return .transaction(shard, exclusive: changesState)
     }
+
+    static let connectionStateCommands: Set<String> = ["client", "reset", "auth", "readonly",
+                                                        "readwrite", "asking", "quit", "monitor"]
+
+    /// The database and protocol a client has after a transaction that ran
+    /// elsewhere: its SELECT and HELLO commands, as they would have applied.
+    public func applyConnectionState(_ c: Client, of transaction: [[[UInt8]]]) {
+        for argv in transaction where argv.count >= 2 {
+            let name = String(decoding: argv[0], as: UTF8.self).lowercased()
+            let value = Int(String(decoding: argv[1], as: UTF8.self))
+            if name == "select", let i = value, let db = database(i) {
+                c.db = db
+            } else if name == "hello", let v = value, v == 2 || v == 3 {
+                c.reply.proto = v
+            }
+        }
+    }
+
+    /// Marks the client's transaction as failed (EXEC will answer EXECABORT).
+    public func flagTransaction(_ c: Client) {
+        if c.inMulti { c.multiError = true }
+    }
+
+    /// Whether `c` must follow Redis Cluster's restrictions (database 0 only,
+    /// no MOVE/SWAPDB): a shard-port connection, or cluster-enabled.
+    func clusterRestricted(_ c: Client) -> Bool { clusterEnabled || c.routing == .cluster }
+
+    /// Whether key patterns (SORT BY/GET) may name keys this shard does not have.
+    func keysSpanProcesses(_ c: Client) -> Bool { clusterRestricted(c) || (cluster?.shardCount ?? 1) > 1 }
 
     /// Ends the client's transaction without running it; returns the queued
     /// commands' arguments (to run them elsewhere), or nothing.
@@ -257,6 +308,8 @@ extension Server {
         "save": .broadcast, "bgsave": .broadcast, "bgrewriteaof": .broadcast, "config|set": .broadcast,
         "config|resetstat": .broadcast, "client|pause": .broadcast, "client|unpause": .broadcast,
         "scan": .scan, "randomkey": .randomKey, "info": .info,
+        "pubsub|numsub": .numsub, "pubsub|shardnumsub": .numsub, "pubsub|numpat": .sum,
+        "pubsub|channels": .union, "pubsub|shardchannels": .union,
     ]
 
     /// Commands with key-like arguments that are this connection's own state.
