@@ -42,7 +42,10 @@ start() { # start NAME BINARY PORT -> pid
     echo "$pid"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# tessera-server is a supervisor whose shard process(es) do the work: count
+# the whole process tree (the server and its children).
+tree() { echo "$1"; pgrep -P "$1"; }
+cpu_ticks() { local t=0 p; for p in $(tree "$1"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo $t; }
 TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
 
 # run PORT PID TEST P -> "rps cpu_us_per_request"
@@ -85,7 +88,8 @@ PY
 mem() { # mem PORT PID -> "used_memory rss_bytes"
     local used rss
     used=$(redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}')
-    rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$2/status")
+    rss=0
+    for p in $(tree "$2"); do rss=$(( rss + $(awk '/VmRSS/ {print $2 * 1024}' "/proc/$p/status") )); done
     echo "$used $rss"
 }
 echo

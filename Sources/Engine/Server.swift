@@ -34,6 +34,8 @@ public final class Server {
     public var port = 6379
     /// The keyspace split across shards; nil with one shard and no shard ports.
     public var cluster: ClusterTopology? = nil
+    /// The command the last route() call looked up (nil: unknown or not routed).
+    var routedCommand: Command? = nil
     /// With several shards: hands each keyspace notification (channel,
     /// message) to the other shards, whose subscribers may want it.
     public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
