@@ -8,6 +8,9 @@
 #
 # usage: Benchmarks/compare.sh            (N=1000000 requests per test)
 #        N=200000 TESTS=set,get PIPELINES="16" Benchmarks/compare.sh
+#        FLUSH=0 TESTS=sadd,spop,lpush,lpop KEYS=0 Benchmarks/compare.sh
+#          (FLUSH=0: no FLUSHALL between tests, so SPOP/LPOP pop what SADD/LPUSH
+#          pushed; KEYS=0: skip the memory part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +50,7 @@ TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
 
 # run PORT PID TEST P -> "rps cpu_us_per_request"
 run() {
-    redis-cli -p "$1" flushall >/dev/null
+    [ "${FLUSH:-1}" = 1 ] && redis-cli -p "$1" flushall >/dev/null
     local before after rps
     before=$(cpu_ticks "$2")
     rps=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$1" -t "$3" -n "$N" -r 100000 -c 50 -P "$4" --csv 2>/dev/null \
@@ -76,6 +79,8 @@ for P in $PIPELINES; do
             "$(awk -v a="$t_cpu" -v b="$r_cpu" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
     done
 done
+
+[ "$KEYS" = 0 ] && exit 0   # KEYS=0: no memory part
 
 # Memory: KEYS string keys "key:<n>" with 16-byte values, loaded through --pipe.
 python3 - "$KEYS" > "$WORK/load.resp" <<'PY'
