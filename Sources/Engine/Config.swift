@@ -60,6 +60,9 @@ public final class Config {
     public private(set) var databases = 16
     public private(set) var enableDebugCommand = false
     public private(set) var maxmemory: Int64 = 0
+    /// maxmemory-clients as set: bytes, or "N%" of maxmemory (Server.maxmemoryClientsLimit).
+    public private(set) var maxmemoryClientsSetting = "0"
+    public private(set) var maxmemoryClientsEnabled = false
     public private(set) var maxmemoryPolicy = "noeviction"
     public private(set) var lazyfreeLazyExpire = false
     public private(set) var lfuLogFactor = 10
@@ -286,6 +289,8 @@ public final class Config {
         databases = int("databases")
         enableDebugCommand = get("enable-debug-command") != "no"
         maxmemory = Int64(get("maxmemory")!) ?? 0
+        maxmemoryClientsSetting = get("maxmemory-clients")!
+        maxmemoryClientsEnabled = maxmemoryClientsSetting != "0" && maxmemoryClientsSetting != "0%"
         maxmemoryPolicy = get("maxmemory-policy")!
         lfuLogFactor = int("lfu-log-factor")
         lfuDecayTime = int("lfu-decay-time")
@@ -339,6 +344,13 @@ public final class Config {
                 throw ConfigError.invalid(p.name, "argument must be between \(lo) and \(hi) inclusive")
             }
             return String(n)
+        case .memory(_, _) where p.name == "maxmemory-clients" && v.hasSuffix("%"):
+            // A percentage of maxmemory, as Redis 7.0 accepts for this directive.
+            guard let n = Int64(v.dropLast()), n >= 0 else {
+                throw ConfigError.invalid(p.name, "argument must be a memory or percent value")
+            }
+            guard n <= 100 else { throw ConfigError.invalid(p.name, "percentage argument must be less or equal to 100") }
+            return "\(n)%"
         case .memory(let lo, let hi):
             guard let n = parseMemory(v) else { throw ConfigError.invalid(p.name, "argument must be a memory value") }
             guard n >= lo && n <= hi else {

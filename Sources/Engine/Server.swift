@@ -267,6 +267,7 @@ public final class Server {
             c.error(static: "ERR Command not allowed inside a transaction")
             return
         }
+        if config.maxmemoryClientsEnabled && evictClientsBeforeCommand(c) { return }
         if config.maxmemory > 0 && !checkMaxmemory(c, cmd) { return }
         if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
             // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
