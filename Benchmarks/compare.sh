@@ -62,13 +62,8 @@ run() {
     echo "$rps $(awk -v t=$(( (after - before) * TICK_US )) -v n="$N" 'BEGIN {printf "%.3f", t / n}')"
 }
 
-start redis "$(command -v redis-server)" "$REDIS_PORT" >/dev/null
-start tessera "$TESSERA" "$TESSERA_PORT" >/dev/null
-# The pid that serves the port: tessera-server is a supervisor whose shard
-# process serves clients, so CPU and RSS are read from INFO's process_id.
-srvpid() { redis-cli -p "$1" info server | tr -d '\r' | awk -F: '$1=="process_id" {print $2}'; }
-REDIS_PID=$(srvpid "$REDIS_PORT")
-TESSERA_PID=$(srvpid "$TESSERA_PORT")
+REDIS_PID=$(start redis "$(command -v redis-server)" "$REDIS_PORT")
+TESSERA_PID=$(start tessera "$TESSERA" "$TESSERA_PORT")
 
 echo "redis-server $(redis-server --version | awk '{print $3}') vs tessera-server, n=$N, -c 50 -r 100000"
 printf '| %-10s | %2s | %12s | %12s | %6s | %9s | %9s | %6s |\n' test P "redis rps" "tessera rps" ratio "redis µs" "tessera µs" ratio
