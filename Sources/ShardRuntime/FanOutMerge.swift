@@ -73,17 +73,36 @@ enum FanOutMerge {
 
     static let protocolError = Array("-ERR unexpected reply from a shard while merging\r\n".utf8)
 
-    /// Shard s's cursor c becomes c·N + s; when s finished, the scan goes on at shard s+1.
+    /// The client's SCAN cursor carries the shard in its low bits: a
+    /// shard's own cursor is a position in 64-bit hash space (see
+    /// SlotTable), so it gives up those bits, rounded up: the rounded
+    /// cursor still falls in the same home slot (slots are far wider than
+    /// 2^bits), so no key is skipped. When shard s finishes, the scan goes on
+    /// at shard s+1's cursor 0; after the last shard, 0 ends it.
+    static func shardBits(_ shards: Int) -> Int { shards <= 1 ? 0 : Int.bitWidth - (shards - 1).leadingZeroBitCount }
+
+    static func encodeCursor(local: UInt64, shard: Int, shards: Int) -> UInt64 {
+        let bits = shardBits(shards)
+        let mask: UInt64 = (1 << bits) - 1
+        var high = local >> bits
+        if local & mask != 0 { high &+= 1 }
+        return (high << bits) | UInt64(shard)
+    }
+
+    static func decodeCursor(_ cursor: UInt64, shards: Int) -> (shard: Int, local: UInt64) {
+        let mask: UInt64 = (1 << shardBits(shards)) - 1
+        return (Int(cursor & mask), cursor & ~mask)
+    }
+
     static func scanReply(_ r: FanOutShape, _ part: [UInt8]) -> [UInt8] {
         guard let elements = RESPFrame.elements(part), elements.count == 2,
               let cursorText = RESPFrame.bulkValue(elements[0]),
               let local = UInt64(String(decoding: cursorText, as: UTF8.self)) else { return protocolError }
-        let n = UInt64(r.shardCount), shard = UInt64(r.scanShard)
         let next: UInt64
         if local != 0 {
-            next = local * n + shard
+            next = encodeCursor(local: local, shard: r.scanShard, shards: r.shardCount)
         } else {
-            next = shard + 1 < n ? shard + 1 : 0
+            next = r.scanShard + 1 < r.shardCount ? UInt64(r.scanShard + 1) : 0
         }
         let text = Array(String(next).utf8)
         return RESPFrame.arrayHeader(2) + Array("$\(text.count)\r\n".utf8) + text + Array("\r\n".utf8) + elements[1]

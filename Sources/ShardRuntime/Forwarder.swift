@@ -204,9 +204,12 @@ final class Forwarder {
                 runHoldingReply(conn) { server.execute(c) }
                 return .done
             }
-            scanShard = Int(cursor % UInt64(n))
+            let (shard, local) = FanOutMerge.decodeCursor(cursor, shards: n)
+            // A cursor naming no shard (made up by the client): start that shard over... as Redis
+            // does with an unknown cursor, the scan just goes on from somewhere valid.
+            scanShard = min(shard, n - 1)
             var argv = (0..<args.count).map { args.bytes($0) }
-            argv[1] = Array(String(cursor / UInt64(n)).utf8)
+            argv[1] = Array(String(local).utf8)
             subs.append((scanShard, argv))
         case .info:
             subs.append((topology.myIndex, (0..<args.count).map { args.bytes($0) }))

@@ -38,13 +38,26 @@ struct FanOutMergeTests {
     @Test func scanCursorsEncodeTheShard() {
         var shape = FanOutShape(kind: .scan, shardCount: 3)
         shape.scanShard = 1
-        // Shard 1 goes on at its cursor 5: 5·3 + 1.
-        #expect(text(FanOutMerge.merge(shape, [b("*2\r\n$1\r\n5\r\n*1\r\n$1\r\nk\r\n")])) == "*2\r\n$2\r\n16\r\n*1\r\n$1\r\nk\r\n")
+        // Shard 1 goes on at its cursor 5: 2 bits for 3 shards, rounded up to 8, plus the shard.
+        #expect(text(FanOutMerge.merge(shape, [b("*2\r\n$1\r\n5\r\n*1\r\n$1\r\nk\r\n")])) == "*2\r\n$1\r\n9\r\n*1\r\n$1\r\nk\r\n")
         // Shard 1 finished: shard 2 starts at its cursor 0.
         #expect(text(FanOutMerge.merge(shape, [b("*2\r\n$1\r\n0\r\n*0\r\n")])) == "*2\r\n$1\r\n2\r\n*0\r\n")
         // The last shard finished: the scan is over.
         shape.scanShard = 2
         #expect(text(FanOutMerge.merge(shape, [b("*2\r\n$1\r\n0\r\n*0\r\n")])) == "*2\r\n$1\r\n0\r\n*0\r\n")
+    }
+
+    @Test(arguments: [2, 3, 4, 7, 16, 1024])
+    func scanCursorsRoundTripWithoutOverflow(_ shards: Int) {
+        for local: UInt64 in [1, 5, 1 << 40, UInt64.max / 3, UInt64.max - (1 << 20)] {
+            for shard in [0, shards - 1] {
+                let c = FanOutMerge.encodeCursor(local: local, shard: shard, shards: shards)
+                let (s, l) = FanOutMerge.decodeCursor(c, shards: shards)
+                #expect(s == shard)
+                // At or just above the shard's own cursor, never below (no key skipped, no loop).
+                #expect(l >= local && l - local < UInt64(shards) * 2)
+            }
+        }
     }
 
     @Test func infoKeyspaceIsSummed() {
