@@ -10,8 +10,9 @@ import Glibc
 final class PluginCommandHandle {
     let command: Command
     let module: PluginModule
-    let fn: UnsafeMutableRawPointer
-    init(command: Command, module: PluginModule, fn: UnsafeMutableRawPointer) {
+    /// Nil for a pure container of subcommands.
+    let fn: UnsafeMutableRawPointer?
+    init(command: Command, module: PluginModule, fn: UnsafeMutableRawPointer?) {
         self.command = command; self.module = module; self.fn = fn
     }
 }
@@ -19,7 +20,7 @@ final class PluginCommandHandle {
 extension PluginHost {
     /// Redis's command flag words (CreateCommand's strflags) -> ours; nil on an unknown word.
     static func commandFlags(_ s: String) -> CommandFlags? {
-        var f: CommandFlags = []
+        var f: CommandFlags = [.module]
         for w in s.lowercased().split(separator: " ") {
             switch w {
             case "write": f.insert(.write)
@@ -50,11 +51,11 @@ extension PluginHost {
         return f
     }
 
-    func makeCommand(name: String, module: PluginModule, fn: UnsafeMutableRawPointer, flags: CommandFlags,
+    func makeCommand(name: String, module: PluginModule, fn: UnsafeMutableRawPointer?, flags: CommandFlags,
                      keys: (Int, Int, Int)) -> Command {
         let mod = module
         var handle: PluginCommandHandle? = nil
-        let cmd = Command(name, arity: -1, flags: flags, keys: keys, group: .server, since: "",
+        let cmd = Command(name, arity: fn == nil ? -2 : -1, flags: flags, keys: keys, group: .server, since: "",
                           summary: "") { [unowned self] c in
             self.runCommand(handle!, c)
         }
@@ -65,6 +66,11 @@ extension PluginHost {
 
     /// Runs a plugin command for `c`.
     func runCommand(_ h: PluginCommandHandle, _ c: Client) {
+        guard let fn = h.fn else {
+            // A container without subcommands yet, called bare.
+            c.error("ERR unknown subcommand or wrong number of arguments for '\(h.command.name)'")
+            return
+        }
         if c.isRetryingBlockedCommand, let bc = blockedByClient[c.id], bc.onKeys {
             // A key the client blocked on (BlockClientOnKeys) is ready: the reply callback decides.
             serveBlockedOnKeys(bc, c)
@@ -75,7 +81,7 @@ extension PluginHost {
         for i in 0..<c.args.count { argv.append(newString(nil, c.args[i])) }
         verbatimRequested = false
         withContext(module: h.module, client: c, flags: TSM_CTX_IN_COMMAND) { ctx in
-            _ = argv.withUnsafeMutableBufferPointer { tsm_call_cmd(h.fn, ctx, $0.baseAddress, Int32($0.count)) }
+            _ = argv.withUnsafeMutableBufferPointer { tsm_call_cmd(fn, ctx, $0.baseAddress, Int32($0.count)) }
             closePostponed(ctx, c)
         }
         for s in argv { tsm_string_release(s) }
@@ -214,7 +220,7 @@ func RMX_CreateCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: Uns
                        _ fn: UnsafeMutableRawPointer?, _ strflags: UnsafePointer<CChar>?,
                        _ first: Int32, _ last: Int32, _ step: Int32) -> Int32 {
     let host = PluginHost.shared!
-    guard let m = ctxModule(ctx), host.loading === m, let fn = fn else { return TSM_ERR }
+    guard let m = ctxModule(ctx), host.loading === m else { return TSM_ERR }
     let n = cString(name)
     guard !n.isEmpty, !n.contains(" "), !n.contains("|"), let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
     if host.server.commands.lookup(n) != nil { return TSM_ERR }
@@ -239,7 +245,8 @@ func RMX_CreateSubcommand(_ parent: UnsafeMutableRawPointer?, _ name: UnsafePoin
     let host = PluginHost.shared!
     guard let parent = parent, let fn = fn, host.loading != nil else { return TSM_ERR }
     let p = Unmanaged<PluginCommandHandle>.fromOpaque(parent).takeUnretainedValue()
-    guard p.command.parentName == nil, let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
+    // One level only, and the parent must be a pure container (created without a function), as Redis.
+    guard p.command.parentName == nil, p.fn == nil, let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
     let n = cString(name).lowercased()
     if p.command.subcommand(n) != nil { return TSM_ERR }
     let sub = host.makeCommand(name: n, module: p.module, fn: fn, flags: flags, keys: (Int(first), Int(last), Int(step)))

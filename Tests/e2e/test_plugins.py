@@ -177,7 +177,7 @@ def test_command_table_entries(srv):
     r = srv.client()
     out = subprocess.run(["redis-cli", "-p", str(srv.port), "COMMAND", "INFO", "t.keyinfo", "bf.add"],
                          capture_output=True, text=True).stdout.split()
-    assert out[:5] == ["t.keyinfo", "-1", "readonly", "1", "1"]
+    assert out[:6] == ["t.keyinfo", "-1", "readonly", "module", "1", "1"]
     assert out[out.index("bf.add") + 1] == "-1"
     assert "write" in out and "denyoom" in out
 

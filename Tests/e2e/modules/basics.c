@@ -440,7 +440,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         {"t.notify", Notify, "readonly", 1, 1, 1},
         {"t.crash", Crash, "readonly", 0, 0, 0},
         {"t.args", Args, "readonly", 0, 0, 0},
-        {"t.parent", Sub, "readonly", 0, 0, 0},
+        {"t.parent", NULL, "readonly", 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         if (RedisModule_CreateCommand(ctx, cmds[i].name, cmds[i].fn, cmds[i].flags, cmds[i].first, cmds[i].last, cmds[i].step) == REDISMODULE_ERR)
