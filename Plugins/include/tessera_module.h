@@ -157,6 +157,8 @@ typedef struct RedisModuleKeyOptCtx RedisModuleKeyOptCtx;
 typedef struct RedisModuleDefragCtx RedisModuleDefragCtx;
 typedef struct RedisModuleCommandInfo RedisModuleCommandInfo;
 typedef uint64_t RedisModuleTimerID;
+/* A server event (SubscribeToServerEvent is not implemented; IsSubEventSupported says so). */
+typedef struct RedisModuleEvent { uint64_t id; uint64_t dataver; } RedisModuleEvent;
 
 /* ---- callbacks ---- */
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
@@ -274,6 +276,7 @@ typedef struct RedisModuleTypeMethods {
     X(void, ThreadSafeContextLock, (RedisModuleCtx *ctx)) \
     X(int, ThreadSafeContextTryLock, (RedisModuleCtx *ctx)) \
     X(void, ThreadSafeContextUnlock, (RedisModuleCtx *ctx)) \
+    X(size_t, MallocUsableSize, (void *ptr)) \
     X(int, AvoidReplicaTraffic, (void)) \
     X(const char *, GetMyClusterID, (void)) \
     X(size_t, GetClusterSize, (void)) \
@@ -415,7 +418,29 @@ typedef struct RedisModuleTypeMethods {
     X(int, GetContextFlags, (RedisModuleCtx *ctx)) \
     X(int, SubscribeToKeyspaceEvents, (RedisModuleCtx *ctx, int types, RedisModuleNotificationFunc cb)) \
     X(int, NotifyKeyspaceEvent, (RedisModuleCtx *ctx, int type, const char *event, RedisModuleString *key)) \
-    X(int, GetNotifyKeyspaceEvents, (void))
+    X(int, GetNotifyKeyspaceEvents, (void)) \
+    X(int, SignalModifiedKey, (RedisModuleCtx *ctx, RedisModuleString *keyname)) \
+    X(unsigned long long, DbSize, (RedisModuleCtx *ctx)) \
+    X(RedisModuleString *, RandomKey, (RedisModuleCtx *ctx)) \
+    X(void, ResetDataset, (int restart_aof, int async)) \
+    X(int, PublishMessage, (RedisModuleCtx *ctx, RedisModuleString *channel, RedisModuleString *message)) \
+    X(int, PublishMessageShard, (RedisModuleCtx *ctx, RedisModuleString *channel, RedisModuleString *message)) \
+    X(RedisModuleString *, GetClientNameById, (RedisModuleCtx *ctx, uint64_t id)) \
+    X(int, SetClientNameById, (uint64_t id, RedisModuleString *name)) \
+    X(int, GetClientInfoById, (void *ci, uint64_t id)) \
+    X(const char *, GetCurrentCommandName, (RedisModuleCtx *ctx)) \
+    X(int, GetLRU, (RedisModuleKey *key, mstime_t *lru_idle)) \
+    X(int, SetLRU, (RedisModuleKey *key, mstime_t lru_idle)) \
+    X(int, GetLFU, (RedisModuleKey *key, long long *lfu_freq)) \
+    X(int, SetLFU, (RedisModuleKey *key, long long lfu_freq)) \
+    X(float, GetUsedMemoryRatio, (void)) \
+    X(int, GetContextFlagsAll, (void)) \
+    X(int, GetKeyspaceNotificationFlagsAll, (void)) \
+    X(int, IsSubEventSupported, (RedisModuleEvent event, uint64_t subevent)) \
+    X(void, Yield, (RedisModuleCtx *ctx, int flags, const char *busy_reply)) \
+    X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient *bc)) \
+    X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient *bc)) \
+    X(void, ReplySetPushLength, (RedisModuleCtx *ctx, long len))
 
 /* One pointer per function, shared by all the plugin's files (common symbols). */
 #if defined(__GNUC__) && !(defined(__clang__) && defined(__cplusplus))

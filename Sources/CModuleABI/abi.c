@@ -104,6 +104,7 @@ void *RM_Realloc(void *p, size_t n) {
 void RM_Free(void *p) { free(p); }
 char *RM_Strdup(const char *s) { char *d = strdup(s); if (!d) abort(); return d; }
 size_t RM_MallocSize(void *p) { return p ? malloc_usable_size(p) : 0; }
+size_t RM_MallocUsableSize(void *p) { return p ? malloc_usable_size(p) : 0; }
 size_t RM_MallocSizeString(RedisModuleString *s) { return sizeof(*s) + malloc_usable_size(s->ptr); }
 
 void *RM_PoolAlloc(RedisModuleCtx *ctx, size_t bytes) {

@@ -23,7 +23,7 @@ C_API(GetRandomBytes) C_API(GetRandomHexChars) C_API(GetTypeMethodVersion) C_API
 C_API(IsKeysPositionRequest) C_API(KeyAtPos) C_API(KeyAtPosWithFlags) C_API(SetModuleOptions)
 C_API(_Assert) C_API(DigestAddStringBuffer) C_API(DigestAddLongLong) C_API(DigestEndSequence)
 C_API(ThreadSafeContextLock) C_API(ThreadSafeContextTryLock) C_API(ThreadSafeContextUnlock)
-C_API(AvoidReplicaTraffic) C_API(GetMyClusterID) C_API(GetClusterSize) C_API(LatencyAddSample)
+C_API(MallocUsableSize) C_API(AvoidReplicaTraffic) C_API(GetMyClusterID) C_API(GetClusterSize) C_API(LatencyAddSample)
 /* dictionaries */
 C_API(CreateDict) C_API(FreeDict) C_API(DictSize) C_API(DictSetC) C_API(DictReplaceC) C_API(DictSet)
 C_API(DictReplace) C_API(DictGetC) C_API(DictGet) C_API(DictDelC) C_API(DictDel) C_API(DictIteratorStartC)
@@ -64,3 +64,9 @@ SW_API(GetThreadSafeContext) SW_API(GetDetachedThreadSafeContext) SW_API(FreeThr
 /* clients, context, notifications */
 SW_API(GetClientId) SW_API(GetContextFlags) SW_API(SubscribeToKeyspaceEvents) SW_API(NotifyKeyspaceEvent)
 SW_API(GetNotifyKeyspaceEvents)
+/* smaller families */
+SW_API(SignalModifiedKey) SW_API(DbSize) SW_API(RandomKey) SW_API(ResetDataset) SW_API(PublishMessage)
+SW_API(PublishMessageShard) SW_API(GetClientNameById) SW_API(SetClientNameById) SW_API(GetClientInfoById)
+SW_API(GetCurrentCommandName) SW_API(GetLRU) SW_API(SetLRU) SW_API(GetLFU) SW_API(SetLFU) SW_API(GetUsedMemoryRatio)
+SW_API(GetContextFlagsAll) SW_API(GetKeyspaceNotificationFlagsAll) SW_API(IsSubEventSupported) SW_API(Yield)
+SW_API(BlockedClientMeasureTimeStart) SW_API(BlockedClientMeasureTimeEnd) SW_API(ReplySetPushLength)

@@ -73,6 +73,7 @@ public final class PluginHost {
     /// Set by ReplicateVerbatim during a plugin command.
     var verbatimRequested = false
     var deliveringEvent = false
+    var cStringCache: [String: UnsafeMutablePointer<CChar>] = [:]
 
     /// Installs the host on `server` (once, before loading any plugin).
     @discardableResult

@@ -1,4 +1,5 @@
 import CModuleABI
+import Glibc
 import Engine
 import Testing
 @testable import PluginHost

@@ -171,6 +171,14 @@ def test_commands_replies_strings(srv):
     assert r.execute_command("t.strings", "hello") == [b"hello", 0]
     assert r.execute_command("t.parent", "sub", "a", "b") == 4
     assert r.execute_command("t.dict") == [b"bravo", 4, b"delta", 1, 3, 1]
+    r.set("one", "1")
+    r.client_setname("me")
+    p = srv.client().pubsub()
+    p.subscribe("news")
+    p.get_message(timeout=1)
+    assert r.execute_command("t.extras", "news") == [1, b"t.extras", b"me", 1]
+    assert p.get_message(timeout=2)["data"] == b"hi"
+    p.close()
 
 
 def test_command_table_entries(srv):

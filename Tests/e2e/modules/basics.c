@@ -405,6 +405,18 @@ static int Sub(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return RedisModule_ReplyWithLongLong(ctx, argc);
 }
 
+/* t.extras channel: database size, command name, client name, publish. */
+static int Extras(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc != 2) return RedisModule_WrongArity(ctx);
+    RedisModule_AutoMemory(ctx);
+    RedisModule_ReplyWithArray(ctx, 4);
+    RedisModule_ReplyWithLongLong(ctx, (long long)RedisModule_DbSize(ctx));
+    RedisModule_ReplyWithCString(ctx, RedisModule_GetCurrentCommandName(ctx));
+    RedisModuleString *name = RedisModule_GetClientNameById(ctx, RedisModule_GetClientId(ctx));
+    if (name) RedisModule_ReplyWithString(ctx, name); else RedisModule_ReplyWithNull(ctx);
+    return RedisModule_ReplyWithLongLong(ctx, RedisModule_PublishMessage(ctx, argv[1], RedisModule_CreateString(ctx, "hi", 2)));
+}
+
 static int Args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 static RedisModuleString **load_args;
 static int load_argc;
@@ -440,6 +452,7 @@ int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
         {"t.notify", Notify, "readonly", 1, 1, 1},
         {"t.crash", Crash, "readonly", 0, 0, 0},
         {"t.args", Args, "readonly", 0, 0, 0},
+        {"t.extras", Extras, "readonly", 0, 0, 0},
         {"t.parent", NULL, "readonly", 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
