@@ -4,7 +4,7 @@
 # the reference server for benchmarks), tcl (Redis's own test suite), and
 # redis-py + pytest for the end-to-end tests; for the Debian package and its
 # real-systemd test: dpkg-dev (dpkg-shlibdeps), lintian, debootstrap and
-# systemd-container (systemd-nspawn). Swift itself must be on PATH.
+# systemd-container (systemd-nspawn); gcc and make for the plugins. Swift itself must be on PATH.
 set -euo pipefail
 
 need_apt=()
@@ -14,6 +14,9 @@ command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)        # plugins (Plugins/Makefile, Tests/e2e/modules)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v dpkg-shlibdeps >/dev/null 2>&1 || need_apt+=(dpkg-dev)
 command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)

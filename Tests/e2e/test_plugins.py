@@ -590,3 +590,20 @@ def test_tessera_ctl_plugins_list(tmp_path, plugin_dir):
     js = subprocess.run([ctl, "--socket", sock, "--json", "plugins", "list"], capture_output=True, text=True, timeout=30)
     assert js.returncode == 0 and "bloom" in js.stdout and mod(plugin_dir, "cell") in js.stdout
     s.stop(signal.SIGKILL)
+
+
+def test_our_plugins_load_under_memory_deny_write_execute(plugin_dir):
+    """systemd's MemoryDenyWriteExecute=yes refuses W+X mappings and making a
+    mapping executable later: a plugin must have no text relocations and a
+    non-executable stack (the loader then maps each segment once, read+exec
+    or read+write)."""
+    for name in ("bloom", "cell"):
+        path = mod(plugin_dir, name)
+        dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
+        assert "TEXTREL" not in dyn
+        segs = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True).stdout
+        stack = [l for l in segs.splitlines() if "GNU_STACK" in l]
+        assert stack and stack[0].split()[-2] == "RW", stack
+        for line in segs.splitlines():
+            if line.strip().startswith("LOAD"):
+                assert "WE" not in line.split()[-2], line   # no segment both writable and executable
