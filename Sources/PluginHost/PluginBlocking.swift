@@ -34,6 +34,8 @@ final class PluginBlockedClient {
     /// Timed out or disconnected: UnblockClient only frees.
     var finished = false
     var aborted = false
+    /// The engine's record of this block: if the client's differs, the block ended elsewhere (CLIENT UNBLOCK ... ERROR).
+    weak var blockState: BlockState? = nil
 
     init(module: PluginModule, client: Client?, replyFn: UnsafeMutableRawPointer?, timeoutFn: UnsafeMutableRawPointer?,
          freePrivFn: UnsafeMutableRawPointer?, replyClient: Client) {
@@ -128,7 +130,8 @@ extension PluginHost {
     func complete(_ bc: PluginBlockedClient, privdata: UnsafeMutableRawPointer?) {
         defer { liveBlocked.removeValue(forKey: ObjectIdentifier(bc)) }
         if privdata != nil { bc.privdata = privdata }
-        guard !bc.finished, let c = bc.client else {
+        guard !bc.finished, let c = bc.client, c.blocked != nil, c.blocked === bc.blockState else {
+            if let c = bc.client, blockedByClient[c.id] === bc { blockedByClient[c.id] = nil }
             freePrivdata(bc)
             return
         }
@@ -145,7 +148,7 @@ extension PluginHost {
             if out.readableBytes > 0 { c.reply.out.append(out.base + out.readIndex, out.readableBytes) }
         }
         freePrivdata(bc)
-        if c.blocked != nil { server.unblockPluginClient(c) } else { server.queueWrite(c) }
+        server.unblockPluginClient(c)
     }
 
     /// BlockClientOnKeys: a key is ready; the reply callback serves or keeps waiting.
@@ -239,6 +242,7 @@ private func block(_ ctx: Ctx?, _ reply: UnsafeMutableRawPointer?, _ timeout: Un
         host.server.blockForKeys(client, keys: [], deadline: deadline,
                                  timeoutReply: .custom({ [unowned host] c in host.timedOut(bc, c) })) { _ in false }
     }
+    bc.blockState = client.blocked
     return bc.opaque
 }
 

@@ -509,6 +509,24 @@ def test_block_timeout_and_disconnect(srv):
     c.close()
     wait_for(lambda: r.execute_command("a.disconnects") == before + 1, timeout=5, what="the disconnect callback")
     assert r.execute_command("a.release") >= 1
+    # CLIENT UNBLOCK: the timeout callback replies; with ERROR, the error (and nothing more later).
+    for how, expected in (("TIMEOUT", b"timeout"), ("ERROR", "UNBLOCKED")):
+        blocked = srv.client()
+        bid = blocked.client_id()
+        out = []
+        def run():
+            try:
+                out.append(blocked.execute_command("a.blocktimeout", "0"))
+            except redis.ResponseError as e:
+                out.append(str(e))
+        th = threading.Thread(target=run)
+        th.start()
+        wait_for(lambda: r.info("clients")["blocked_clients"] >= 1, timeout=5, what="a blocked client")
+        assert r.client_unblock(bid, error=(how == "ERROR")) == 1
+        th.join(5)
+        assert out and (out[0] == expected or expected in str(out[0]))
+        assert r.execute_command("a.release") == 1
+        assert blocked.ping()
     # Inside MULTI a module cannot block.
     pipe = r.pipeline(transaction=True)
     pipe.execute_command("a.block", "10")
