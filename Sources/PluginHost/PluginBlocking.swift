@@ -98,6 +98,8 @@ extension PluginHost {
             closePostponed(ctx, c)
         }
         freePrivdata(bc)
+        // Blocks on keys end here; others when the plugin calls UnblockClient.
+        if bc.onKeys { liveBlocked.removeValue(forKey: ObjectIdentifier(bc)) }
     }
 
     func freePrivdata(_ bc: PluginBlockedClient) {
