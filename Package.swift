@@ -47,7 +47,8 @@ let package = Package(
         ),
         .target(
             name: "ShardRuntime",
-            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath
         ),
         .target(name: "CModuleABI", linkerSettings: [.linkedLibrary("dl")]),
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
+        .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5

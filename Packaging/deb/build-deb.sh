@@ -92,6 +92,7 @@ grep -q '^control-socket /run/tessera/tessera.sock$' "$R/etc/tessera/tessera.con
 grep -q '^dir /var/lib/tessera$' "$R/etc/tessera/tessera.conf" && grep -q '^logfile ""$' "$R/etc/tessera/tessera.conf" \
     || { echo "build-deb.sh: Config/tessera.conf must say dir /var/lib/tessera and logfile \"\"" >&2; exit 1; }
 install -m 0644 Packaging/systemd/tessera.service "$R/lib/systemd/system/tessera.service"
+install -m 0644 Packaging/systemd/tessera.socket "$R/lib/systemd/system/tessera.socket"
 install -m 0644 Packaging/systemd/tessera.sysusers "$R/usr/lib/sysusers.d/tessera.conf"
 install -m 0644 Packaging/systemd/tessera.tmpfiles "$R/usr/lib/tmpfiles.d/tessera.conf"
 install -m 0644 Packaging/deb/copyright "$R/usr/share/doc/$PKG/copyright"

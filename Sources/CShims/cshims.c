@@ -6,6 +6,8 @@
 #include <math.h>
 #include <ctype.h>
 #include <netdb.h>
+#include <sys/un.h>
+#include <sys/stat.h>
 
 int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms) {
     struct epoll_event evs[256];
@@ -208,4 +210,58 @@ int ts_spawn(const char *path, char *const argv[], char *const envp[], const int
     sigprocmask(SIG_SETMASK, &all, NULL);
     execve(path, argv, envp);
     _exit(127);
+}
+
+/* Unix stream sockets: the `unixsocket` listener and the internal links
+ * between shards. `abstract` puts the name in Linux's abstract namespace (no
+ * file to clean up; the supervisor owns it for the service's lifetime). */
+static socklen_t ts_unix_address(struct sockaddr_un *sa, const char *path, int abstract) {
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n > sizeof(sa->sun_path) - 2) n = sizeof(sa->sun_path) - 2;
+    if (abstract) {
+        memcpy(sa->sun_path + 1, path, n);
+        return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+    }
+    memcpy(sa->sun_path, path, n);
+    return (socklen_t)sizeof(*sa);
+}
+
+int ts_listen_unix(const char *path, int abstract, int backlog, int perm) {
+    struct sockaddr_un sa;
+    socklen_t len = ts_unix_address(&sa, path, abstract);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (!abstract) unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, backlog) < 0) {
+        int e = errno; close(fd); return -e;
+    }
+    if (!abstract && perm > 0) chmod(path, (mode_t)perm);
+    return fd;
+}
+
+int ts_connect_unix(const char *path, int abstract) {
+    struct sockaddr_un sa;
+    socklen_t len = ts_unix_address(&sa, path, abstract);
+    /* Non-blocking: a unix connect either completes at once or fails with
+     * EAGAIN (the peer's backlog is full); the caller's loop must never wait. */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&sa, len) < 0) { int e = errno; close(fd); return -e; }
+    return fd;
+}
+
+int ts_peer_uid(int fd) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -1;
+    return (int)cred.uid;
+}
+
+int ts_is_unix_socket(int fd) {
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) return 0;
+    return sa.ss_family == AF_UNIX;
 }

@@ -260,7 +260,7 @@ extension Server {
         let t = Server.wallClockMs()
         while let top = blocking.timeouts.first, top.deadline <= t {
             _ = blocking.timeouts.pop()
-            guard let c = clients[top.clientID], let st = c.blocked, st.seq == top.seq else { continue }
+            guard let c = anyClient(top.clientID), let st = c.blocked, st.seq == top.seq else { continue }
             Server.replyBlockTimeout(c, st.timeoutReply)
             unblockClient(c, requeue: true)
             countUnblockedCall(st.command, failed: false)

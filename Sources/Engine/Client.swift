@@ -32,6 +32,8 @@ public final class Client {
     /// Set when a watched key changed: EXEC will abort.
     public var dirtyCAS = false
     var watchedKeys: [WatchedKey] = []
+    /// How this connection's commands are routed when the keyspace spans shards.
+    public var routing: ClientRouting = .forwarding
 
     public enum ReplyMode { case on, off, skip, skipNext }
     public var replyMode: ReplyMode = .on

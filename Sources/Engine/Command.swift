@@ -88,6 +88,8 @@ public final class Command {
     public var failedCalls = 0
     /// Latency distribution (latency-tracking), created on the first call.
     public var latencyHistogram: LatencyHistogram? = nil
+    /// What routing needs to know (Cluster/Routing.swift), computed on first use.
+    var cachedRouting: CommandRouting? = nil
 
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: (Int, Int, Int) = (0, 0, 0),
                 group: CommandGroup, since: String = "1.0.0", summary: String = "",

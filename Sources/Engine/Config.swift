@@ -112,12 +112,11 @@ public final class Config {
         add("bind", .string, "* -::*")
         add("port", .int(0, 65535), "6379", mutable: false)
         // Tessera's process model (the supervisor reads these; see Sources/Supervisor).
-        add("shards", .int(1, 1024), "1", mutable: false)
         add("shard-timeout", .int(200, 3_600_000), "30000")
         add("control-socket", .string, "", mutable: false)
         add("control-socket-perm", .string, "660", mutable: false)
         add("unixsocket", .string, "", mutable: false)
-        add("unixsocketperm", .int(0, 0o777), "0", mutable: false)
+        add("unixsocketperm", .string, "0", mutable: false)  // octal, as Redis
         add("tcp-backlog", .int(0, big), "511", mutable: false)
         add("timeout", .int(0, big), "0")
         add("tcp-keepalive", .int(0, big), "300")
@@ -218,6 +217,7 @@ public final class Config {
         // Tessera
         add("shards", .string, "1", mutable: false)
         add("shard-ports", .int(0, 65535), "0", mutable: false)
+        add("cluster-announce-ip", .string, "", mutable: false)
         add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)

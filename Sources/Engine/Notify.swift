@@ -99,7 +99,8 @@ extension Server {
     @inline(never)
     func publishKeyspaceEvent(_ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
         let flags = config.notifyFlags
-        if pubsub.isEmpty { return }  // nobody can receive it
+        // Nobody can receive it (here, nor on another shard).
+        if pubsub.isEmpty && keyspaceEventRelay == nil { return }
         let ev = UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount)
         var dbDigits = Array(String(db).utf8)
         if flags & KeyspaceEvents.keyspace != 0 {
@@ -108,14 +109,14 @@ extension Server {
             chan += dbDigits
             chan += [0x5F, 0x5F, 0x3A]  // "__:"
             chan += key
-            chan.withUnsafeBytes { _ = publish($0, ev) }
+            chan.withUnsafeBytes { _ = publish($0, ev); keyspaceEventRelay?($0, ev) }
         }
         if flags & KeyspaceEvents.keyevent != 0 {
             var chan: [UInt8] = Array("__keyevent@".utf8)
             chan += dbDigits
             chan += [0x5F, 0x5F, 0x3A]
             chan += ev
-            chan.withUnsafeBytes { _ = publish($0, key) }
+            chan.withUnsafeBytes { _ = publish($0, key); keyspaceEventRelay?($0, key) }
         }
         dbDigits.removeAll()
     }

@@ -32,6 +32,11 @@ public final class Server {
     public let startTime: Int64
     public let runID: String
     public var port = 6379
+    /// The keyspace split across shards; nil with one shard and no shard ports.
+    public var cluster: ClusterTopology? = nil
+    /// With several shards: hands each keyspace notification (channel,
+    /// message) to the other shards, whose subscribers may want it.
+    public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
     public var configFile: String? = nil
     public var executablePath = ""
     /// Writes since the last save.
@@ -176,7 +181,15 @@ public final class Server {
     /// Hides an internal connection (the supervisor's link) from client lists and counts.
     public func unlistClient(_ c: Client) {
         if clients.removeValue(forKey: c.id) != nil { stats.totalConnectionsReceived -= 1 }
+        internalClients[c.id] = c
     }
+
+    /// Internal connections (links from the supervisor and other shards): not
+    /// listed, but their blocked commands still time out.
+    private(set) var internalClients: [Int64: Client] = [:]
+
+    /// Any connected client by id, internal ones included.
+    func anyClient(_ id: Int64) -> Client? { clients[id] ?? internalClients[id] }
 
     public func removeClient(_ c: Client) {
         unwatchAll(c)
@@ -187,6 +200,7 @@ public final class Server {
         }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
+        internalClients[c.id] = nil
     }
 
     // MARK: dispatch

@@ -4,6 +4,8 @@ public final class Stats {
     public var totalConnectionsReceived = 0
     public var totalCommandsProcessed = 0
     public var rejectedConnections = 0
+    /// Commands this shard sent to the shard owning their keys (main port, several shards).
+    public var forwardedCommands = 0
     public var expiredKeys = 0
     public var expiredStalePerc = 0.0
     public var expiredTimeCapReachedCount = 0
@@ -68,6 +70,7 @@ public final class Stats {
         totalConnectionsReceived = 0
         totalCommandsProcessed = 0
         rejectedConnections = 0
+        forwardedCommands = 0
         expiredKeys = 0
         expiredStalePerc = 0
         expiredTimeCapReachedCount = 0

@@ -29,6 +29,9 @@ extension ShardLoop {
     /// Redis's checkClientOutputBufferLimits: over the hard limit, or over the
     /// soft limit for longer than its seconds.
     func outputLimitReached(_ conn: Connection) -> Bool {
+        // A link from another shard carries many clients' replies: the limit
+        // applies to each client where its reply ends up, not to the link.
+        if conn.client.routing == .internalLink { return false }
         let limit = server.config.outputBufferLimits[conn.client.clientClass.rawValue]
         let used = conn.output.readableBytes
         if limit.hard > 0 && used >= limit.hard { return true }
@@ -128,8 +131,10 @@ extension ShardLoop {
         var toClose: [Connection] = []
         for case let conn? in connections where !conn.closed {
             let c = conn.client
+            // Links between shards and clients waiting for a forwarded (maybe blocking) reply are not idle.
             if timeoutMs > 0 && !c.isMonitor && !c.postponed && c.blocked == nil && !c.inPubSub
-                && c.clientClass == .normal && now - c.lastInteraction > timeoutMs {
+                && c.clientClass == .normal && c.routing != .internalLink && conn.pendingReplies.isEmpty
+                && now - c.lastInteraction > timeoutMs {
                 toClose.append(conn)
                 continue
             }

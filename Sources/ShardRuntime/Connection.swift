@@ -2,6 +2,7 @@
 
 import Engine
 import RESP
+import DequeModule
 
 final class Connection {
     let fd: Int32
@@ -19,6 +20,12 @@ final class Connection {
     var queryPeak = 0
     /// When the output buffer went over the soft limit (0: it is not over).
     var softLimitSince: Int64 = 0
+    /// Replies owed in command order while forwarded commands are out (Forwarder).
+    var pendingReplies = Deque<PendingReply>()
+    /// Parsing stopped until `pendingReplies` drains.
+    var waitingForReplies = false
+    /// This connection's own links to other shards (blocking commands).
+    var privateLinks: [PeerLink] = []
 
     init(fd: Int32, client: Client, maxBulk: Int) {
         self.fd = fd

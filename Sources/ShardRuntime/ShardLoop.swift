@@ -16,6 +16,10 @@ public final class ShardLoop {
     public let server: Server
     private let epfd: Int32
     private var listeners: [Int32] = []
+    /// How connections accepted on each listener are routed (main port by default).
+    private var listenerRouting: [Int32: ClientRouting] = [:]
+    /// Cross-shard routing; nil with one shard.
+    var forwarder: Forwarder? = nil
     var connections: [Connection?] = []
     /// Connections whose next command waits for CLIENT PAUSE to end.
     var postponed: [Connection] = []
@@ -57,7 +61,7 @@ public final class ShardLoop {
 
     /// Other file descriptors the loop polls (plugins' wakeups), tagged in epoll data.
     private var watched: [Int32: () -> Void] = [:]
-    private static let watchedTag: UInt64 = 1 << 62
+    private static let watchedTag: UInt64 = 1 << 61   // (1 << 62: Forwarder's links)
 
     private func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {
         watched[fd] = handler
@@ -142,6 +146,10 @@ public final class ShardLoop {
                     accept(Int32(truncatingIfNeeded: data & 0xFFFF_FFFF))
                     continue
                 }
+                if data & Forwarder.linkTag != 0 {
+                    forwarder?.handle(event: data, ev)
+                    continue
+                }
                 if data & ShardLoop.watchedTag != 0 {
                     watched[Int32(truncatingIfNeeded: data & 0xFFFF_FFFF)]?()
                     continue
@@ -159,6 +167,10 @@ public final class ShardLoop {
         server.handleBlockedClientsTimeout()
         for hook in server.afterEventsHooks { hook() }
         serveUnblockedClients()
+        if let f = forwarder {
+            resumeForwarded(f)
+            f.flushLinks()
+        }
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
         for hook in server.beforeRepliesHooks { hook() }
         flushPending()
@@ -177,10 +189,15 @@ public final class ShardLoop {
     // MARK: accept / read / write
 
     private func accept(_ lfd: Int32) {
+        let routing = listenerRouting[lfd] ?? .forwarding
         // Accept a bounded batch so one busy listener cannot starve clients.
         for _ in 0..<64 {
             let fd = ts_accept4(lfd, nil, nil)
             if fd < 0 { return }
+            if routing == .internalLink {
+                adoptShardLink(fd)
+                continue
+            }
             if server.clients.count >= server.config.maxClients {
                 let msg: StaticString = "-ERR max number of clients reached\r\n"
                 _ = Glibc.write(fd, msg.utf8Start, msg.utf8CodeUnitCount)
@@ -191,7 +208,43 @@ public final class ShardLoop {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             setKeepAlive(fd)
-            register(fd)
+            register(fd).client.routing = routing
+        }
+    }
+
+    /// A link from another shard (or from this one, for fan-outs): trusted
+    /// only from our own user, never counted or listed as a client.
+    private func adoptShardLink(_ fd: Int32) {
+        if ts_peer_uid(fd) != Int32(bitPattern: getuid()) {
+            close(fd)
+            return
+        }
+        let conn = register(fd)
+        conn.client.routing = .internalLink
+        conn.client.authenticated = true
+        conn.client.name = Array("tessera-shard-link".utf8)
+        conn.parser.authenticated = true
+        server.unlistClient(conn.client)
+    }
+
+    /// Turns on cross-shard routing: `internalListener` receives the other
+    /// shards' links; `peerNames` are every shard's internal socket names.
+    /// (With one shard and shard ports on, there is nothing to forward to but
+    /// the shard ports still need Redis Cluster's checks: pass -1 and no names.)
+    public func enableForwarding(topology: ClusterTopology, internalListener: Int32, peerNames: [String]) {
+        if internalListener >= 0 { adoptListener(internalListener, routing: .internalLink) }
+        forwarder = Forwarder(server: server, topology: topology, peerNames: peerNames, epfd: epfd, logger: logger)
+    }
+
+    /// Connections whose forwarded replies all arrived go on with their commands.
+    private func resumeForwarded(_ f: Forwarder) {
+        while !f.resumable.isEmpty {
+            let batch = f.resumable
+            f.resumable.removeAll()
+            for conn in batch where !conn.closed {
+                if conn.query.readableBytes > 0 && !conn.client.closeAfterReply { processInput(conn) }
+                if !conn.closed { scheduleFlush(conn) }
+            }
         }
     }
 
@@ -214,9 +267,10 @@ public final class ShardLoop {
     }
 
     /// Serves a listening socket opened by someone else (the supervisor).
-    public func adoptListener(_ fd: Int32) {
+    public func adoptListener(_ fd: Int32, routing: ClientRouting = .forwarding) {
         _ = fcntl(fd, F_SETFL, O_NONBLOCK)
         listeners.append(fd)
+        listenerRouting[fd] = routing
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.listenerTag | UInt64(fd))
     }
 
@@ -228,6 +282,8 @@ public final class ShardLoop {
         let conn = register(fd)
         conn.client.authenticated = true
         conn.client.name = Array("tessera-supervisor".utf8)
+        // The supervisor asks each shard about itself (DBSIZE, INFO): never forwarded.
+        conn.client.routing = .internalLink
         conn.parser.authenticated = true
         // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
         server.unlistClient(conn.client)
@@ -276,13 +332,14 @@ public final class ShardLoop {
     func processInput(_ conn: Connection) {
         let q = conn.query
         let client = conn.client
-        if client.postponed { return }
+        if client.postponed || conn.waitingForReplies { return }
         conn.parser.maxBulkLength = server.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
         // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
         let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
-        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil {
+        while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil
+                && !conn.waitingForReplies {
             conn.parser.authenticated = client.authenticated
             let start = conn.parser.isMidCommand ? q.readIndex : pos
             let outcome = conn.parser.parse(q.base, pos: &pos, end: q.writeIndex)
@@ -291,9 +348,18 @@ public final class ShardLoop {
                 // CLIENT LIST shows the running command as part of the query buffer, as Redis.
                 client.queryBufferSize = q.writeIndex - q.readIndex
                 client.queryBufferCapacity = q.capacity
+                var outcome = Forwarder.Outcome.done
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
-                    server.execute(client)
+                    if let f = forwarder { outcome = f.dispatch(conn) } else { server.execute(client) }
+                }
+                if outcome != .done && !conn.pendingReplies.isEmpty {
+                    // Waits for the forwarded replies before it (or its own) arrive.
+                    conn.waitingForReplies = true
+                    if outcome == .waitThenRetry {
+                        q.readIndex = start
+                        break
+                    }
                 }
                 if client.postponed {
                     // Held by CLIENT PAUSE: parse it again when the pause ends.
@@ -303,7 +369,7 @@ public final class ShardLoop {
                     break
                 }
                 q.readIndex = pos
-                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on {
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on && client.routing != .internalLink {
                     closeForOutputLimit(conn)
                     return
                 }
@@ -430,6 +496,7 @@ public final class ShardLoop {
     func closeConnection(_ conn: Connection) {
         if conn.closed { return }
         conn.closed = true
+        if let f = forwarder { f.connectionClosed(conn) }
         if conn.client.postponed {
             postponed.removeAll { $0 === conn }
             server.admin.postponedClients = postponed.count

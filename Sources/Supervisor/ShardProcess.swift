@@ -26,6 +26,8 @@ final class ShardProcess {
     var reader = RESPReplyReader()
     /// Completions of the commands sent on the link, in order (replies come in order).
     var pending: [(RESPValue?) -> Void] = []
+    /// loading_loaded_perc while the shard loads its dataset (STATUS= progress).
+    var loadingPercent: String? = nil
     /// Set by `tessera-ctl restart-shard`: restart even after a clean exit.
     var restartRequested = false
 
@@ -46,13 +48,15 @@ final class ShardProcess {
     }
 
     /// Starts the shard: `argv[0]` is the executable; `listeners` are inherited.
-    func spawn(executable: String, arguments: [String], listeners: [Int32], environment: [String], nowMs: Int64) throws {
+    /// `routing` are the worker flags for several shards / shard ports, whose descriptors are `inherited`.
+    func spawn(executable: String, arguments: [String], routing: [String] = [], listeners: [Int32],
+               inherited: [Int32] = [], environment: [String], nowMs: Int64) throws {
         var pair: [Int32] = [0, 0]
         guard ts_socketpair(&pair) == 0 else { throw SupervisorError("socketpair: \(String(cString: strerror(ts_errno())))") }
         let workerArgs = [executable, "--shard-worker", String(index),
                           "--shard-listen-fds", listeners.map(String.init).joined(separator: ","),
-                          "--shard-link", String(pair[1])] + arguments
-        let keep = listeners + [pair[1]]
+                          "--shard-link", String(pair[1])] + routing + arguments
+        let keep = listeners + inherited + [pair[1]]
         let child: pid_t = withCStrings(workerArgs) { argv in
             withCStrings(environment) { envp in
                 keep.withUnsafeBufferPointer { k in ts_spawn(executable, argv, envp, k.baseAddress, Int32(k.count)) }
@@ -67,6 +71,7 @@ final class ShardProcess {
         pid = child
         link = pair[0]
         state = .loading
+        loadingPercent = nil
         everReady = false
         startedAtMs = nowMs
         pingSentAtMs = nil

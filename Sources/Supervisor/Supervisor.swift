@@ -39,7 +39,30 @@ public struct SupervisorOptions {
     /// The control socket's path ("" = none) and permissions (octal text).
     public var controlSocket = ""
     public var controlSocketPermissions = "660"
+    /// Per shard: its shard-port listeners (cluster-aware clients); empty when off.
+    public var clusterListeners: [[Int32]] = []
+    /// Per shard: the internal unix listener other shards' links connect to (several shards).
+    public var internalListeners: [Int32] = []
+    /// The internal sockets' name prefix (abstract namespace); shard i's is prefix + i.
+    public var peerPrefix = ""
     public init() {}
+
+    /// The worker flags and inherited descriptors of shard `i` beyond the main listeners.
+    func routingArguments(_ i: Int) -> (args: [String], fds: [Int32]) {
+        var args: [String] = []
+        var fds: [Int32] = []
+        if shards > 1 {
+            args += ["--shard-count", String(shards), "--shard-internal-fd", String(internalListeners[i]),
+                     "--shard-peers", peerPrefix]
+            fds.append(internalListeners[i])
+        }
+        if i < clusterListeners.count {
+            args += ["--shard-count", String(shards),
+                     "--shard-cluster-fds", clusterListeners[i].map(String.init).joined(separator: ",")]
+            fds += clusterListeners[i]
+        }
+        return (args, fds)
+    }
 }
 
 public final class Supervisor {
@@ -57,6 +80,12 @@ public final class Supervisor {
     var controlListener: Int32 = -1
     var controlPath = ""
     var controlClients: [ControlConnection] = []
+
+    /// The supervisor's working directory (`dir`): shard i's files live in dir/shard-<i> with several shards.
+    let dataDirectory: String = {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "."
+    }()
 
     public init(options: SupervisorOptions, logger: Logger) {
         self.options = options
@@ -130,9 +159,19 @@ public final class Supervisor {
     }
 
     func start(_ s: ShardProcess, _ now: Int64) {
+        let routing = options.routingArguments(s.index)
+        var arguments = options.shardArguments
+        if options.shards > 1 {
+            // Each shard keeps its own RDB/AOF files.
+            let dir = dataDirectory + "/shard-\(s.index)"
+            if mkdir(dir, 0o750) != 0 && ts_errno() != EEXIST {
+                logger.warning("Can't create the data directory \(dir) of shard \(s.index): \(String(cString: strerror(ts_errno())))")
+            }
+            arguments += ["--dir", dir]
+        }
         do {
-            try s.spawn(executable: options.executable, arguments: options.shardArguments,
-                        listeners: options.listeners, environment: shardEnvironment, nowMs: now)
+            try s.spawn(executable: options.executable, arguments: arguments, routing: routing.args,
+                        listeners: options.listeners, inherited: routing.fds, environment: shardEnvironment, nowMs: now)
             logger.notice("Shard \(s.index) started, pid \(s.pid)")
         } catch {
             logger.warning("Shard \(s.index) could not be started: \(error)")
@@ -260,6 +299,14 @@ public final class Supervisor {
             }
         case .error(let e) where e.hasPrefix("LOADING"):
             if s.state != .stopping { s.state = .loading }
+            // How far it got, for systemd's STATUS= line.
+            s.request(["INFO", "persistence"]) { [unowned s] reply in
+                guard case .bulk(let bytes?)? = reply,
+                      let line = String(decoding: bytes, as: UTF8.self).split(separator: "\r\n")
+                        .first(where: { $0.hasPrefix("loading_loaded_perc:") })
+                else { return }
+                s.loadingPercent = String(line.dropFirst("loading_loaded_perc:".count))
+            }
         default:
             break
         }
@@ -300,7 +347,10 @@ public final class Supervisor {
         }
         if shards.contains(where: { $0.state == .loading }) && now - lastLoadingNoteMs >= 1000 {
             lastLoadingNoteMs = now
-            notifier.send("STATUS=Loading the dataset\nEXTEND_TIMEOUT_USEC=10000000")
+            let progress = shards.filter { $0.state == .loading }
+                .map { "shard \($0.index) \($0.loadingPercent.map { $0 + "%" } ?? "starting")" }
+                .joined(separator: ", ")
+            notifier.send("STATUS=Loading the dataset: \(progress)\nEXTEND_TIMEOUT_USEC=10000000")
         }
         // WATCHDOG=1 only while every shard answers.
         if shards.allSatisfy({ $0.pid > 0 && now - $0.lastReplyAtMs <= options.shardTimeoutMs }) {

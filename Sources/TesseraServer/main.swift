@@ -23,6 +23,12 @@ struct WorkerRole {
     var index = 0
     var listeners: [Int32] = []
     var link: Int32 = -1
+    /// Several shards: their count, this shard's internal listener, its
+    /// shard-port listeners, and the prefix of every shard's internal socket name.
+    var shardCount = 1
+    var internalListener: Int32 = -1
+    var clusterListeners: [Int32] = []
+    var peerPrefix = ""
 }
 var worker: WorkerRole? = nil
 if arguments.first == "--shard-worker", arguments.count >= 6,
@@ -31,6 +37,17 @@ if arguments.first == "--shard-worker", arguments.count >= 6,
                         listeners: arguments[3].split(separator: ",").compactMap { Int32($0) },
                         link: Int32(arguments[5]) ?? -1)
     arguments.removeFirst(6)
+    while arguments.count >= 2 && arguments[0].hasPrefix("--shard-") {
+        let value = arguments[1]
+        switch arguments[0] {
+        case "--shard-count": worker!.shardCount = Int(value) ?? 1
+        case "--shard-internal-fd": worker!.internalListener = Int32(value) ?? -1
+        case "--shard-cluster-fds": worker!.clusterListeners = value.split(separator: ",").compactMap { Int32($0) }
+        case "--shard-peers": worker!.peerPrefix = value
+        default: break
+        }
+        arguments.removeFirst(2)
+    }
     // A shard never outlives its supervisor.
     _ = ts_set_parent_death_signal(SIGKILL)
     if getppid() == 1 { exit(1) }
@@ -101,34 +118,83 @@ if worker == nil {
     // The supervisor: listening sockets, then the shards.
     RedisStyleLogHandler.role = "X"
     logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), supervisor pid=\(getpid()), just started")
-    let shardCount = Int(config.get("shards")!)!
-    if shardCount > 1 {
-        logger.critical("shards \(shardCount): several shards need cross-shard routing, which this release does not have yet; use shards 1")
+    let shardsSetting = config.get("shards")!
+    let shardCount = shardsSetting == "auto" ? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) : (Int(shardsSetting) ?? 0)
+    if shardCount < 1 || shardCount > 1024 {
+        logger.critical("Invalid shards '\(shardsSetting)': a number from 1 to 1024, or auto")
         exit(1)
     }
     let port = Int(config.get("port")!)!
-    var listeners: [Int32] = []
-    if port > 0 {
-        var binds = config.get("bind")!.split(separator: " ").map(String.init)
-        binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
-        if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
+    let backlog = Int32(config.get("tcp-backlog")!)!
+    var binds = config.get("bind")!.split(separator: " ").map(String.init)
+    binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
+    if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
+    /// TCP listeners on every bind address; nil when none could be opened.
+    func listenTCP(_ port: Int) -> [Int32]? {
+        var fds: [Int32] = []
         for b in binds {
             let host = b == "*" ? "0.0.0.0" : (b == "::*" ? "::" : b)
-            let fd = ts_listen_tcp(host, Int32(port), Int32(config.get("tcp-backlog")!)!)
+            let fd = ts_listen_tcp(host, Int32(port), backlog)
             if fd < 0 {
                 // Like Redis, an address prefixed with '-' (or IPv6 when unavailable) may fail.
                 logger.warning("Could not create server TCP listening socket \(host):\(port): \(String(cString: strerror(-fd)))")
                 continue
             }
-            listeners.append(fd)
+            fds.append(fd)
         }
-        if listeners.isEmpty {
+        return fds.isEmpty ? nil : fds
+    }
+    var listeners: [Int32] = []
+    let activated = SocketActivation.listeners()
+    if !activated.isEmpty {
+        // systemd socket activation (tessera.socket): systemd opened the main port.
+        listeners = activated
+        logger.notice("Using \(activated.count) listening socket(s) from systemd (socket activation)")
+    } else if port > 0 {
+        guard let fds = listenTCP(port) else {
             logger.critical("Failed listening on port \(port) (tcp), aborting.")
             exit(1)
         }
+        listeners = fds
+    }
+    let unixSocket = config.get("unixsocket")!
+    if !unixSocket.isEmpty {
+        guard let perm = Int32(config.get("unixsocketperm")!, radix: 8), perm >= 0, perm <= 0o777 else {
+            logger.critical("Invalid unixsocketperm '\(config.get("unixsocketperm")!)': octal permissions such as 700")
+            exit(1)
+        }
+        let fd = ts_listen_unix(unixSocket, 0, backlog, perm)
+        if fd < 0 {
+            logger.critical("Failed opening Unix socket \(unixSocket): \(String(cString: strerror(-fd)))")
+            exit(1)
+        }
+        listeners.append(fd)
     }
     var options = SupervisorOptions()
     options.shards = shardCount
+    let shardPorts = Int(config.get("shard-ports")!)!
+    if shardPorts > 0 {
+        for i in 0..<shardCount {
+            guard let fds = listenTCP(shardPorts + i) else {
+                logger.critical("Failed listening on shard port \(shardPorts + i) (tcp), aborting.")
+                exit(1)
+            }
+            options.clusterListeners.append(fds)
+        }
+    }
+    if shardCount > 1 {
+        // Links between shards: one abstract unix socket per shard, held by
+        // the supervisor so a restarting shard's peers queue instead of failing.
+        options.peerPrefix = "tessera-\(getpid())-shard-"
+        for i in 0..<shardCount {
+            let fd = ts_listen_unix(options.peerPrefix + String(i), 1, 1024, 0)
+            if fd < 0 {
+                logger.critical("Failed opening the internal socket of shard \(i): \(String(cString: strerror(-fd)))")
+                exit(1)
+            }
+            options.internalListeners.append(fd)
+        }
+    }
     options.shardTimeoutMs = Int64(config.get("shard-timeout")!)!
     options.listeners = listeners
     options.controlSocket = config.get("control-socket")!
@@ -151,6 +217,20 @@ logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) co
 loop.adjustOpenFilesLimit()
 if port > 0 { loop.checkBacklog(Int(config.get("tcp-backlog")!)!) }
 for fd in worker!.listeners { loop.adoptListener(fd) }
+if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
+    let w = worker!
+    var announce = config.get("cluster-announce-ip")!
+    if announce.isEmpty {
+        let first = config.get("bind")!.split(separator: " ").first.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "-")) } ?? "*"
+        announce = ["*", "0.0.0.0", "::", "::*"].contains(first) ? "127.0.0.1" : first
+    }
+    let topology = ClusterTopology(shardCount: w.shardCount, myIndex: w.index,
+                                   clusterPortBase: Int(config.get("shard-ports")!)!, announceHost: announce)
+    server.cluster = topology
+    for fd in w.clusterListeners { loop.adoptListener(fd, routing: .cluster) }
+    loop.enableForwarding(topology: topology, internalListener: w.shardCount > 1 ? w.internalListener : -1,
+                          peerNames: w.shardCount > 1 ? (0..<w.shardCount).map { w.peerPrefix + String($0) } : [])
+}
 if worker!.link >= 0 { loop.adoptSupervisorLink(worker!.link) }
 // Plugins load before the dataset: their data types must be known to read it.
 if !config.loadModules.isEmpty {

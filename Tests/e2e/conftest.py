@@ -7,6 +7,10 @@ against the reference implementation:
 
     TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e
 
+``TESSERA_EXTRA_ARGS`` adds arguments to every shared server, e.g.
+``TESSERA_EXTRA_ARGS="--shards 2"`` runs a suite over two shards (commands
+mixing keys of both shards then get -CROSSSLOT, as in Redis Cluster).
+
 Fixtures
 --------
 server        session-scoped ``ServerInfo`` (host, port, proc, dir, args, binary,
@@ -158,7 +162,7 @@ def _launch(extra_args=(), tag="main") -> ServerInfo:
             "--appendonly", "no",
             "--enable-debug-command", "yes",
             "--dir", d,
-        ] + [str(a) for a in extra_args]
+        ] + [str(a) for a in extra_args] + os.environ.get("TESSERA_EXTRA_ARGS", "").split()
         log_path = os.path.join(d, "server.log")
         log = open(log_path, "wb")
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,

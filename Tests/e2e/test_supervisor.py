@@ -81,10 +81,72 @@ def test_shutdown_command_stops_the_whole_server(tmp_path):
     assert s.wait_exit() == 0
 
 
-def test_several_shards_are_refused_clearly(tmp_path):
-    s = DataServer(str(tmp_path), "--shards", "2").start(wait=False)
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "100000"])
+def test_invalid_shard_counts_are_refused_clearly(tmp_path, value):
+    # (several shards work now: Tests/e2e/test_shards.py)
+    s = DataServer(str(tmp_path), "--shards", value).start(wait=False)
     assert s.wait_exit() != 0
-    assert "cross-shard routing" in s.log_tail()
+    assert f"Invalid shards '{value}'" in s.log_tail()
+
+
+def test_shards_auto_starts_one_shard_per_core(tmp_path):
+    s = DataServer(str(tmp_path), "--save", "", "--shards", "auto").start()
+    cores = os.cpu_count()
+    wait_for(lambda: f"All {cores} shard(s) ready" in s.log_tail(), timeout=20, what="every shard ready")
+    r = s.client()
+    for i in range(100):
+        r.set(f"k{i}", i)
+    assert r.dbsize() == 100
+    if cores > 1:
+        assert sorted(os.listdir(tmp_path)) == sorted(["server.log"] + [f"shard-{i}" for i in range(cores)])
+    s.stop()
+
+
+def test_socket_activation_uses_the_passed_listener(tmp_path):
+    """LISTEN_PID/LISTEN_FDS as systemd sets them for tessera.socket: the
+    server serves the inherited socket (fd 3) and opens no port of its own."""
+    import socket as socketlib
+    lsock = socketlib.socket()
+    lsock.setsockopt(socketlib.SOL_SOCKET, socketlib.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(128)
+    port = lsock.getsockname()[1]
+    unused = DataServer(str(tmp_path)).port  # the --port given must stay closed
+    log = open(tmp_path / "server.log", "ab")
+    # sh keeps its pid across exec, so LISTEN_PID=$$ names the server; the
+    # listening socket becomes descriptor 3 as systemd passes it.
+    cmd = (f'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --port {unused} '
+           f'--bind 127.0.0.1 --dir {tmp_path} --save ""')
+    fd = lsock.fileno()
+    proc = subprocess.Popen(["sh", "-c", cmd, server_binary()], preexec_fn=lambda: os.dup2(fd, 3),
+                            pass_fds=(3,), stdout=log, stderr=subprocess.STDOUT)
+    lsock.close()
+    try:
+        wait_for(lambda: _try_ping(port), timeout=20, what="the server on the activated socket")
+        assert _client(port).set("a", "1") and _client(port).get("a") == b"1"
+        assert not _try_ping(unused)
+        assert "socket activation" in (tmp_path / "server.log").read_text()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _try_ping(port):
+    try:
+        return _client(port, socket_timeout=2).ping()
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+        return False
+
+
+def test_unixsocket_serves_clients(tmp_path):
+    path = str(tmp_path / "tessera.sock")
+    s = DataServer(str(tmp_path), "--save", "", "--unixsocket", path, "--unixsocketperm", "700").start()
+    r = redis.Redis(unix_socket_path=path)
+    assert r.set("x", "y") and r.get("x") == b"y"
+    assert oct(os.stat(path).st_mode & 0o777) == "0o700"
+    out = subprocess.run(["redis-cli", "-s", path, "get", "x"], capture_output=True, text=True, timeout=10)
+    assert out.stdout.strip() == "y"
+    s.stop()
 
 
 # ---------------------------------------------------------------------------

@@ -171,6 +171,8 @@ def test_ready_only_after_loading(tmp_path):
         assert loading_seen, "the server answered before READY without -LOADING"
         statuses = [f["STATUS"] for _, _, f in n2.messages if "STATUS" in f]
         assert any("Loading" in s for s in statuses)
+        # Progress per shard: "Loading the dataset: shard 0 42.10%" (or "starting" before its first answer).
+        assert any("shard 0" in s for s in statuses if "Loading" in s), statuses
         assert _client(port).dbsize() == 1500000
         assert ready[1] == p.pid
     finally:

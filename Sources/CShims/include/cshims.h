@@ -77,6 +77,12 @@ int ts_set_parent_death_signal(int sig);
 int ts_set_inheritable(int fd, int inheritable);
 /* A connected AF_UNIX stream socket pair, both ends close-on-exec. */
 int ts_socketpair(int fds[2]);
+/* Unix stream sockets (abstract: Linux's abstract namespace). Negative errno on failure. */
+int ts_listen_unix(const char *path, int abstract, int backlog, int perm);
+int ts_connect_unix(const char *path, int abstract);
+/* The uid of a unix socket's peer (SO_PEERCRED), -1 if unknown. */
+int ts_peer_uid(int fd);
+int ts_is_unix_socket(int fd);
 /* Forks and execs `path` with `argv` and `envp` (NULL-terminated) in the
  * child, which first keeps the fds in `keep` (close-on-exec cleared), resets
  * signal dispositions and unblocks all signals. Returns the child's pid or -1. */

@@ -21,6 +21,7 @@ extension Server {
         all += latencyCommands()
         all += pubsubCommands()
         all += blockingCommands()
+        all += clusterCommands()
         return all
     }
 }

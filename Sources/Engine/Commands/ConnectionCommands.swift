@@ -33,6 +33,7 @@ extension Server {
 
     static func selectCommand(_ c: Client) {
         guard let i = c.args.int64(1) else { c.error(static: "ERR value is not an integer or out of range"); return }
+        if c.routing == .cluster && i != 0 { c.error(static: "ERR SELECT is not allowed in cluster mode"); return }
         guard let db = c.server.database(Int(i)) else { c.error(static: "ERR DB index is out of range"); return }
         c.db = db
         c.reply.ok()

@@ -94,7 +94,7 @@ extension Server {
         case "commandstats": return commandStatsInfo()
         case "errorstats": return stats.errors.keys.sorted().map { ("errorstat_\($0)", "count=\(stats.errors[$0]!)") }
         case "latencystats": return latencyStatsInfo()
-        case "cluster": return [("cluster_enabled", "0")]
+        case "cluster": return [("cluster_enabled", cluster?.clusterEnabled == true ? "1" : "0")]
         case "keyspace":
             return databases.filter { $0.count > 0 }.map {
                 ("db\($0.index)", "keys=\($0.count),expires=\($0.expiresCount),avg_ttl=\($0.avgTTL)")
@@ -251,6 +251,8 @@ extension Server {
             ("client_query_buffer_limit_disconnections", String(s.queryBufferLimitDisconnections)),
             ("client_output_buffer_limit_disconnections", String(s.outputBufferLimitDisconnections)),
             ("reply_buffer_shrinks", "0"), ("reply_buffer_expands", "0"),
+            // Tessera's own.
+            ("tessera_forwarded_commands", String(s.forwardedCommands)),
         ]
     }
 

@@ -166,7 +166,7 @@ extension Server {
 
     static func moveCommand(_ c: Client) {
         let s = c.server
-        if s.clusterEnabled { c.error(static: "ERR MOVE is not allowed in cluster mode"); return }
+        if s.clusterRestricted(c) { c.error(static: "ERR MOVE is not allowed in cluster mode"); return }
         let src = c.db
         guard let id = dbIndexArg(c, 2) else { return }
         guard let dst = s.database(id) else { c.error(static: "ERR DB index is out of range"); return }
@@ -198,7 +198,7 @@ extension Server {
             }
             j += 1
         }
-        if s.clusterEnabled && (src.index != 0 || dst.index != 0) {
+        if s.clusterRestricted(c) && (src.index != 0 || dst.index != 0) {
             c.error(static: "ERR Copying to another database is not allowed in cluster mode")
             return
         }
@@ -224,7 +224,7 @@ extension Server {
 
     static func swapdbCommand(_ c: Client) {
         let s = c.server
-        if s.clusterEnabled { c.error(static: "ERR SWAPDB is not allowed in cluster mode"); return }
+        if s.clusterRestricted(c) { c.error(static: "ERR SWAPDB is not allowed in cluster mode"); return }
         guard let a = dbIndexArg(c, 1, message: "ERR invalid first DB index"),
               let b = dbIndexArg(c, 2, message: "ERR invalid second DB index") else { return }
         guard s.database(a) != nil, s.database(b) != nil else {

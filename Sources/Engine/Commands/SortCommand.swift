@@ -123,13 +123,13 @@ extension Server {
                 // BY without '*' means "don't sort" (e.g. BY nosort).
                 if !cStringPrefix(a[j + 1]).contains(UInt8(ascii: "*")) {
                     dontSort = true
-                } else if s.clusterEnabled {
+                } else if s.keysSpanProcesses(c) {
                     c.error(static: "ERR BY option of SORT denied in Cluster mode.")
                     return
                 }
                 j += 1
             } else if a.equals(j, "get") && left >= 1 {
-                if s.clusterEnabled { c.error(static: "ERR GET option of SORT denied in Cluster mode."); return }
+                if s.keysSpanProcesses(c) { c.error(static: "ERR GET option of SORT denied in Cluster mode."); return }
                 getArgs.append(j + 1)
                 j += 1
             } else {
