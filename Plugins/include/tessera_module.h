@@ -440,7 +440,11 @@ typedef struct RedisModuleTypeMethods {
     X(void, Yield, (RedisModuleCtx *ctx, int flags, const char *busy_reply)) \
     X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient *bc)) \
     X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient *bc)) \
-    X(void, ReplySetPushLength, (RedisModuleCtx *ctx, long len))
+    X(void, ReplySetPushLength, (RedisModuleCtx *ctx, long len)) \
+    X(int, IsChannelsPositionRequest, (RedisModuleCtx *ctx)) \
+    X(void, ChannelAtPosWithFlags, (RedisModuleCtx *ctx, int pos, int flags)) \
+    X(RedisModuleString *, GetClientUserNameById, (RedisModuleCtx *ctx, uint64_t id)) \
+    X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx *ctx))
 
 /* One pointer per function, shared by all the plugin's files (common symbols). */
 #if defined(__GNUC__) && !(defined(__clang__) && defined(__cplusplus))

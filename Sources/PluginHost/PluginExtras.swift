@@ -166,3 +166,23 @@ extension PluginHost {
         return UnsafePointer(p)
     }
 }
+
+/// Channel positions come from nowhere: Tessera does not ask plugins for them.
+@_cdecl("RMX_IsChannelsPositionRequest")
+func RMX_IsChannelsPositionRequest(_ ctx: Ctx?) -> Int32 { 0 }
+
+@_cdecl("RMX_ChannelAtPosWithFlags")
+func RMX_ChannelAtPosWithFlags(_ ctx: Ctx?, _ pos: Int32, _ flags: Int32) {}
+
+/// No ACL users yet: every client is "default" (as Client.user says).
+@_cdecl("RMX_GetClientUserNameById")
+func RMX_GetClientUserNameById(_ ctx: Ctx?, _ id: UInt64) -> RMString? {
+    guard let c = client(id) else { errno = ENOENT; return nil }
+    return newString(ctx, Array(c.user.utf8))
+}
+
+@_cdecl("RMX_GetCurrentUserName")
+func RMX_GetCurrentUserName(_ ctx: Ctx?) -> RMString? {
+    guard let c = ctxClient(ctx) else { return nil }
+    return newString(ctx, Array(c.user.utf8))
+}
