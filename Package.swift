@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(name: "CShims"),
@@ -57,7 +58,8 @@ let package = Package(
             dependencies: ["CModuleABI", "Engine", "RESP", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Control"),
-        .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log"),
+                                                   .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "TesseraServer",
             dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine", "PluginHost",
@@ -67,11 +69,14 @@ let package = Package(
         .executableTarget(
             name: "TesseraCtl",
             dependencies: ["Control", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/TesseraCtl"
+            path: "Sources/TesseraCtl",
+            // main.swift holds the @main command; the subcommands live in other files.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),
     ],

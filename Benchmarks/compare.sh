@@ -8,6 +8,9 @@
 #
 # usage: Benchmarks/compare.sh            (N=1000000 requests per test)
 #        N=200000 TESTS=set,get PIPELINES="16" Benchmarks/compare.sh
+#        FLUSH=0 TESTS=sadd,spop,lpush,lpop KEYS=0 Benchmarks/compare.sh
+#          (FLUSH=0: no FLUSHALL between tests, so SPOP/LPOP pop what SADD/LPUSH
+#          pushed; KEYS=0: skip the memory part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,12 +45,15 @@ start() { # start NAME BINARY PORT -> pid
     echo "$pid"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# tessera-server is a supervisor whose shard process(es) do the work: count
+# the whole process tree (the server and its children).
+tree() { echo "$1"; pgrep -P "$1"; }
+cpu_ticks() { local t=0 p; for p in $(tree "$1"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo $t; }
 TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
 
 # run PORT PID TEST P -> "rps cpu_us_per_request"
 run() {
-    redis-cli -p "$1" flushall >/dev/null
+    [ "${FLUSH:-1}" = 1 ] && redis-cli -p "$1" flushall >/dev/null
     local before after rps
     before=$(cpu_ticks "$2")
     rps=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$1" -t "$3" -n "$N" -r 100000 -c 50 -P "$4" --csv 2>/dev/null \
@@ -56,8 +62,13 @@ run() {
     echo "$rps $(awk -v t=$(( (after - before) * TICK_US )) -v n="$N" 'BEGIN {printf "%.3f", t / n}')"
 }
 
-REDIS_PID=$(start redis "$(command -v redis-server)" "$REDIS_PORT")
-TESSERA_PID=$(start tessera "$TESSERA" "$TESSERA_PORT")
+start redis "$(command -v redis-server)" "$REDIS_PORT" >/dev/null
+start tessera "$TESSERA" "$TESSERA_PORT" >/dev/null
+# The pid that serves the port: tessera-server is a supervisor whose shard
+# process serves clients, so CPU and RSS are read from INFO's process_id.
+srvpid() { redis-cli -p "$1" info server | tr -d '\r' | awk -F: '$1=="process_id" {print $2}'; }
+REDIS_PID=$(srvpid "$REDIS_PORT")
+TESSERA_PID=$(srvpid "$TESSERA_PORT")
 
 echo "redis-server $(redis-server --version | awk '{print $3}') vs tessera-server, n=$N, -c 50 -r 100000"
 printf '| %-10s | %2s | %12s | %12s | %6s | %9s | %9s | %6s |\n' test P "redis rps" "tessera rps" ratio "redis µs" "tessera µs" ratio
@@ -72,6 +83,8 @@ for P in $PIPELINES; do
     done
 done
 
+[ "$KEYS" = 0 ] && exit 0   # KEYS=0: no memory part
+
 # Memory: KEYS string keys "key:<n>" with 16-byte values, loaded through --pipe.
 python3 - "$KEYS" > "$WORK/load.resp" <<'PY'
 import sys
@@ -85,7 +98,8 @@ PY
 mem() { # mem PORT PID -> "used_memory rss_bytes"
     local used rss
     used=$(redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}')
-    rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$2/status")
+    rss=0
+    for p in $(tree "$2"); do rss=$(( rss + $(awk '/VmRSS/ {print $2 * 1024}' "/proc/$p/status") )); done
     echo "$used $rss"
 }
 echo

@@ -21,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KEYS=${KEYS:-1000000}
-TYPES=${TYPES:-string,hash,set,zset,list}
+TYPES=${TYPES:-string,hash,set,zset,list}   # TYPES=none skips the memory part
+EVICT=${EVICT:-1}                             # EVICT=0 skips the eviction part
 EVICT_MB=${EVICT_MB:-64}
 EVICT_N=${EVICT_N:-500000}
 REDIS_PORT=${REDIS_PORT:-7381}
@@ -53,6 +54,9 @@ start() { # start NAME BINARY PORT [args...] -> pid
     kill -0 "$pid" 2>/dev/null || { echo "$name did not start:" >&2; cat "$dir/log" >&2; exit 2; }
     echo "$pid"
 }
+# The pid that serves the port: tessera-server is a supervisor whose shard
+# process serves clients, so CPU and RSS are read from INFO's process_id.
+srvpid() { redis-cli -p "$1" info server | tr -d '\r' | awk -F: '$1=="process_id" {print $2}'; }
 stop() { kill "$1" 2>/dev/null; while kill -0 "$1" 2>/dev/null; do sleep 0.05; done; }
 
 mem() { # mem PORT PID -> "used_memory rss_bytes"
@@ -99,14 +103,15 @@ echo "memory, $KEYS keys per type (bytes per key: growth from the empty server /
 printf '| %-6s | %11s | %13s | %5s | %9s | %11s | %5s | %-10s |\n' type "redis used" "tessera used" ratio "redis RSS" "tessera RSS" ratio encoding
 printf '|%s|\n' "--------|-------------|---------------|-------|-----------|-------------|-------|------------"
 for t in ${TYPES//,/ }; do
+    [ "$t" = none ] && continue
     gen "$t" > "$WORK/load.resp"
     declare -A U R E
     for s in redis tessera; do
         if [ $s = redis ]; then bin=$(command -v redis-server); port=$REDIS_PORT; else bin=$TESSERA; port=$TESSERA_PORT; fi
         pid=$(start "$s" "$bin" "$port")
-        read -r u0 r0 < <(mem "$port" "$pid")
+        read -r u0 r0 < <(mem "$port" "$(srvpid "$port")")
         redis-cli -p "$port" --pipe < "$WORK/load.resp" >/dev/null
-        read -r u1 r1 < <(mem "$port" "$pid")
+        read -r u1 r1 < <(mem "$port" "$(srvpid "$port")")
         U[$s]=$(( (u1 - u0) / KEYS )); R[$s]=$(( (r1 - r0) / KEYS ))
         E[$s]=$(redis-cli -p "$port" object encoding key:0)
         stop "$pid"
@@ -116,6 +121,8 @@ for t in ${TYPES//,/ }; do
         "${E[tessera]}"
     [ "${E[redis]}" = "${E[tessera]}" ] || echo "  (encodings differ: redis ${E[redis]}, tessera ${E[tessera]})"
 done
+
+[ "$EVICT" = 1 ] || exit 0
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK_US=$(( 1000000 / $(getconf CLK_TCK) ))
@@ -131,19 +138,19 @@ for s in redis tessera; do
     # Baseline: the same writes without a memory limit.
     pid=$(start "$s" "$bin" "$port")
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -n $(( EVICT_MB * 1024 * 1024 / 100 )) -r 100000000 -d 100 -c 50 -P 16 -q >/dev/null 2>&1
-    before=$(cpu_ticks "$pid")
+    before=$(cpu_ticks "$(srvpid "$port")")
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -n "$EVICT_N" -r 10000000 -d 100 -c 50 -P 16 -q >/dev/null 2>&1
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_ticks "$(srvpid "$port")")
     plain=$(awk -v t=$(( (after - before) * TICK_US )) -v n="$EVICT_N" 'BEGIN {printf "%.3f", t / n}')
     stop "$pid"
     pid=$(start "$s" "$bin" "$port" --maxmemory "${EVICT_MB}mb" --maxmemory-policy allkeys-lru)
     # Fill to the limit first, so every measured write evicts.
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -n $(( EVICT_MB * 1024 * 1024 / 100 )) -r 100000000 -d 100 -c 50 -P 16 -q >/dev/null 2>&1
     redis-cli -p "$port" config resetstat >/dev/null
-    before=$(cpu_ticks "$pid")
+    before=$(cpu_ticks "$(srvpid "$port")")
     rps=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -n "$EVICT_N" -r 10000000 -d 100 -c 50 -P 16 --csv 2>/dev/null \
           | awk -F'","' 'NR==2 {print $2}')
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_ticks "$(srvpid "$port")")
     evicted=$(redis-cli -p "$port" info stats | tr -d '\r' | awk -F: '$1=="evicted_keys" {print $2}')
     usedm=$(redis-cli -p "$port" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}')
     RPS[$s]=$rps

@@ -2,7 +2,8 @@
 # Installs what building and testing Tessera needs on Debian 12, if missing:
 # jemalloc (the allocator), libsystemd (sd_notify), redis-tools / redis-server (reference clients and
 # the reference server for benchmarks), tcl (Redis's own test suite), and
-# redis-py + pytest for the end-to-end tests; for the Debian package and its
+# redis-py + pytest + prometheus-client (the /metrics parser) and
+# prometheus-redis-exporter for the end-to-end tests; for the Debian package and its
 # real-systemd test: dpkg-dev (dpkg-shlibdeps), lintian, debootstrap and
 # systemd-container (systemd-nspawn); gcc and make for the plugins. Swift itself must be on PATH.
 set -euo pipefail
@@ -21,6 +22,7 @@ command -v dpkg-shlibdeps >/dev/null 2>&1 || need_apt+=(dpkg-dev)
 command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v systemd-nspawn >/dev/null 2>&1 || need_apt+=(systemd-container)
+command -v prometheus-redis-exporter >/dev/null 2>&1 || need_apt+=(prometheus-redis-exporter)
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -q
@@ -28,7 +30,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     # The Debian package starts its own redis-server on 6379; we only want the binary.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+        $SUDO systemctl disable --now prometheus-redis-exporter >/dev/null 2>&1 || true
     fi
 fi
 python3 -c 'import redis, pytest' 2>/dev/null || python3 -m pip install -q redis pytest
+python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install -q prometheus-client
 command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH (expected the Swift 6 toolchain)" >&2; exit 1; }

@@ -265,3 +265,22 @@ int ts_is_unix_socket(int fd) {
     if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) return 0;
     return sa.ss_family == AF_UNIX;
 }
+
+/* CRC16-XMODEM (polynomial 0x1021), Redis Cluster's key hash: table-driven,
+ * on every command's keys when the keyspace spans shards. */
+static uint16_t ts_crc16_table[256];
+static void ts_crc16_init(void) __attribute__((constructor));
+static void ts_crc16_init(void) {
+    for (int b = 0; b < 256; b++) {
+        uint16_t crc = (uint16_t)(b << 8);
+        for (int i = 0; i < 8; i++) crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+        ts_crc16_table[b] = crc;
+    }
+}
+
+uint16_t ts_crc16(const void *data, size_t len) {
+    const uint8_t *p = data;
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) crc = (uint16_t)((crc << 8) ^ ts_crc16_table[((crc >> 8) ^ p[i]) & 0xff]);
+    return crc;
+}

@@ -49,6 +49,7 @@ extension Server {
         if admin.cronPaused { return }
         admin.refreshPeak(used: memory.used)
         if admin.pauseEndMs > 0 && now >= admin.pauseEndMs { admin.pauseEndMs = 0 }
+        evictClientsIfNeeded()
     }
 
     /// Why a protected command (DEBUG) may not run for `c`, or nil if it may

@@ -12,6 +12,9 @@ public final class Client {
     /// Arguments of the command being executed.
     public var args: Args
     public var name: [UInt8]? = nil
+    /// The supervisor's link: its commands (liveness PINGs, metrics scrapes) stay out
+    /// of commandstats, latencystats, SLOWLOG, MONITOR and the traffic counters.
+    public var isInternal = false
     public var authenticated: Bool
     public var user: String = "default"
 

@@ -60,6 +60,9 @@ public final class Config {
     public private(set) var databases = 16
     public private(set) var enableDebugCommand = false
     public private(set) var maxmemory: Int64 = 0
+    /// maxmemory-clients as set: bytes, or "N%" of maxmemory (Server.maxmemoryClientsLimit).
+    public private(set) var maxmemoryClientsSetting = "0"
+    public private(set) var maxmemoryClientsEnabled = false
     public private(set) var maxmemoryPolicy = "noeviction"
     public private(set) var lazyfreeLazyExpire = false
     public private(set) var lfuLogFactor = 10
@@ -156,7 +159,7 @@ public final class Config {
                                               "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]), "noeviction")
         add("maxmemory-samples", .int(1, 64), "5")
         add("maxmemory-eviction-tenacity", .int(0, 100), "10")
-        add("maxmemory-clients", .memory(0, big), "0")
+        add("maxmemory-clients", .string, "0")
         add("lfu-log-factor", .int(0, big), "10")
         add("lfu-decay-time", .int(0, big), "1")
         add("lazyfree-lazy-eviction", yesno, "no")
@@ -214,16 +217,21 @@ public final class Config {
         add("replica-serve-stale-data", yesno, "yes", aliases: ["slave-serve-stale-data"])
         add("lua-replicate-commands", yesno, "yes")
         add("cluster-enabled", yesno, "no", mutable: false)
+        add("replicaof", .string, "", mutable: false, aliases: ["slaveof"])
         // Tessera
         add("shards", .string, "1", mutable: false)
         add("shard-ports", .int(0, 65535), "0", mutable: false)
         add("cluster-announce-ip", .string, "", mutable: false)
         add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
+        add("metrics-bind", .string, "127.0.0.1", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)
         add("protect-dangerous-commands", yesno, "no", mutable: false)
         refreshMirrors()
     }
+
+    /// Debugging knobs CONFIG GET answers only when asked by exact name (Redis's HIDDEN_CONFIG).
+    static let hidden: Set<String> = ["rdb-key-save-delay", "key-load-delay"]
 
     public func param(_ name: String) -> Param? {
         byName[name.lowercased()].map { params[$0] }
@@ -253,7 +261,7 @@ public final class Config {
     /// All (name, value) pairs whose name matches the glob `pattern`, aliases included as Redis does.
     public func matching(_ pattern: [UInt8]) -> [(String, String)] {
         var out: [(String, String)] = []
-        for (i, p) in params.enumerated() {
+        for (i, p) in params.enumerated() where !Config.hidden.contains(p.name) {
             for n in [p.name] + p.aliases where globMatch(pattern, Array(n.utf8), nocase: true) {
                 out.append((n, values[i]))
             }
@@ -283,6 +291,8 @@ public final class Config {
         databases = int("databases")
         enableDebugCommand = get("enable-debug-command") != "no"
         maxmemory = Int64(get("maxmemory")!) ?? 0
+        maxmemoryClientsSetting = get("maxmemory-clients")!
+        maxmemoryClientsEnabled = maxmemoryClientsSetting != "0" && maxmemoryClientsSetting != "0%"
         maxmemoryPolicy = get("maxmemory-policy")!
         lfuLogFactor = int("lfu-log-factor")
         lfuDecayTime = int("lfu-decay-time")
@@ -336,6 +346,13 @@ public final class Config {
                 throw ConfigError.invalid(p.name, "argument must be between \(lo) and \(hi) inclusive")
             }
             return String(n)
+        case .memory(_, _) where p.name == "maxmemory-clients" && v.hasSuffix("%"):
+            // A percentage of maxmemory, as Redis 7.0 accepts for this directive.
+            guard let n = Int64(v.dropLast()), n >= 0 else {
+                throw ConfigError.invalid(p.name, "argument must be a memory or percent value")
+            }
+            guard n <= 100 else { throw ConfigError.invalid(p.name, "percentage argument must be less or equal to 100") }
+            return "\(n)%"
         case .memory(let lo, let hi):
             guard let n = parseMemory(v) else { throw ConfigError.invalid(p.name, "argument must be a memory value") }
             guard n >= lo && n <= hi else {
@@ -350,6 +367,18 @@ public final class Config {
             return l
         case .string where p.name == "client-output-buffer-limit":
             return try canonicalOutputBufferLimits(v)
+        case .string where p.name == "maxmemory-clients":
+            // Bytes, or a percentage of maxmemory ("10%"), as in Redis 7.0.
+            if v.hasSuffix("%") {
+                guard let pct = Int64(v.dropLast()), pct >= 0 else { throw ConfigError.invalid(p.name, "argument must be a memory or percent value") }
+                guard pct <= 100 else { throw ConfigError.invalid(p.name, "percentage argument must be less or equal to 100") }
+                return "\(pct)%"
+            }
+            guard let n = parseMemory(v), n >= 0 else { throw ConfigError.invalid(p.name, "argument must be a memory or percent value") }
+            return String(n)
+        case .string where p.name == "replicaof":
+            guard v.isEmpty else { throw ConfigError.invalid(p.name, "Tessera does not replicate yet: replicaof is not supported") }
+            return v
         case .string where p.name == "notify-keyspace-events":
             guard let f = KeyspaceEvents.flags(v) else {
                 throw ConfigError.invalid(p.name, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")

@@ -200,7 +200,7 @@ public final class Database {
     public func randomEntry() -> Entry? {
         if count == 0 { return nil }
         var i = Int.random(in: 0..<capacity)
-        while !table.isFull(i) { i = (i + 1) & table.mask }
+        while !table.isFull(i) { i = table.next(i) }
         return Entry(table.element(at: i))
     }
 
@@ -220,11 +220,11 @@ public final class Database {
         let n = table.count
         if n == 0 { return }
         let want = min(count, n)
-        var i = Int(truncatingIfNeeded: random) & table.mask
+        var i = table.home(random)
         var got = 0
         while got < want {
             if table.isFull(i) { out.append(table.element(at: i)); got += 1 }
-            i = (i + 1) & table.mask
+            i = table.next(i)
         }
     }
 

@@ -102,6 +102,8 @@ final class EvictionState {
     var random: UInt64 = 0x2545_F491_4F6C_DD1D
     /// Sizes of buffers not counted for eviction (AOF, replicas).
     var notCounted: [() -> Int] = []
+    /// Server clock (ms) of the last maxmemory-clients check.
+    var lastClientEvictionCheckMs: Int64 = -1
 
     func nextRandom() -> UInt64 {
         random ^= random >> 12

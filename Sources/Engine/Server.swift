@@ -34,6 +34,8 @@ public final class Server {
     public var port = 6379
     /// The keyspace split across shards; nil with one shard and no shard ports.
     public var cluster: ClusterTopology? = nil
+    /// The command the last route() call looked up (nil: unknown or not routed).
+    var routedCommand: Command? = nil
     /// With several shards: hands each keyspace notification (channel,
     /// message) to the other shards, whose subscribers may want it.
     public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
@@ -284,6 +286,7 @@ public final class Server {
             c.error(static: "ERR Command not allowed inside a transaction")
             return
         }
+        if config.maxmemoryClientsEnabled && evictClientsBeforeCommand(c) { return }
         if config.maxmemory > 0 && !checkMaxmemory(c, cmd) { return }
         if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
             // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
@@ -322,6 +325,11 @@ public final class Server {
                 cmd.microseconds += Int(Server.wallClockUs() - start)
                 if stats.totalErrorReplies != errorsBefore { cmd.failedCalls += 1 }
             }
+            return
+        }
+        if c.isInternal {
+            if !c.redactedArgs.isEmpty { c.redactedArgs.removeAll() }
+            if callDepth == 0 && blocking.hasReadyKeys { handleClientsBlockedOnKeys() }
             return
         }
         let elapsed = Server.wallClockUs() - start

@@ -10,6 +10,7 @@ public final class Stats {
     public var expiredStalePerc = 0.0
     public var expiredTimeCapReachedCount = 0
     public var evictedKeys = 0
+    public var evictedClients = 0
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
     public var netInputBytes = 0
@@ -75,6 +76,7 @@ public final class Stats {
         expiredStalePerc = 0
         expiredTimeCapReachedCount = 0
         evictedKeys = 0
+        evictedClients = 0
         keyspaceHits = 0
         keyspaceMisses = 0
         netInputBytes = 0

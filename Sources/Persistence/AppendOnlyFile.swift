@@ -47,6 +47,11 @@ public final class AppendOnlyFile {
 
     init(server: Server) { self.server = server }
 
+    /// Bytes held by the AOF buffer while the AOF is on (mem_not_counted_for_evict).
+    var bufferAllocatedBytes: Int {
+        state == .off || out.bytes.capacity == 0 ? 0 : 32 + out.bytes.capacity
+    }
+
     var prefix: String { config.get("appendfilename")! }
     var dirname: String { config.get("appenddirname")! }
     func path(_ name: String) -> String { dirname + "/" + name }

@@ -38,6 +38,9 @@ public final class Persistence: PersistenceControl {
         server.cronHooks.append { [unowned self] in self.cron() }
         server.beforeRepliesHooks.append { [unowned self] in self.aof.beforeReplies() }
         server.infoProviders["persistence"] = { [unowned self] in self.infoFields() }
+        // The AOF buffer does not count toward maxmemory (Redis's
+        // freeMemoryGetNotCountedMemory): evicting keys would only grow it.
+        server.addMemoryNotCountedForEvict { [unowned self] in self.aof.bufferAllocatedBytes }
     }
 
     var rdbFilename: String { config.get("dbfilename")! }

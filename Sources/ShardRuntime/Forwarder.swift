@@ -76,7 +76,7 @@ final class Forwarder {
                 server.execute(c)
                 return .done
             }
-            if mustWaitForQueue(c) { return .waitThenRetry }
+            if server.routedCommandWaits { return .waitThenRetry }
             runHoldingReply(conn) { server.execute(c) }
             return .done
         case .forward(let shard):
@@ -128,16 +128,6 @@ final class Forwarder {
             return .done
         case .fanOut(let kind):
             return fanOut(conn, kind)
-        }
-    }
-
-    /// Commands that must see every earlier reply delivered before they run.
-    private func mustWaitForQueue(_ c: Client) -> Bool {
-        guard let cmd = server.commands.lookup(c.args[0]) else { return false }
-        if cmd.flags.contains(.blocking) || cmd.flags.contains(.pubsub) { return true }
-        switch cmd.name {
-        case "multi", "exec", "discard", "watch", "unwatch", "quit", "reset", "hello", "client", "monitor": return true
-        default: return false
         }
     }
 

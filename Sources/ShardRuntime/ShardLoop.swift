@@ -282,6 +282,7 @@ public final class ShardLoop {
         let conn = register(fd)
         conn.client.authenticated = true
         conn.client.name = Array("tessera-supervisor".utf8)
+        conn.client.isInternal = true
         // The supervisor asks each shard about itself (DBSIZE, INFO): never forwarded.
         conn.client.routing = .internalLink
         conn.parser.authenticated = true
@@ -310,7 +311,7 @@ public final class ShardLoop {
             return
         }
         q.writeIndex += n
-        server.stats.netInputBytes += n
+        if !conn.client.isInternal { server.stats.netInputBytes += n }
         if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
@@ -481,7 +482,7 @@ public final class ShardLoop {
                 return
             }
             out.readIndex += n
-            server.stats.netOutputBytes += n
+            if !conn.client.isInternal { server.stats.netOutputBytes += n }
         }
         out.readIndex = 0
         out.writeIndex = 0

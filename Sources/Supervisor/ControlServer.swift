@@ -7,6 +7,7 @@
 //   STATUS                    per shard: index, pid, state, uptime, restarts,
 //                             keys, used_memory, ops/s, last save (a map)
 //   SHARDS                    index, pid, state, restarts per shard
+//   TOP                       per shard: the live figures of `tessera-ctl top` (ControlTop.swift)
 //   RESTART-SHARD <n>         graceful restart of one shard (it saves per config)
 //   RELOAD                    what SIGHUP does
 //   SAVE | BGSAVE             on every shard
@@ -113,6 +114,8 @@ extension Supervisor {
             fanOut(["INFO", "everything"]) { [unowned self] replies in
                 c.reply(.array(self.shards.map { s in self.statusEntry(s, replies[s.index]) }))
             }
+        case ("top", 1):
+            controlTop(c)
         case ("restart-shard", 2):
             guard let i = Int(args[1]), i >= 0, i < shards.count else { c.reply(.error("ERR no such shard: \(args[1])")); return }
             let s = shards[i]

@@ -39,6 +39,9 @@ public struct SupervisorOptions {
     /// The control socket's path ("" = none) and permissions (octal text).
     public var controlSocket = ""
     public var controlSocketPermissions = "660"
+    /// The Prometheus endpoint (MetricsServer.swift); port 0 = off.
+    public var metricsPort = 0
+    public var metricsBind = "127.0.0.1"
     /// Per shard: its shard-port listeners (cluster-aware clients); empty when off.
     public var clusterListeners: [[Int32]] = []
     /// Per shard: the internal unix listener other shards' links connect to (several shards).
@@ -80,6 +83,9 @@ public final class Supervisor {
     var controlListener: Int32 = -1
     var controlPath = ""
     var controlClients: [ControlConnection] = []
+    var metrics: MetricsServer? = nil
+    /// One-shot deadlines (time in ms, action) of observability requests (ControlTop.swift).
+    var deadlines: [(at: Int64, fire: () -> Void)] = []
 
     /// The supervisor's working directory (`dir`): shard i's files live in dir/shard-<i> with several shards.
     let dataDirectory: String = {
@@ -128,6 +134,7 @@ public final class Supervisor {
                                                                   permissions: options.controlSocketPermissions) {
             return 1
         }
+        if !startMetrics() { return 1 }
         notifier.status("Starting \(shards.count) shard(s)")
         let now = nowMs()
         for s in shards { start(s, now) }
@@ -137,17 +144,21 @@ public final class Supervisor {
             for s in shards where s.link >= 0 { pfds.append(pollfd(fd: s.link, events: Int16(POLLIN), revents: 0)) }
             if controlListener >= 0 { pfds.append(pollfd(fd: controlListener, events: Int16(POLLIN), revents: 0)) }
             for c in controlClients { pfds.append(pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)) }
+            if let m = metrics { pfds += m.pollFds }
             _ = poll(&pfds, nfds_t(pfds.count), 100)
             if pfds[0].revents != 0 { handleSignals() }
             for p in pfds.dropFirst() where p.revents != 0 {
                 if let s = shards.first(where: { $0.link == p.fd }) { handleLink(s) }
                 else if p.fd == controlListener { acceptControl() }
                 else if let c = controlClients.first(where: { $0.fd == p.fd }) { readControl(c) }
+                else if let m = metrics, m.owns(p.fd) { m.handle(p) }
             }
             tick()
+            observabilityTick(nowMs())
             if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
         }
         if controlListener >= 0 { close(controlListener); unlink(controlPath) }
+        metrics?.close()
         logger.notice("Tessera supervisor exiting (code \(exitCode))")
         return exitCode
     }

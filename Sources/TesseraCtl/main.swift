@@ -164,7 +164,7 @@ struct TesseraCtl: ParsableCommand {
         commandName: "tessera-ctl",
         abstract: "Manage a running tessera-server through its control socket.",
         subcommands: [Status.self, Shards.self, RestartShard.self, Reload.self, Save.self, Bgsave.self,
-                      ConfigCmd.self, Plugins.self, Info.self, Shutdown.self, Ping.self])
+                      ConfigCmd.self, Plugins.self, Info.self, Shutdown.self, Ping.self, Top.self])
 
     /// `--socket PATH` and `--json` may also come before the subcommand.
     static func main() {

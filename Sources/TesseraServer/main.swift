@@ -199,6 +199,8 @@ if worker == nil {
     options.listeners = listeners
     options.controlSocket = config.get("control-socket")!
     options.controlSocketPermissions = config.get("control-socket-perm")!
+    options.metricsPort = Int(config.get("metrics-port")!)!
+    options.metricsBind = config.get("metrics-bind")!
     options.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     // Shards resolve the config file from the supervisor's working directory.
     // (The supervisor already changed to `dir`: shards get it as an absolute path.)

@@ -106,3 +106,53 @@ private func keys(_ db: Database) -> Set<String> {
         #expect(f.withUnsafeBytes { d.contains($0) } == false)
     }
 }
+
+/// The table's capacity ladder (m·2^k, m = 4...7) and SCAN cursors in hash space.
+@Suite struct SlotTableLadderTests {
+    @Test func ladderAndLoad() {
+        #expect(SlotTable.nextCapacity(after: 16) == 20)
+        #expect(SlotTable.nextCapacity(after: 20) == 24)
+        #expect(SlotTable.nextCapacity(after: 28) == 32)
+        #expect(SlotTable.capacity(for: 0, minimum: 16) == 16)
+        // 1M keys: 1.25 × 2^20 slots, not 2^21.
+        #expect(SlotTable.capacity(for: 838_861, minimum: 16) == 1_310_720)
+        for n in [1, 10, 100, 1000, 12345, 99999] {
+            let c = SlotTable.capacity(for: n, minimum: 8)
+            #expect(c * 2 >= n * 3 && c * 4 >= (n + 1) * 5)
+            #expect(c >= 8)
+        }
+    }
+
+    @Test func cursorsAdvanceThroughHashSpace() {
+        for n in [8, 10, 20, 28, 1_310_720] {
+            var prev: UInt64 = 0
+            for slot in 0..<min(n, 1000) - 1 {
+                let c = SlotTable.nextCursor(afterSlot: slot, slots: n)
+                #expect(c > prev)
+                #expect(SlotTable.home(c, n) == slot + 1)
+                #expect(SlotTable.home(c - 1, n) == slot)
+                prev = c
+            }
+            #expect(SlotTable.nextCursor(afterSlot: n - 1, slots: n) == 0)
+        }
+    }
+
+    /// Every member present during the whole SSCAN-style walk is returned while the table grows and shrinks.
+    @Test func memberTableScanAcrossResizes() {
+        let s = SetValue(hashtableReserving: 0)
+        for i in 0..<3000 { withDecimalBytes(Int64(i)) { _ = s.add($0, maxIntsetEntries: 0) } }
+        var seen = Set<Int64>()
+        var cursor: UInt64 = 0
+        var round = 0
+        repeat {
+            cursor = s.scanStep(cursor: cursor) { seen.insert(parseCanonicalInt64($0)!) }
+            if round < 30 {
+                for j in 0..<300 { withDecimalBytes(Int64(100_000 + round * 300 + j)) { _ = s.add($0, maxIntsetEntries: 0) } }
+            } else if round < 60 {
+                for j in 0..<300 { withDecimalBytes(Int64(100_000 + (round - 30) * 300 + j)) { _ = s.remove($0) } }
+            }
+            round += 1
+        } while cursor != 0
+        for i in 0..<3000 { #expect(seen.contains(Int64(i))) }
+    }
+}

@@ -102,6 +102,29 @@ def test_output_buffer_limit_disconnects_a_slow_reader(start_server, make_client
     assert c.ping()
 
 
+def test_output_buffer_limit_disconnects_a_slow_pubsub_subscriber(start_server, make_client):
+    info = start_server("--client-output-buffer-limit", "pubsub 512kb 128kb 1")
+    c = make_client(info.port)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((HOST, info.port))
+    s.sendall(encode_command("SUBSCRIBE", "news"))
+    assert wait_for(lambda: c.pubsub_numsub("news")[0][1] == 1)
+    payload = "y" * 50_000
+    receivers = []
+    for _ in range(200):               # ~10 MB published, never read by the subscriber
+        receivers.append(c.publish("news", payload))
+        if receivers[-1] == 0:
+            break
+    assert receivers[0] == 1 and receivers[-1] == 0, receivers[-5:]
+    assert c.pubsub_numsub("news")[0][1] == 0
+    assert wait_for(lambda: len(c.client_list()) == 1, 5), c.client_list()
+    if not is_reference_redis():  # a Redis 7.2 field; 7.0 does not count
+        assert info_field(c, "stats", "client_output_buffer_limit_disconnections") == "1"
+    s.close()
+    assert c.ping()
+
+
 def test_output_buffer_limit_config_roundtrip(start_server, make_client):
     c = make_client(start_server().port)
     c.config_set("client-output-buffer-limit", "normal 10mb 5mb 30 pubsub 64mb 16mb 90")

@@ -60,6 +60,29 @@ def test_doctor_mentions_the_cause(lat):
         assert "slow commands" in report.lower()
 
 
+def test_big_del_shows_in_slowlog_latency_and_doctor(lat):
+    """A synchronous DEL of a big value: a slowlog entry, a command latency
+    event, and a DOCTOR report that names DEL and the background alternative."""
+    lat.config_set("latency-monitor-threshold", 1)
+    lat.config_set("slowlog-log-slower-than", 1000)
+    lat.slowlog_reset()
+    for start in range(0, 400_000, 10_000):
+        lat.sadd("bigset", *range(start, start + 10_000))
+    t = time.monotonic()
+    assert lat.delete("bigset") == 1
+    took_ms = (time.monotonic() - t) * 1000
+    if took_ms < 2:
+        pytest.skip(f"DEL of 400k members took only {took_ms:.1f} ms here")
+    entries = lat.slowlog_get(10)
+    dels = [e for e in entries if e["command"].startswith(b"DEL") or e["command"].startswith(b"del")]
+    assert dels and dels[0]["duration"] >= 1000, entries
+    assert b"command" in {e[0] for e in lat.execute_command("LATENCY", "LATEST")}
+    report = lat.execute_command("LATENCY", "DOCTOR").decode()
+    assert "command" in report
+    if not is_reference_redis():
+        assert "DEL " in report and "UNLINK" in report, report
+
+
 def test_doctor_when_disabled(start_server, make_client):
     c = make_client(start_server().port)
     report = c.execute_command("LATENCY", "DOCTOR").decode()

@@ -578,3 +578,80 @@ def test_exec_of_queued_write_when_oom_aborts(start_server, make_client):
         assert other.info("stats")["evicted_keys"] == 0
     finally:
         other.config_set("maxmemory", 0)
+
+
+# ---------------------------------------------------------------------------
+# maxmemory-clients (client eviction) and memory not counted for eviction
+# ---------------------------------------------------------------------------
+
+def _hog(port, size=2 * MB, no_evict=False):
+    """A raw connection holding a big query buffer: a SET whose value is only half sent."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port))
+    if no_evict:
+        s.sendall(b"*3\r\n$6\r\nCLIENT\r\n$8\r\nNO-EVICT\r\n$2\r\non\r\n")
+        assert s.recv(100) == b"+OK\r\n"
+    s.sendall(b"*3\r\n$3\r\nSET\r\n$3\r\nhog\r\n$%d\r\n" % (2 * size) + b"x" * size)
+    return s
+
+
+def _closed(sock, timeout):
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(100) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except OSError:
+        return False
+
+
+def test_maxmemory_clients_config(r):
+    try:
+        r.config_set("maxmemory-clients", "5%")
+        assert r.config_get("maxmemory-clients")["maxmemory-clients"] == "5%"
+        with pytest.raises(redis.exceptions.ResponseError, match="percentage argument must be less or equal to 100"):
+            r.config_set("maxmemory-clients", "101%")
+        r.config_set("maxmemory-clients", "1mb")
+        assert r.config_get("maxmemory-clients")["maxmemory-clients"] == str(MB)
+    finally:
+        r.config_set("maxmemory-clients", "0")
+
+
+def test_maxmemory_clients_evicts_the_biggest_client(start_server, make_client):
+    s = start_server()
+    c = make_client(port=s.port)
+    hog = _hog(s.port)
+    time.sleep(0.3)
+    c.config_set("maxmemory-clients", "1mb")
+    assert _closed(hog, 3), "the client with a 2 MB query buffer was not evicted"
+    assert c.info("stats")["evicted_clients"] == 1
+    assert c.ping()
+    c.config_set("maxmemory-clients", "0")
+
+
+def test_client_no_evict_is_exempt(start_server, make_client):
+    """Exempt clients still count toward the total (as in Redis), so the
+    controlling client is exempt too: nothing can be evicted."""
+    s = start_server()
+    c = make_client(port=s.port)
+    c.execute_command("CLIENT", "NO-EVICT", "on")
+    hog = _hog(s.port, no_evict=True)
+    time.sleep(0.3)
+    c.config_set("maxmemory-clients", "1mb")
+    assert not _closed(hog, 1)
+    assert c.info("stats")["evicted_clients"] == 0
+    c.config_set("maxmemory-clients", "0")
+    hog.close()
+
+
+def test_aof_buffer_is_not_counted_for_eviction(start_server, make_client):
+    s = start_server()
+    c = make_client(port=s.port)
+    c.set("a", "b")
+    assert c.info("memory")["mem_not_counted_for_evict"] == 0
+    c.config_set("appendonly", "yes")
+    deadline = time.time() + 10
+    while c.info("persistence")["aof_rewrite_in_progress"] and time.time() < deadline:
+        time.sleep(0.05)
+    c.set("a", "c")
+    assert c.info("memory")["mem_not_counted_for_evict"] > 0

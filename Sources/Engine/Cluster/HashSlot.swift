@@ -2,23 +2,15 @@
 // initial value 0) of the key, or of its {hash tag}, modulo 16384. Clients
 // compute the same function, so it must match Redis bit for bit.
 
+import CShims
+
 public enum HashSlot {
     public static let count = 16384
 
-    /// The CRC16 table for polynomial 0x1021, built once.
-    static let table: [UInt16] = (0..<256).map { byte -> UInt16 in
-        var crc = UInt16(byte) << 8
-        for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
-        return crc
-    }
-
+    /// CRC16-XMODEM (the table lives in C: no Swift global access or ARC per call).
     @inline(__always)
     public static func crc16(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        var crc: UInt16 = 0
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { crc = (crc << 8) ^ t[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ b)] }
-        }
-        return crc
+        ts_crc16(bytes.baseAddress, bytes.count)
     }
 
     /// The slot of `key`: only the part between the first `{` and the next `}`

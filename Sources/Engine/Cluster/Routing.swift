@@ -85,6 +85,9 @@ struct CommandRouting {
     let localOnly: Bool
     let isExec: Bool
     let isWatch: Bool
+    /// Must see every earlier reply of its connection delivered before it
+    /// runs: blocking commands, subscriptions, transactions, connection state.
+    let waitsForEarlierReplies: Bool
 }
 
 extension Command {
@@ -106,7 +109,10 @@ extension Command {
         }
         let r = CommandRouting(keys: keys, fanOut: Server.fanOutCommands[name],
                                localOnly: Server.localOnlyCommands.contains(name),
-                               isExec: name == "exec", isWatch: name == "watch")
+                               isExec: name == "exec", isWatch: name == "watch",
+                               waitsForEarlierReplies: flags.contains(.blocking) || flags.contains(.pubsub)
+                                   || ["multi", "exec", "discard", "watch", "unwatch", "quit", "reset", "hello",
+                                       "monitor"].contains(name) || name.hasPrefix("client|"))
         cachedRouting = r
         return r
     }
@@ -134,8 +140,13 @@ extension Server {
         }
     }
 
+    /// Whether the command route() last looked at must wait for its
+    /// connection's earlier replies (see CommandRouting) before running here.
+    public var routedCommandWaits: Bool { routedCommand?.routing.waitsForEarlierReplies ?? false }
+
     /// Decides where the command in `c.args` runs (see the top of this file).
     public func route(_ c: Client) -> Route {
+        routedCommand = nil
         guard let topology = cluster, c.routing != .internalLink else { return .local }
         if topology.shardCount == 1 && c.routing == .forwarding { return .local }
         let args = c.args
@@ -144,6 +155,7 @@ extension Server {
             guard args.count >= 2, let sub = cmd.subcommand(args[1]) else { return .local }
             cmd = sub
         }
+        routedCommand = cmd
         // Arity errors, MULTI queuing... are the local shard's business.
         if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return .local }
         if c.routing == .cluster { return clusterRoute(c, cmd, topology) }

@@ -9,13 +9,14 @@ extension Server {
         return [
             Command("cluster", arity: -2, group: .cluster, since: "3.0.0", handler: { _ in }).withSubcommands([
                 Command("keyslot", arity: 3, flags: f, group: .cluster, since: "3.0.0", handler: clusterKeySlotCommand),
-                Command("slots", arity: 2, flags: f.union(.loading), group: .cluster, since: "3.0.0", handler: clusterSlotsCommand),
-                Command("shards", arity: 2, flags: f.union(.loading), group: .cluster, since: "7.0.0", handler: clusterShardsCommand),
+                Command("slots", arity: 2, flags: f, group: .cluster, since: "3.0.0", handler: clusterSlotsCommand),
+                Command("shards", arity: 2, flags: f, group: .cluster, since: "7.0.0", handler: clusterShardsCommand),
                 Command("nodes", arity: 2, flags: f, group: .cluster, since: "3.0.0", handler: clusterNodesCommand),
                 Command("info", arity: 2, flags: f, group: .cluster, since: "3.0.0", handler: clusterInfoCommand),
                 Command("myid", arity: 2, flags: f, group: .cluster, since: "3.0.0", handler: clusterMyIdCommand),
                 Command("countkeysinslot", arity: 3, flags: f, group: .cluster, since: "3.0.0", handler: clusterCountKeysCommand),
                 Command("getkeysinslot", arity: 4, flags: f, group: .cluster, since: "3.0.0", handler: clusterGetKeysCommand),
+                Command("help", arity: 2, flags: f.union(.loading), group: .cluster, since: "5.0.0", handler: clusterHelpCommand),
             ]),
             Command("readonly", arity: 1, flags: [.loading, .stale, .fast], group: .cluster, since: "3.0.0",
                     handler: clusterOKCommand),
@@ -30,6 +31,34 @@ extension Server {
         if let t = c.server.cluster, t.clusterEnabled { return t }
         c.error(static: "ERR This instance has cluster support disabled")
         return nil
+    }
+
+    static func clusterHelpCommand(_ c: Client) {
+        let lines = [
+            "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "COUNTKEYSINSLOT <slot>",
+            "    Return the number of keys in <slot>.",
+            "GETKEYSINSLOT <slot> <count>",
+            "    Return key names stored by current node in a slot.",
+            "INFO",
+            "    Return information about the cluster.",
+            "KEYSLOT <key>",
+            "    Return the hash slot for <key>.",
+            "MYID",
+            "    Return the node id.",
+            "NODES",
+            "    Return cluster configuration seen by node. Output format:",
+            "    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+            "SHARDS",
+            "    Return information about slot range mappings and the nodes associated with them.",
+            "SLOTS",
+            "    Return information about slots range mappings. Each range is made of:",
+            "    start, end, master and replicas IP addresses, ports and ids",
+            "HELP",
+            "    Print this help.",
+        ]
+        c.reply.array(lines.count)
+        for l in lines { c.reply.simple(string: l) }
     }
 
     static func clusterOKCommand(_ c: Client) {

@@ -7,6 +7,7 @@ extension Server {
         all += bitmapCommands()
         all += keyCommands()
         all += dumpCommands()
+        all += migrateCommands()
         all += listCommands()
         all += hashCommands()
         all += setCommands()

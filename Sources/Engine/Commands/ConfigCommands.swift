@@ -1,6 +1,7 @@
 // CONFIG GET / SET / RESETSTAT / REWRITE / HELP (Redis 7.0's config.c).
 
 import Glibc
+import CShims
 import Logging
 
 extension Server {
@@ -83,7 +84,15 @@ extension Server {
             }
             if sensitiveConfigs.contains(p.name) { c.redactedArgs.append(i + 1) }
             if unknown != nil || failure != nil { continue }
-            if !p.mutable {
+            if !p.mutable && p.name == "port" {
+                // Redis can move its listener; here the supervisor owns it. Setting the
+                // same port is a no-op; another one is checked (Redis's error when it is
+                // taken) and then refused.
+                let v = a.string(i + 1)
+                if v != config.get("port") { failure = (typed, portChangeRefusal(s, v)) }
+            } else if !p.mutable && (try? Config.canonical(p, a.string(i + 1))) == config.get(p.name) {
+                continue    // an immutable parameter restated with its current value: a no-op
+            } else if !p.mutable {
                 failure = (typed, "can't set immutable config")
             } else if protectedConfigs.contains(p.name) && !protectedConfigAllowed(c) {
                 failure = (typed, "can't set protected config")
@@ -148,6 +157,16 @@ extension Server {
     }
 
     /// Checks that need the running server (a directory that must exist...).
+    /// Why CONFIG SET port cannot move the listener: the port is taken, or (free)
+    /// the supervisor owns the listening sockets.
+    static func portChangeRefusal(_ s: Server, _ value: String) -> String {
+        guard let port = Int32(value), port >= 0, port <= 65535 else { return "argument couldn't be parsed into an integer" }
+        let fd = ts_listen_tcp("0.0.0.0", port, 1)
+        if fd < 0 { return "Unable to listen on this port: \(String(cString: strerror(-fd)))" }
+        close(fd)
+        return "can't set immutable config (the supervisor owns the listening sockets: change port in the config file and restart)"
+    }
+
     static func runtimeCheck(_ s: Server, _ name: String, _ value: String) -> String? {
         if name == "dir" {
             var st = stat()

@@ -232,7 +232,7 @@ extension Server {
             ("expired_keys", String(s.expiredKeys)), ("expired_stale_perc", formatFixed(s.expiredStalePerc * 100, 2)),
             ("expired_time_cap_reached_count", String(s.expiredTimeCapReachedCount)),
             ("expire_cycle_cpu_milliseconds", String(s.expireCycleCpuMilliseconds)),
-            ("evicted_keys", String(s.evictedKeys)), ("evicted_clients", "0"),
+            ("evicted_keys", String(s.evictedKeys)), ("evicted_clients", String(s.evictedClients)),
             ("total_eviction_exceeded_time", String(evictionExceededTimes.total)),
             ("current_eviction_exceeded_time", String(evictionExceededTimes.current)),
             ("keyspace_hits", String(s.keyspaceHits)), ("keyspace_misses", String(s.keyspaceMisses)),

@@ -48,7 +48,7 @@ func sampledElementBytes<L: MemberLayout>(_ table: MemberTable<L>, samples: Int,
 extension SetValue {
     public func memoryUsage(samples: Int) -> Int {
         var n = instanceSize(self)
-        if isIntset { return n + blockSize(intset.block) }
+        if isIntset { return n + blockSize(intsetBlock) }
         n += blockSize(tablePtr) + slotTableSize(capacity: table.capacity)
         n += sampledElementBytes(table, samples: samples) { blockSize($0) }
         return n
@@ -78,8 +78,8 @@ extension ZSetValue {
 
 extension ListValue {
     public func memoryUsage(samples: Int) -> Int {
-        // The chunk array's storage: its 32-byte header, then the chunk descriptors.
-        var n = instanceSize(self) + arrayStorageSize(capacity: chunks.capacity, stride: MemoryLayout<ListChunk>.stride)
+        // The chunk array's block: its 8-byte header, then the chunk descriptors.
+        var n = instanceSize(self) + blockSize(chunks.block)
         let total = chunks.count
         if total == 0 { return n }
         let limit = samples <= 0 ? total : min(samples, total)

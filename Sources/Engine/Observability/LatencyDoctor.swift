@@ -28,6 +28,7 @@ extension Server {
             out += "   " + Server.latencyCause(name) + "\n"
             switch name {
             case "command":
+                if let culprits = slowlogCulprits() { out += "   " + culprits + "\n" }
                 advise("Find the slow commands with SLOWLOG GET: O(N) commands on big values (KEYS, SORT, "
                        + "SMEMBERS/HGETALL/LRANGE of large collections, ZUNIONSTORE...) block every other client "
                        + "while they run. Prefer SCAN, SSCAN, HSCAN and ZSCAN, ranges of bounded size, and "
@@ -74,6 +75,26 @@ extension Server {
         out += "\nAdvice:\n"
         for (i, a) in advice.enumerated() { out += "\(i + 1). \(a)\n" }
         return out
+    }
+
+    /// The slowest commands the slowlog holds, by name: "DEL 85 ms (1 entry), SORT 40 ms (2 entries)".
+    func slowlogCulprits() -> String? {
+        let entries = slowlog.newest(slowlog.count)
+        guard !entries.isEmpty else { return nil }
+        var byName: [String: (max: Int64, n: Int)] = [:]
+        for e in entries {
+            let name = String(decoding: e.name.isEmpty ? (e.args.first ?? []) : e.name, as: UTF8.self).uppercased()
+            let cur = byName[name] ?? (0, 0)
+            byName[name] = (max(cur.max, e.durationUs), cur.n + 1)
+        }
+        let top = byName.sorted { $0.value.max > $1.value.max }.prefix(5)
+        var text = "The slowlog (\(entries.count) entries) names the slowest: " + top.map {
+            "\($0.key) \(formatFixed(Double($0.value.max) / 1000, 1)) ms (\($0.value.n) entr\($0.value.n == 1 ? "y" : "ies"))"
+        }.joined(separator: ", ") + "."
+        if top.contains(where: { ["DEL", "FLUSHALL", "FLUSHDB"].contains($0.key) }) {
+            text += " Deleting big keys synchronously is among them: UNLINK, FLUSHALL ASYNC and lazyfree-lazy-user-del yes free them in the background."
+        }
+        return text
     }
 
     static func latencyCause(_ event: String) -> String {

@@ -4,7 +4,8 @@
 // The width is the smallest that fits every member and only grows (an
 // insertion that needs more upgrades the whole block), so ten small integers
 // take 8 + 20 bytes instead of an array of 64-bit integers with a header.
-// An empty intset is the nil pointer.
+// An empty intset is the nil pointer. The static *InPlace functions work on
+// any memory in this format (SetValue keeps small intsets inside its object).
 
 import Glibc
 
@@ -65,10 +66,24 @@ struct IntSet {
     /// Inserts `v` (absent) at position `at` (from `search`), upgrading the width if needed.
     mutating func insert(_ v: Int64, at: Int) {
         let n = count
-        let oldWidth = width
-        let w = max(oldWidth, IntSet.width(for: v))
+        let w = max(width, IntSet.width(for: v))
         let p = realloc(block, 8 + (n + 1) * w)!
-        if block == nil { p.storeBytes(of: UInt32(w), as: UInt32.self) }
+        if block == nil { p.storeBytes(of: UInt64(2), as: UInt64.self) }  // width 2, count 0
+        IntSet.insertInPlace(p, v, at: at)
+        block = p
+    }
+
+    /// Width (bytes per integer) an intset at `p` needs after inserting `v`.
+    @inline(__always) static func widthAfterInsert(_ p: UnsafeMutableRawPointer, _ v: Int64) -> Int {
+        max(Int(p.load(as: UInt32.self)), width(for: v))
+    }
+
+    /// Inserts `v` (absent) at `at` into the intset whose header is at `p`,
+    /// which has room for count + 1 integers of `widthAfterInsert` bytes.
+    static func insertInPlace(_ p: UnsafeMutableRawPointer, _ v: Int64, at: Int) {
+        let n = Int(p.load(fromByteOffset: 4, as: UInt32.self))
+        let oldWidth = Int(p.load(as: UInt32.self))
+        let w = max(oldWidth, IntSet.width(for: v))
         if w != oldWidth && n > 0 {
             // Upgrade in place from the back, leaving the gap at `at`.
             var i = n - 1
@@ -83,27 +98,37 @@ struct IntSet {
         p.storeBytes(of: UInt32(w), as: UInt32.self)
         IntSet.store(p, w, at, v)
         p.storeBytes(of: UInt32(n + 1), toByteOffset: 4, as: UInt32.self)
-        block = p
     }
 
-    /// Removes the integer at `at`.
-    mutating func remove(at: Int) {
-        let p = block!
-        let n = count, w = width
+    /// Removes the integer at `at` of the intset at `p`, without reallocating.
+    static func removeInPlace(_ p: UnsafeMutableRawPointer, at: Int) {
+        let n = Int(p.load(fromByteOffset: 4, as: UInt32.self)), w = Int(p.load(as: UInt32.self))
         if at < n - 1 { memmove(p + 8 + at * w, p + 8 + (at + 1) * w, (n - at - 1) * w) }
-        shrink(to: n - 1)
+        p.storeBytes(of: UInt32(n - 1), toByteOffset: 4, as: UInt32.self)
     }
 
-    /// Keeps only the integers whose position is not marked in `drop`.
-    mutating func removeMarked(_ drop: [Bool]) {
-        guard let p = block else { return }
-        let n = count, w = width
+    /// Keeps the integers of the intset at `p` whose position is not marked in `drop`, without reallocating.
+    static func removeMarkedInPlace(_ p: UnsafeMutableRawPointer, _ drop: [Bool]) {
+        let n = Int(p.load(fromByteOffset: 4, as: UInt32.self)), w = Int(p.load(as: UInt32.self))
         var kept = 0
         for i in 0..<n where !drop[i] {
             if kept != i { IntSet.store(p, w, kept, IntSet.load(p, w, i)) }
             kept += 1
         }
-        shrink(to: kept)
+        p.storeBytes(of: UInt32(kept), toByteOffset: 4, as: UInt32.self)
+    }
+
+    /// Removes the integer at `at`.
+    mutating func remove(at: Int) {
+        IntSet.removeInPlace(block!, at: at)
+        shrink(to: count)
+    }
+
+    /// Keeps only the integers whose position is not marked in `drop`.
+    mutating func removeMarked(_ drop: [Bool]) {
+        guard let p = block else { return }
+        IntSet.removeMarkedInPlace(p, drop)
+        shrink(to: count)
     }
 
     private mutating func shrink(to n: Int) {
@@ -113,7 +138,6 @@ struct IntSet {
             block = nil
             return
         }
-        p.storeBytes(of: UInt32(n), toByteOffset: 4, as: UInt32.self)
         block = realloc(p, 8 + n * width)!
     }
 

@@ -4,9 +4,10 @@
 //               most set-max-intset-entries of them;
 //   "hashtable" a MemberTable of malloc'ed members ([UInt32 length][bytes]),
 //               boxed in its own small block.
-// The object holds one pointer (the intset block or the table's box) and the
-// encoding flag: 32 bytes, so a small set costs about what Redis's robj +
-// intset do. A set never converts back from hashtable to intset (as in Redis).
+// The object is 48 bytes: an intset of up to 24 bytes of integers (twelve
+// 16-bit ones) lives inside it, with no block of its own, so a small set of
+// integers costs less than Redis's robj + intset; bigger intsets and the
+// hashtable hang off one pointer. A set never converts back from hashtable to intset (as in Redis).
 
 import Glibc
 import RESP
@@ -39,10 +40,32 @@ func withDecimalBytes<R>(_ v: Int64, _ body: (UnsafeRawBufferPointer) throws -> 
 public final class SetValue: ValueObject {
     typealias Table = MemberTable<SetMemberLayout>
 
-    /// The intset block, or the hashtable's box.
-    private var storage: UnsafeMutableRawPointer? = nil
+    /// 32 bytes, the object's only field (so the object is jemalloc's 48-byte
+    /// class): either a small intset kept inline, in IntSet's block format
+    /// (UInt32 width 2/4/8, UInt32 count, then up to 24 bytes of integers:
+    /// 12 of 16 bits, 6 of 32, 3 of 64), or a kind in the first UInt32 (0: an
+    /// intset block, 1: the hashtable's box) and the pointer in the second word.
+    private var payload: (UInt64, UInt64, UInt64, UInt64) = (2, 0, 0, 0)
+
+    static let inlineCapacity = 32
+    private static let kindBlock: UInt32 = 0
+    private static let kindTable: UInt32 = 1
+
+    /// Address of `payload`: a Swift object is a 16-byte header (metadata,
+    /// reference counts) followed by its stored properties in order.
+    @inline(__always) var payloadAddress: UnsafeMutableRawPointer {
+        Unmanaged.passUnretained(self).toOpaque() + 16
+    }
+    @inline(__always) private var kind: UInt32 { payloadAddress.load(as: UInt32.self) }
+    @inline(__always) private var isInline: Bool { kind >= 2 }
+    /// The out-of-line pointer (intset block or table box).
+    @inline(__always) private var storage: UnsafeMutableRawPointer? {
+        get { UnsafeMutableRawPointer(bitPattern: UInt(payload.1)) }
+        set { payload.1 = UInt64(UInt(bitPattern: newValue)) }
+    }
+
     /// True while the set is an intset.
-    public private(set) var isIntset: Bool
+    public var isIntset: Bool { @inline(__always) get { kind != SetValue.kindTable } }
 
     /// Members of an intset, ascending, as integers (RDB/DUMP encoding).
     var ints: [Int64] {
@@ -50,11 +73,17 @@ public final class SetValue: ValueObject {
         return (0..<s.count).map { s[$0] }
     }
 
-    /// Members of an intset, ascending.
+    /// Members of an intset, ascending (a read-only view: inline or block).
     var intset: IntSet {
-        @inline(__always) get { IntSet(block: isIntset ? storage : nil) }
-        @inline(__always) set { storage = newValue.block }
+        @inline(__always) get {
+            let k = kind
+            if k >= 2 { return IntSet(block: payloadAddress) }
+            return IntSet(block: k == SetValue.kindBlock ? storage : nil)
+        }
     }
+
+    /// The intset's own block (nil while inline or empty, or for a hashtable).
+    var intsetBlock: UnsafeMutableRawPointer? { kind == SetValue.kindBlock ? storage : nil }
 
     /// The hashtable's box (hashtable sets only).
     @inline(__always) var tablePtr: UnsafeMutablePointer<Table> { storage!.assumingMemoryBound(to: Table.self) }
@@ -67,28 +96,31 @@ public final class SetValue: ValueObject {
         return UnsafeMutableRawPointer(box)
     }
 
+    private func setTable(_ box: UnsafeMutableRawPointer) {
+        payload = (UInt64(SetValue.kindTable), UInt64(UInt(bitPattern: box)), 0, 0)
+    }
+
     /// An empty intset (Redis's createIntsetObject).
-    public init() { isIntset = true }
+    public init() {}
 
     /// An empty set with the encoding Redis picks for a first member `m` (setTypeCreate).
     public init(forFirstMember m: UnsafeRawBufferPointer) {
-        isIntset = parseCanonicalInt64(m) != nil
-        if !isIntset { storage = SetValue.makeTable(reserving: 0) }
+        if parseCanonicalInt64(m) == nil { setTable(SetValue.makeTable(reserving: 0)) }
     }
 
     /// An empty hashtable set sized for `n` members.
     public init(hashtableReserving n: Int) {
-        isIntset = false
-        storage = SetValue.makeTable(reserving: n)
+        setTable(SetValue.makeTable(reserving: n))
     }
 
     deinit {
-        if isIntset {
-            intset.deallocate()
-        } else {
+        switch kind {
+        case SetValue.kindBlock: free(storage)
+        case SetValue.kindTable:
             table.forEach { free($0) }
             table.deallocate()
             tablePtr.deallocate()
+        default: break
         }
     }
 
@@ -97,19 +129,62 @@ public final class SetValue: ValueObject {
     public var encodingName: StaticString { isIntset ? "intset" : "hashtable" }
 
     public func duplicate() -> SetValue {
-        if isIntset {
-            let s = SetValue()
-            s.intset = intset.copy()
-            return s
+        let s = SetValue()
+        switch kind {
+        case SetValue.kindBlock:
+            s.payload = (UInt64(SetValue.kindBlock), 0, 0, 0)
+            s.storage = intset.copy().block
+        case SetValue.kindTable:
+            let t = SetValue.makeTable(reserving: table.count).assumingMemoryBound(to: Table.self)
+            table.forEach { p in t.pointee.insertNew(SetMemberLayout.make(SetMemberLayout.member(p))) }
+            s.setTable(UnsafeMutableRawPointer(t))
+        default:
+            s.payload = payload
         }
-        let s = SetValue(hashtableReserving: table.count)
-        table.forEach { p in s.tablePtr.pointee.insertNew(SetMemberLayout.make(SetMemberLayout.member(p))) }
         return s
+    }
+
+    // MARK: intset changes (inline or block)
+
+    /// Inserts `v` (absent) at `at`, moving an inline intset to its own block when it outgrows the object.
+    private func intsetInsert(_ v: Int64, at: Int) {
+        if isInline {
+            let p = payloadAddress
+            let n = Int(p.load(fromByteOffset: 4, as: UInt32.self))
+            let w = IntSet.widthAfterInsert(p, v)
+            if 8 + (n + 1) * w <= SetValue.inlineCapacity {
+                IntSet.insertInPlace(p, v, at: at)
+                return
+            }
+            let oldBytes = 8 + n * Int(p.load(as: UInt32.self))
+            let b = malloc(8 + (n + 1) * w)!
+            memcpy(b, p, oldBytes)
+            IntSet.insertInPlace(b, v, at: at)
+            payload = (UInt64(SetValue.kindBlock), UInt64(UInt(bitPattern: b)), 0, 0)
+            return
+        }
+        var s = IntSet(block: storage)
+        s.insert(v, at: at)
+        storage = s.block
+    }
+
+    private func intsetRemove(at: Int) {
+        if isInline { IntSet.removeInPlace(payloadAddress, at: at); return }
+        var s = IntSet(block: storage)
+        s.remove(at: at)
+        storage = s.block
+    }
+
+    private func intsetRemoveMarked(_ drop: [Bool]) {
+        if isInline { IntSet.removeMarkedInPlace(payloadAddress, drop); return }
+        var s = IntSet(block: storage)
+        s.removeMarked(drop)
+        storage = s.block
     }
 
     /// Bytes allocated for the value (approximate MEMORY USAGE).
     public var allocatedBytes: Int {
-        if isIntset { return 32 + intset.byteCount }
+        if isIntset { return 48 + (intsetBlock == nil ? 0 : intset.byteCount) }
         var total = 48 + table.overheadBytes
         table.forEach { p in total += Self.mallocSize(4 + SetMemberLayout.member(p).count) }
         return total
@@ -137,7 +212,7 @@ public final class SetValue: ValueObject {
             if let v = parseCanonicalInt64(m) {
                 let (found, at) = intIndex(v)
                 if found { return false }
-                intset.insert(v, at: at)
+                intsetInsert(v, at: at)
                 if intset.count > Swift.min(maxIntsetEntries, 1 << 30) { convertToHashtable() }
                 return true
             }
@@ -156,7 +231,7 @@ public final class SetValue: ValueObject {
             guard let v = parseCanonicalInt64(m) else { return false }
             let (found, at) = intIndex(v)
             if !found { return false }
-            intset.remove(at: at)
+            intsetRemove(at: at)
             return true
         }
         let slot = table.find(m)
@@ -172,9 +247,8 @@ public final class SetValue: ValueObject {
         for i in 0..<old.count {
             withDecimalBytes(old[i]) { t.pointee.insertNew(SetMemberLayout.make($0)) }
         }
-        old.deallocate()
-        storage = box
-        isIntset = false
+        if kind == SetValue.kindBlock { old.deallocate() }
+        setTable(box)
     }
 
     // MARK: iteration
@@ -211,7 +285,7 @@ public final class SetValue: ValueObject {
         if isIntset {
             let i = fastRandom(below: intset.count)
             withDecimalBytes(intset[i], body)
-            intset.remove(at: i)
+            intsetRemove(at: i)
             return
         }
         let slot = table.randomSlot()
@@ -240,7 +314,7 @@ public final class SetValue: ValueObject {
             chosen[idx[k]] = true
             withDecimalBytes(intset[idx[k]], body)
         }
-        intset.removeMarked(chosen)
+        intsetRemoveMarked(chosen)
     }
 
     /// `n` distinct random members (n < count), as SRANDMEMBER with a positive count.
