@@ -7,6 +7,8 @@ import PackageDescription
 //   Engine             keyspace, data types, command table, config
 //   Persistence        RDB snapshots and the AOF (files, forked children, loading)
 //   ShardRuntime       epoll event loop, connections, timers
+//   CModuleABI         C half of the plugin ABI: GetApi table, strings, call replies, dicts, variadic API functions
+//   PluginHost         plugins (Redis Modules C API): dlopen, MODULE command, the engine-facing API functions
 //   Control            the control protocol (RESP values) shared by supervisor and tessera-ctl
 //   Supervisor         the supervisor process: shards, restarts, systemd notify, control socket
 //   TesseraServer      the `tessera-server` executable
@@ -50,12 +52,17 @@ let package = Package(
                            .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: hotPath
         ),
+        .target(name: "CModuleABI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "PluginHost",
+            dependencies: ["CModuleABI", "Engine", "RESP", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "Control"),
         .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log"),
                                                    .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "TesseraServer",
-            dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine",
+            dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine", "PluginHost",
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
         ),
@@ -71,6 +78,7 @@ let package = Package(
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
+        .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5
     // mode keeps strict-concurrency checks from forcing locks into it.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (swift test), then end-to-end tests that
-# start the release tessera-server and drive it with redis-py and redis-cli,
+# start the release tessera-server and drive it with redis-py and redis-cli
+# (plugins included: Plugins/ is built with make),
 # then the Debian package (built, lintian-checked) under a real systemd booted
 # with systemd-nspawn (Tests/packaging; needs root, as CI has).
 # Installs missing system packages first. Exit status is non-zero on any failure.
@@ -11,6 +12,9 @@ Packaging/dev/install-deps.sh
 echo "== build (release) =="
 swift build -c release --product tessera-server
 swift build -c release --product tessera-ctl
+
+echo "== plugins (Plugins/Makefile) =="
+make -C Plugins
 
 echo "== unit tests =="
 swift test

@@ -52,6 +52,9 @@ for p in "${PRODUCTS[@]}"; do
         -Xswiftc -static-stdlib "${LDFLAGS[@]}"
 done
 BIN=$SCRATCH/release
+# Our plugins (bloom in C, cell in Swift with its runtime linked in).
+echo "== build-deb: plugins (Plugins/Makefile) =="
+make -C Plugins BUILD="$SCRATCH/plugins" CFLAGS="-O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Wl,-z,relro -Wl,-z,now"
 
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/tessera-deb.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
@@ -71,6 +74,12 @@ for p in "${PRODUCTS[@]}"; do
     fi
     sed "s/@VERSION@/$VERSION/" "Packaging/man/$p.1" | gzip -9n > "$R/usr/share/man/man1/$p.1.gz"
     chmod 0644 "$R/usr/share/man/man1/$p.1.gz"
+done
+
+install -d -m 0755 "$R/usr/lib/tessera/plugins"
+for so in bloom.so cell.so; do
+    install -m 0644 "$SCRATCH/plugins/$so" "$R/usr/lib/tessera/plugins/$so"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$R/usr/lib/tessera/plugins/$so"
 done
 
 # The bundled config, with the control socket of tessera-ctl in the service's
@@ -101,7 +110,7 @@ chmod 0644 "$R/DEBIAN/conffiles"
 # debian/control in the current directory).
 mkdir -p "$STAGE/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PKG" "$PKG" > "$STAGE/src/debian/control"
-SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "${PRODUCTS[@]/#/$R/usr/bin/}" | sed -n 's/^shlibs:Depends=//p')
+SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "${PRODUCTS[@]/#/$R/usr/bin/}" "$R"/usr/lib/tessera/plugins/*.so | sed -n 's/^shlibs:Depends=//p')
 [ -n "$SHLIBS" ] || { echo "build-deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 # adduser: the postinst falls back to it where systemd-sysusers is absent;
 # procps: /bin/kill for ExecReload.

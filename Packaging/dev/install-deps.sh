@@ -5,7 +5,7 @@
 # redis-py + pytest + prometheus-client (the /metrics parser) and
 # prometheus-redis-exporter for the end-to-end tests; for the Debian package and its
 # real-systemd test: dpkg-dev (dpkg-shlibdeps), lintian, debootstrap and
-# systemd-container (systemd-nspawn). Swift itself must be on PATH.
+# systemd-container (systemd-nspawn); gcc and make for the plugins. Swift itself must be on PATH.
 set -euo pipefail
 
 need_apt=()
@@ -15,6 +15,9 @@ command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)        # plugins (Plugins/Makefile, Tests/e2e/modules)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
+command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v dpkg-shlibdeps >/dev/null 2>&1 || need_apt+=(dpkg-dev)
 command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)

@@ -39,7 +39,11 @@ struct BlockKey: Hashable {
 }
 
 /// How a blocked command replies when it times out.
-public enum BlockTimeoutReply { case nullArray, null }
+public enum BlockTimeoutReply {
+    case nullArray, null
+    /// Replies by calling this (plugins' timeout callbacks).
+    case custom((Client) -> Void)
+}
 
 /// What a blocked client waits for.
 public final class BlockState {
@@ -157,6 +161,7 @@ extension Server {
         switch kind {
         case .nullArray: c.reply.nullArray()
         case .null: c.reply.null()
+        case .custom(let reply): reply(c)
         }
     }
 

@@ -28,9 +28,11 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 18)
     /// Refused while a replica loads a dataset in the background (Redis's async loading).
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 19)
+    /// A plugin's command (COMMAND INFO shows "module", as Redis).
+    public static let module = CommandFlags(rawValue: 1 << 20)
 
     static let names: [(CommandFlags, String)] = [
-        (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
+        (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.module, "module"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
         (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),

@@ -93,6 +93,8 @@ public final class Config {
     public private(set) var protectDangerousCommands = false
     /// rename-command directives of the configuration, in order (new name "" disables).
     public var renamedCommands: [(String, String)] = []
+    /// loadmodule directives, in order: plugin path and its arguments.
+    public var loadModules: [(path: String, args: [String])] = []
     /// notify-keyspace-events as Redis's NOTIFY_* bits (Notify.swift).
     public private(set) var notifyFlags: Int32 = 0
     /// client-output-buffer-limit of the normal and pubsub classes (bytes, bytes, seconds).

@@ -78,6 +78,12 @@ public enum ConfigFile {
                     config.renamedCommands.append((values[0].lowercased(), values[1].lowercased()))
                     continue
                 }
+                if name == "loadmodule" {
+                    // loadmodule <path> [args...]: a plugin loaded at startup (PluginHost).
+                    guard !values.isEmpty else { throw ConfigError.unknown(name) }
+                    config.loadModules.append((values[0], Array(values.dropFirst())))
+                    continue
+                }
                 guard config.param(name) != nil else { throw ConfigError.unknown(name) }
                 // Multi-argument directives (save, client-output-buffer-limit, bind...) join their values.
                 if values.isEmpty && name != "save" { throw ConfigError.unknown(name) }

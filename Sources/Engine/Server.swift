@@ -82,6 +82,22 @@ public final class Server {
     /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
     public var infoProviders: [String: () -> [(String, String)]] = [:]
 
+    // Plugin host hooks (ModuleHooks.swift); all empty unless plugins are loaded.
+    /// Keyspace event classes plugins subscribed to (they see them whatever notify-keyspace-events says).
+    public var moduleEventMask: Int32 = 0
+    public var moduleEventHook: ((Int32, UnsafeRawBufferPointer, UnsafeRawBufferPointer, Int) -> Void)? = nil
+    /// A blocked client disconnects (a plugin's disconnect callback).
+    public var onBlockedClientDisconnect: ((Client) -> Void)? = nil
+    /// Around the loop's wait for events (plugins' thread-safe contexts lock against the loop).
+    public var beforeSleepHooks: [() -> Void] = []
+    public var afterSleepHooks: [() -> Void] = []
+    /// Work after each round of events (plugin timers, completions from plugin threads).
+    public var afterEventsHooks: [() -> Void] = []
+    /// Earliest time (ms) a higher layer needs the loop awake for (plugin timers).
+    public var wakeupDeadlines: [() -> Int64?] = []
+    /// Set by the runtime: watch a file descriptor and call the handler when it is readable.
+    public var watchReadable: ((Int32, @escaping () -> Void) -> Void)? = nil
+
     let hashSeed = UInt64.random(in: 0...UInt64.max)
 
     /// State of the server/admin commands (CLIENT PAUSE, replication ids, memory peak...).
@@ -180,7 +196,10 @@ public final class Server {
     public func removeClient(_ c: Client) {
         unwatchAll(c)
         if c.subscriptions != nil { pubsubRemoveClient(c) }
-        if c.blocked != nil { unblockClient(c, requeue: false) }
+        if c.blocked != nil {
+            onBlockedClientDisconnect?(c)
+            unblockClient(c, requeue: false)
+        }
         if c.isMonitor { monitors.removeAll { $0 === c } }
         clients[c.id] = nil
         internalClients[c.id] = nil
@@ -505,14 +524,14 @@ public final class Server {
     /// publishes). One bit test when the class is off.
     @inline(__always)
     public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: [UInt8], _ db: Int) {
-        if config.notifyFlags & cls.bit == 0 { return }
-        key.withUnsafeBytes { publishKeyspaceEvent(event, $0, db) }
+        if (config.notifyFlags | moduleEventMask) & cls.bit == 0 { return }
+        key.withUnsafeBytes { notifyKeyspaceEventSlow(cls.bit, event, $0, db) }
     }
 
     @inline(__always)
     public func notifyKeyspaceEvent(_ cls: KeyspaceEventClass, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
-        if config.notifyFlags & cls.bit == 0 { return }
-        publishKeyspaceEvent(event, key, db)
+        if (config.notifyFlags | moduleEventMask) & cls.bit == 0 { return }
+        notifyKeyspaceEventSlow(cls.bit, event, key, db)
     }
 
     // MARK: databases

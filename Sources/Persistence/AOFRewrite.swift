@@ -126,7 +126,11 @@ enum AOFRewrite {
                 out.flushIfFull()
             }
         case .module:
-            preconditionFailure("no AOF rewrite for \(e.type)")
+            let m = e.object as! ModuleValue
+            m.moduleType.aofRewrite(key: Array(key), m.value) { argv in
+                out.command(argv)
+                out.flushIfFull()
+            }
         }
     }
 }

@@ -56,6 +56,16 @@ public final class ShardLoop {
             close(self.epfd)
         }
         server.processEventsWhileBlocked = { [unowned self] in self.processEventsWhileBlocked() }
+        server.watchReadable = { [unowned self] fd, handler in self.watchReadable(fd, handler) }
+    }
+
+    /// Other file descriptors the loop polls (plugins' wakeups), tagged in epoll data.
+    private var watched: [Int32: () -> Void] = [:]
+    private static let watchedTag: UInt64 = 1 << 61   // (1 << 62: Forwarder's links)
+
+    private func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {
+        watched[fd] = handler
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.watchedTag | UInt64(fd))
     }
 
     /// Opens a TCP listener; throws a message on failure.
@@ -80,6 +90,7 @@ public final class ShardLoop {
             if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
             if server.evictionInProgress { wait = 0 }
+            for deadline in server.wakeupDeadlines { if let d = deadline() { wait = min(wait, max(0, d - nowMs)) } }
             pollOnce(timeoutMs: Int32(wait))
             if server.evictionInProgress { server.evictionTimeProc() }
             if reloadSignal != 0 {
@@ -123,9 +134,11 @@ public final class ShardLoop {
 
     /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
     private func pollOnce(timeoutMs: Int32) {
+        for hook in server.beforeSleepHooks { hook() }
         let n = events.withUnsafeMutableBufferPointer {
             ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
         }
+        for hook in server.afterSleepHooks { hook() }
         if n > 0 {
             for i in 0..<Int(n) {
                 let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
@@ -135,6 +148,10 @@ public final class ShardLoop {
                 }
                 if data & Forwarder.linkTag != 0 {
                     forwarder?.handle(event: data, ev)
+                    continue
+                }
+                if data & ShardLoop.watchedTag != 0 {
+                    watched[Int32(truncatingIfNeeded: data & 0xFFFF_FFFF)]?()
                     continue
                 }
                 let fd = Int(data)
@@ -148,6 +165,7 @@ public final class ShardLoop {
         if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
         // Blocked clients whose deadline passed, then those unblocked meanwhile.
         server.handleBlockedClientsTimeout()
+        for hook in server.afterEventsHooks { hook() }
         serveUnblockedClients()
         if let f = forwarder {
             resumeForwarded(f)

@@ -8,6 +8,7 @@
 
 import Foundation
 import Engine
+import PluginHost
 import Persistence
 import ShardRuntime
 import Supervisor
@@ -233,6 +234,18 @@ if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
                           peerNames: w.shardCount > 1 ? (0..<w.shardCount).map { w.peerPrefix + String($0) } : [])
 }
 if worker!.link >= 0 { loop.adoptSupervisorLink(worker!.link) }
+// Plugins load before the dataset: their data types must be known to read it.
+if !config.loadModules.isEmpty {
+    let host = PluginHost.install(on: server)
+    for (path, args) in config.loadModules {
+        do { _ = try host.load(path: path, args: args) } catch {
+            logger.warning("Module \(path) failed to load")
+            exit(1)
+        }
+    }
+} else {
+    PluginHost.install(on: server)
+}
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
 let persistence = Persistence(server: server)
 if !persistence.loadAtStartup() { exit(1) }

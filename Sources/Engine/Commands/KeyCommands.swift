@@ -118,6 +118,7 @@ extension Server {
 
     static func typeCommand(_ c: Client) {
         guard let e = c.server.lookupRead(c, c.args[1], touch: false) else { c.reply.simple("none"); return }
+        if e.type == .module, let m = e.object as? ModuleValue { c.reply.simple(string: m.moduleType.typeName); return }
         c.reply.simple(e.type.name)
     }
 

@@ -25,7 +25,7 @@ public enum ValueSerializer {
         case .zset: return (e.object as! ZSetValue).isListpack ? .zsetListpack : .zset2
         case .hash: return (e.object as! HashValue).isListpack ? .hashListpack : .hash
         case .stream: return .streamListpacks2
-        case .module: preconditionFailure("no serializer for \(e.type)")
+        case .module: return .module2
         }
     }
 
@@ -89,7 +89,9 @@ public enum ValueSerializer {
         case .stream:
             writeStreamBody(e.object as! StreamValue, into: &w)
         case .module:
-            preconditionFailure("no serializer for \(e.type)")
+            let m = e.object as! ModuleValue
+            w.length64(m.moduleType.typeID)
+            m.moduleType.rdbSave(m.value, into: &w)
         }
     }
 
@@ -168,6 +170,10 @@ public enum ValueSerializer {
             // A module value starts with its 64-bit type id: 9 name characters and an encoding version.
             let id = try r.length64()
             let (name, encver) = moduleTypeName(id)
+            if t == .module2, let handle = ModuleTypeRegistry.lookup(id) {
+                let v = try handle.rdbLoad(&r, encver: encver)
+                return .object(ModuleValue(type: handle, value: v), .module)
+            }
             throw RDBError("The RDB file contains module data for the module type '\(name)', version \(encver), and no loaded module provides that type")
         }
     }
