@@ -51,7 +51,7 @@ public enum FanOut {
     /// KEYS: the same command everywhere, arrays concatenated.
     case concat
     /// FLUSHALL, FLUSHDB, SWAPDB, SAVE, BGSAVE, BGREWRITEAOF, CONFIG SET,
-    /// CONFIG RESETSTAT, CLIENT PAUSE/UNPAUSE: the same command everywhere;
+    /// CONFIG RESETSTAT, CLIENT PAUSE/UNPAUSE, MODULE LOAD/LOADEX/UNLOAD: the same command everywhere;
     /// the first error, else shard 0's reply.
     case broadcast
     /// SCAN: the cursor says which shard continues.
@@ -319,6 +319,7 @@ extension Server {
         "flushall": .broadcast, "flushdb": .broadcast, "swapdb": .broadcast,
         "save": .broadcast, "bgsave": .broadcast, "bgrewriteaof": .broadcast, "config|set": .broadcast,
         "config|resetstat": .broadcast, "client|pause": .broadcast, "client|unpause": .broadcast,
+        "module|load": .broadcast, "module|loadex": .broadcast, "module|unload": .broadcast,
         "scan": .scan, "randomkey": .randomKey, "info": .info,
         "pubsub|numsub": .numsub, "pubsub|shardnumsub": .numsub, "pubsub|numpat": .sum,
         "pubsub|channels": .union, "pubsub|shardchannels": .union,
