@@ -1572,6 +1572,9 @@ def test_tessera_ctl_shows_every_shard(tmp_path):
     for k in sh2.keys_on(0, 3, "c") + sh2.keys_on(1, 7, "c"):
         r.set(k, 1)
     pids = [sh2.shard_pid(0), sh2.shard_pid(1)]
+    # The supervisor marks a shard ready at its first PONG (it PINGs every second).
+    wait_for(lambda: all(x["state"] == "ready" for x in json.loads(ctl(sock, "--json", "shards"))),
+             timeout=20, what="both shards ready")
     shards = json.loads(ctl(sock, "--json", "shards"))
     assert shards == [{"shard": i, "pid": pids[i], "state": "ready", "restarts": 0} for i in range(2)]
     status = json.loads(ctl(sock, "status", "--json"))
