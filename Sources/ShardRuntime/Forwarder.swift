@@ -103,12 +103,7 @@ final class Forwarder {
                 link.waiters.append(.discard)
             }
             link.append([Array("EXEC".utf8)])
-            let reply = PendingReply(conn)
-            reply.silent = takeReplySilence(c)
-            link.waiters.append(.reply(reply))
-            conn.pendingReplies.append(reply)
-            server.stats.forwardedCommands += 1
-            queueFlush(link)
+            awaitReply(conn, on: link)
             if exclusive {
                 // Its SELECT/HELLO now hold for the client (and its own link).
                 server.applyConnectionState(c, of: transaction)
@@ -145,11 +140,15 @@ final class Forwarder {
     }
 
     private func send(_ conn: Connection, over link: PeerLink) {
-        let c = conn.client
-        link.select(c.dbIndex)
-        link.append(c.args)
+        link.select(conn.client.dbIndex)
+        link.append(conn.client.args)
+        awaitReply(conn, on: link)
+    }
+
+    /// The link's next reply (to what was just appended) belongs to `conn`, in its command order.
+    private func awaitReply(_ conn: Connection, on link: PeerLink) {
         let reply = PendingReply(conn)
-        reply.silent = takeReplySilence(c)
+        reply.silent = takeReplySilence(conn.client)
         link.waiters.append(.reply(reply))
         conn.pendingReplies.append(reply)
         server.stats.forwardedCommands += 1
@@ -351,30 +350,20 @@ final class Forwarder {
     var hasLinksToFlush: Bool { !linksToFlush.isEmpty }
 
     private func write(_ link: PeerLink) {
-        let out = link.output
-        while out.readableBytes > 0 {
-            let n = Glibc.write(link.fd, out.base + out.readIndex, out.readableBytes)
-            if n < 0 {
-                let e = ts_errno()
-                if e == EINTR { continue }
-                if e == EAGAIN {
-                    if !link.wantsWrite {
-                        link.wantsWrite = true
-                        _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, link.fd, UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue),
-                                         Forwarder.linkTag | UInt64(link.id))
-                    }
-                    return
-                }
-                fail(link)
-                return
+        var written = 0
+        switch drain(link.output, to: link.fd, written: &written) {
+        case .blocked:
+            if !link.wantsWrite {
+                link.wantsWrite = true
+                setWriteInterest(epfd, link.fd, data: Forwarder.linkTag | UInt64(link.id), true)
             }
-            out.readIndex += n
-        }
-        out.readIndex = 0
-        out.writeIndex = 0
-        if link.wantsWrite {
-            link.wantsWrite = false
-            _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, link.fd, UInt32(EPOLLIN.rawValue), Forwarder.linkTag | UInt64(link.id))
+        case .failed:
+            fail(link)
+        case .drained:
+            if link.wantsWrite {
+                link.wantsWrite = false
+                setWriteInterest(epfd, link.fd, data: Forwarder.linkTag | UInt64(link.id), false)
+            }
         }
     }
 

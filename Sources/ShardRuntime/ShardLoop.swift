@@ -464,32 +464,26 @@ public final class ShardLoop {
     }
 
     private func write(_ conn: Connection) {
-        let out = conn.output
-        while out.readableBytes > 0 {
-            let n = Glibc.write(conn.fd, out.base + out.readIndex, out.readableBytes)
-            if n < 0 {
-                let e = ts_errno()
-                if e == EINTR { continue }
-                if e == EAGAIN {
-                    if !conn.wantsWrite {
-                        conn.wantsWrite = true
-                        _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, conn.fd,
-                                         UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue), UInt64(conn.fd))
-                    }
-                    return
-                }
-                closeConnection(conn)
-                return
+        var written = 0
+        let result = drain(conn.output, to: conn.fd, written: &written)
+        if !conn.client.isInternal { server.stats.netOutputBytes += written }
+        switch result {
+        case .blocked:
+            if !conn.wantsWrite {
+                conn.wantsWrite = true
+                setWriteInterest(epfd, conn.fd, data: UInt64(conn.fd), true)
             }
-            out.readIndex += n
-            if !conn.client.isInternal { server.stats.netOutputBytes += n }
+            return
+        case .failed:
+            closeConnection(conn)
+            return
+        case .drained:
+            break
         }
-        out.readIndex = 0
-        out.writeIndex = 0
-        if out.capacity > 1024 * 1024 { out.reset(shrinkTo: 1024 * 1024) }
+        if conn.output.capacity > 1024 * 1024 { conn.output.reset(shrinkTo: 1024 * 1024) }
         if conn.wantsWrite {
             conn.wantsWrite = false
-            _ = ts_epoll_ctl(epfd, EPOLL_CTL_MOD, conn.fd, UInt32(EPOLLIN.rawValue), UInt64(conn.fd))
+            setWriteInterest(epfd, conn.fd, data: UInt64(conn.fd), false)
         }
         if conn.client.closeAfterReply { closeConnection(conn) }
     }
