@@ -166,11 +166,15 @@ public enum MetricsExporter {
     /// The exposition text for one scrape.
     public static func render(_ samples: [ShardSample]) -> [UInt8] {
         let r = PrometheusCollectorRegistry()
+        // Full names (redis_exporter's), so no namespace/unit parts.
+        func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
         func gauge(_ name: String, _ help: String, _ labels: [(String, String)], _ v: Double) {
-            r.makeGauge(name: name, labels: labels, help: help).set(v)
+            r.makeGauge(descriptor: descriptor(name, help), labels: labels).set(v)
         }
         func counter(_ name: String, _ help: String, _ labels: [(String, String)], _ v: Double) {
-            let c = r.makeCounter(name: name, labels: labels, help: help)
+            let c = r.makeCounter(descriptor: descriptor(name, help), labels: labels)
             if v == v.rounded(.towardZero) && abs(v) < 9e15 {
                 if v > 0 { c.increment(by: Int64(v)) }
             } else if v > 0 {
