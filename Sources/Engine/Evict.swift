@@ -16,6 +16,7 @@
 // - Each evicted key is counted (evicted_keys), signalled to WATCH, notified
 //   as "evicted" and propagated as DEL (UNLINK with lazyfree-lazy-eviction).
 
+import CShims
 import Glibc
 
 public enum EvictionPolicy: String, CaseIterable, Sendable {
@@ -183,6 +184,8 @@ extension Server {
             } else {
                 db.sampleExpiring(config.maxmemorySamples, random: ev.nextRandom(), into: &ev.samples)
             }
+            // Each sample is a cache miss on a random entry: start them all, then read.
+            for p in ev.samples { ts_prefetch(p) }
             for p in ev.samples {
                 let e = Entry(p)
                 ev.pool.offer(idle: evictionScore(e, policy: policy), key: e.key, db: db.index)
