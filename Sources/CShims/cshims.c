@@ -259,13 +259,6 @@ int ts_peer_uid(int fd) {
     return (int)cred.uid;
 }
 
-int ts_is_unix_socket(int fd) {
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof(sa);
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) return 0;
-    return sa.ss_family == AF_UNIX;
-}
-
 /* CRC16-XMODEM (polynomial 0x1021), Redis Cluster's key hash: table-driven,
  * on every command's keys when the keyspace spans shards. */
 static uint16_t ts_crc16_table[256];

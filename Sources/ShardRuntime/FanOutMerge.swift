@@ -154,7 +154,7 @@ enum FanOutMerge {
         guard needle.count <= hay.count else { return nil }
         var i = from
         while i + needle.count <= hay.count {
-            if hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+            if hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
             i += 1
         }
         return nil

@@ -347,8 +347,6 @@ final class Forwarder {
         linksToFlush.removeAll(keepingCapacity: true)
     }
 
-    var hasLinksToFlush: Bool { !linksToFlush.isEmpty }
-
     private func write(_ link: PeerLink) {
         var written = 0
         switch drain(link.output, to: link.fd, written: &written) {

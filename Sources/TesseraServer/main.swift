@@ -80,6 +80,15 @@ if arguments.first == "-h" || arguments.first == "--help" {
     exit(0)
 }
 
+/// The addresses `bind` names, as listen() takes them: Redis's "-" prefix
+/// (may fail) dropped, "*" and "::*" as the wildcard addresses; Redis's
+/// default "* -::*" (or nothing) means every IPv4 and IPv6 address.
+func bindHosts(_ config: Config) -> [String] {
+    let binds = config.get("bind")!.split(separator: " ").map { $0.hasPrefix("-") ? String($0.dropFirst()) : String($0) }
+    if binds == ["*", "::*"] || binds.isEmpty { return ["0.0.0.0", "::"] }
+    return binds.map { $0 == "*" ? "0.0.0.0" : ($0 == "::*" ? "::" : $0) }
+}
+
 let config = Config()
 var configFile: String? = nil
 var rest = arguments
@@ -126,14 +135,10 @@ if worker == nil {
     }
     let port = Int(config.get("port")!)!
     let backlog = Int32(config.get("tcp-backlog")!)!
-    var binds = config.get("bind")!.split(separator: " ").map(String.init)
-    binds = binds.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
-    if binds == ["*", "::*"] || binds.isEmpty { binds = ["0.0.0.0", "::"] }
     /// TCP listeners on every bind address; nil when none could be opened.
     func listenTCP(_ port: Int) -> [Int32]? {
         var fds: [Int32] = []
-        for b in binds {
-            let host = b == "*" ? "0.0.0.0" : (b == "::*" ? "::" : b)
+        for host in bindHosts(config) {
             let fd = ts_listen_tcp(host, Int32(port), backlog)
             if fd < 0 {
                 // Like Redis, an address prefixed with '-' (or IPv6 when unavailable) may fail.
@@ -223,8 +228,8 @@ if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
     let w = worker!
     var announce = config.get("cluster-announce-ip")!
     if announce.isEmpty {
-        let first = config.get("bind")!.split(separator: " ").first.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "-")) } ?? "*"
-        announce = ["*", "0.0.0.0", "::", "::*"].contains(first) ? "127.0.0.1" : first
+        let first = bindHosts(config)[0]
+        announce = first == "0.0.0.0" || first == "::" ? "127.0.0.1" : first
     }
     let topology = ClusterTopology(shardCount: w.shardCount, myIndex: w.index,
                                    clusterPortBase: Int(config.get("shard-ports")!)!, announceHost: announce)

@@ -85,7 +85,6 @@ int ts_listen_unix(const char *path, int abstract, int backlog, int perm);
 int ts_connect_unix(const char *path, int abstract);
 /* The uid of a unix socket's peer (SO_PEERCRED), -1 if unknown. */
 int ts_peer_uid(int fd);
-int ts_is_unix_socket(int fd);
 /* CRC16-XMODEM, Redis Cluster's key hash. */
 uint16_t ts_crc16(const void *data, size_t len);
 /* Forks and execs `path` with `argv` and `envp` (NULL-terminated) in the
