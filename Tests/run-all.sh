@@ -4,10 +4,14 @@
 # (plugins included: Plugins/ is built with make),
 # then the Debian package (built, lintian-checked) under a real systemd booted
 # with systemd-nspawn (Tests/packaging; needs root, as CI has).
-# Installs missing system packages first. Exit status is non-zero on any failure.
+# Installs missing system packages first, and the pinned Python packages of
+# Tests/requirements.txt into .venv/; every Python step runs with .venv's
+# interpreter, never the machine's own packages. Exit status is non-zero on any
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-Packaging/dev/install-deps.sh
+Packaging/dev/install-deps.sh tests
+PYTHON="$PWD/.venv/bin/python"
 
 echo "== build (release) =="
 swift build -c release --product tessera-server
@@ -20,7 +24,7 @@ echo "== unit tests =="
 swift test
 
 echo "== end-to-end tests =="
-TESSERA_SERVER="$PWD/.build/release/tessera-server" python3 -m pytest -q -p no:cacheprovider Tests/e2e
+TESSERA_SERVER="$PWD/.build/release/tessera-server" "$PYTHON" -m pytest -q -p no:cacheprovider -rfEs Tests/e2e
 
 echo "== Debian package (Packaging/deb/build-deb.sh, lintian) =="
 deb_log=$(mktemp)
@@ -29,4 +33,4 @@ DEB=$(tail -n 1 "$deb_log")
 rm -f "$deb_log"
 
 echo "== the package under systemd (systemd-nspawn) =="
-TESSERA_DEB="$DEB" python3 -m pytest -q -p no:cacheprovider Tests/packaging
+TESSERA_DEB="$DEB" "$PYTHON" -m pytest -q -p no:cacheprovider Tests/packaging

@@ -188,7 +188,26 @@ void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us) {
 #include <sys/wait.h>
 #include <signal.h>
 
-int ts_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+int ts_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+static pid_t ts_forked_by = 0;
+
+int ts_fork_bound_to_parent(void) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent) _exit(1);
+        ts_forked_by = parent;
+    }
+    return pid;
+}
+
+int ts_forking_parent_alive(void) { return ts_forked_by == 0 || getppid() == ts_forked_by; }
+
+int ts_process_group_exists(int pgid) {
+    if (pgid <= 0) return 0;
+    return kill(-pgid, 0) == 0 || errno == EPERM;
+}
 
 int ts_set_inheritable(int fd, int inheritable) {
     int flags = fcntl(fd, F_GETFD);
@@ -200,9 +219,18 @@ int ts_set_inheritable(int fd, int inheritable) {
 int ts_socketpair(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
 
 int ts_spawn(const char *path, char *const argv[], char *const envp[], const int *keep, int nkeep) {
+    pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid != 0) return pid;
-    /* Child: only async-signal-safe calls until exec. */
+    if (pid > 0) {
+        setpgid(pid, pid);   /* also here: no window in which the parent sees the old group */
+        return pid;
+    }
+    if (pid < 0) return pid;
+    /* Child: only async-signal-safe calls until exec. The death signal
+     * survives execve; the getppid check closes the race with a parent that
+     * died before it was armed. */
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent) _exit(127);
     for (int i = 0; i < nkeep; i++) ts_set_inheritable(keep[i], 1);
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     sigset_t all;

@@ -3,6 +3,9 @@
 // dataset; it must not touch the event loop, and it leaves with _exit so no
 // atexit handler or buffered stream of the parent runs twice. Before exiting
 // it reports its private dirty memory (the copy-on-write cost) on a pipe.
+// A child never outlives its shard: it gets SIGKILL when the shard dies
+// (ts_fork_bound_to_parent), so two incarnations of a shard never write the
+// same files.
 
 import Glibc
 import CShims
@@ -64,7 +67,7 @@ enum Fork {
         for f in fds { _ = fcntl(f, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
         let startUs = Server.wallClockUs()
-        let pid = fork()
+        let pid = ts_fork_bound_to_parent()
         if pid < 0 {
             let e = ts_errno()
             close(fds[0]); close(fds[1])

@@ -51,6 +51,8 @@ enum FileIO {
     /// Replaces `path` with what `write` puts into `tempName`: the temp file is
     /// fsynced, renamed over `path` and the directory fsynced, so a failure at
     /// any step leaves the old file in place (and no temp file behind).
+    /// A background child whose shard died meanwhile never renames: a
+    /// restarted shard may have written a newer file there.
     static func replaceAtomically(_ path: String, via tempName: String, _ write: (Int32) throws -> Void) throws {
         let fd = open(tempName, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw IOFailure("open \(tempName)") }
@@ -63,6 +65,9 @@ enum FileIO {
             throw error
         }
         do {
+            if ts_forking_parent_alive() == 0 {
+                throw IOFailure("rename \(tempName) to \(path): the shard that forked this child is gone", errno: ESRCH)
+            }
             try rename(tempName, path)
         } catch {
             unlink(tempName)

@@ -5,6 +5,7 @@
 // engine (PersistenceControl) and to the loop (cron and before-replies hooks).
 
 import Glibc
+import CShims
 import Engine
 import Logging
 
@@ -62,6 +63,7 @@ public final class Persistence: PersistenceControl {
     /// Loads the dataset at startup: from the AOF when appendonly is on, else
     /// from the RDB file. Returns false (after logging why) if the server must not start.
     public func loadAtStartup() -> Bool {
+        removeStaleTempFiles()
         if config.get("appendonly") == "yes" {
             return aof.loadAtStartup()
         }
@@ -75,6 +77,30 @@ public final class Persistence: PersistenceControl {
             logger.critical("Fatal error loading the DB: \(error). Exiting.")
             return false
         }
+    }
+
+    /// Removes what background children of an earlier run left in `dir`
+    /// (`temp-<pid>.rdb`, `temp-rewriteaof-bg-<pid>.aof`): a child killed with
+    /// its shard never got to rename or delete them. A file whose process is
+    /// still alive (another server on the same directory) is left alone.
+    func removeStaleTempFiles() {
+        guard let d = opendir(".") else { return }
+        defer { closedir(d) }
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = Self.tempFileOwner(name), pid != getpid(),
+                  kill(pid, 0) != 0 && ts_errno() == ESRCH else { continue }
+            if unlink(name) == 0 { logger.notice("Removed \(name), left by a background child that no longer runs") }
+        }
+    }
+
+    /// The pid in a background child's temp file name, or nil for any other name.
+    static func tempFileOwner(_ name: String) -> pid_t? {
+        for (prefix, suffix) in [("temp-rewriteaof-bg-", ".aof"), ("temp-", ".rdb")]
+        where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
+            return pid_t(name.dropFirst(prefix.count).dropLast(suffix.count))
+        }
+        return nil
     }
 
     /// Loads an RDB file into the current databases; nil if it does not exist.

@@ -11,6 +11,11 @@ final class ShardProcess {
 
     let index: Int
     var pid: pid_t = 0
+    /// The process group of the current or the last incarnation: the shard and
+    /// whatever it forked (snapshot and rewrite children). Kept after the shard
+    /// exits until the group is empty, so a new incarnation never starts while
+    /// a process of the old one could still write the shard's files.
+    var group: pid_t = 0
     var link: Int32 = -1
     var state = State.down
     /// Whether this process instance answered PONG at least once.
@@ -69,6 +74,7 @@ final class ShardProcess {
         }
         _ = fcntl(pair[0], F_SETFL, O_NONBLOCK)
         pid = child
+        group = child
         link = pair[0]
         state = .loading
         loadingPercent = nil
@@ -97,6 +103,18 @@ final class ShardProcess {
             let e = ts_errno()
             return e == EAGAIN || e == EINTR
         }
+    }
+
+    /// Ends what is left of the last incarnation (SIGKILL to its group) and
+    /// tells whether any of it still exists; false once the group is gone.
+    func oldIncarnationLingers() -> Bool {
+        guard pid == 0, group != 0 else { return false }
+        if ts_process_group_exists(group) == 0 {
+            group = 0
+            return false
+        }
+        _ = killpg(group, SIGKILL)
+        return true
     }
 
     func closeLink() {

@@ -20,7 +20,12 @@
 //     systemd's watchdog (WatchdogSec) thereby guards the supervisor itself. STATUS and EXTEND_TIMEOUT_USEC while loading,
 //     RELOADING=1 on SIGHUP (forwarded to the shards) until each answers again,
 //     STOPPING=1 on SIGTERM/SIGINT (forwarded; shards save per config).
-//   - Shards die with the supervisor (PR_SET_PDEATHSIG in the shard).
+//   - Shards die with the supervisor (PR_SET_PDEATHSIG in the shard), and
+//     a shard's forked children die with their shard. Each shard runs in a
+//     process group of its own and the supervisor is the subreaper of its
+//     descendants: a new incarnation of a shard starts only once every
+//     process of the old one is gone (killed and reaped), so two incarnations
+//     never write the same files.
 
 import Glibc
 import Control
@@ -130,6 +135,7 @@ public final class Supervisor {
             }
         }
         signal(SIGPIPE, SIG_IGN)
+        _ = ts_set_child_subreaper()
         if !options.controlSocket.isEmpty && !openControlSocket(path: options.controlSocket,
                                                                   permissions: options.controlSocketPermissions) {
             return 1
@@ -155,7 +161,7 @@ public final class Supervisor {
             }
             tick()
             observabilityTick(nowMs())
-            if stopping && shards.allSatisfy({ $0.pid == 0 }) { break }
+            if stopping && shards.allSatisfy({ $0.pid == 0 && !$0.oldIncarnationLingers() }) { break }
         }
         if controlListener >= 0 { close(controlListener); unlink(controlPath) }
         metrics?.close()
@@ -228,6 +234,7 @@ public final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
+            // Not a shard: an orphaned child of a dead shard (we are the subreaper).
             guard let s = shards.first(where: { $0.pid == pid }) else { continue }
             // WIFEXITED/WEXITSTATUS do not import: decode by hand.
             let exited = status & 0x7f == 0
@@ -235,6 +242,7 @@ public final class Supervisor {
             let sig = exited ? 0 : status & 0x7f
             s.pid = 0
             s.closeLink()
+            _ = s.oldIncarnationLingers()   // its children go now, not when they finish
             let now = nowMs()
             let how = exited ? "exited with code \(code)" : "was killed by signal \(sig)"
             if stopping {
@@ -331,6 +339,12 @@ public final class Supervisor {
         let now = nowMs()
         for s in shards {
             if s.pid == 0, let at = s.restartAtMs, at <= now, !stopping {
+                if s.oldIncarnationLingers() {
+                    if now - at > 1000 && (now - at) % 1000 < 100 {
+                        logger.warning("Shard \(s.index): processes of the previous incarnation (group \(s.group)) are still exiting")
+                    }
+                    continue
+                }
                 start(s, now)
                 continue
             }
@@ -338,7 +352,7 @@ public final class Supervisor {
             if let sent = s.pingSentAtMs {
                 if now - sent > options.shardTimeoutMs && s.state != .stopping {
                     logger.warning("Shard \(s.index) (pid \(s.pid)) did not answer for \(now - sent) ms: killing it")
-                    kill(s.pid, SIGKILL)
+                    killpg(s.group, SIGKILL)
                     s.pingSentAtMs = nil
                 }
             } else if now - s.lastPingSentAtMs >= pingIntervalMs {

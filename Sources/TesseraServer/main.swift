@@ -48,9 +48,8 @@ if arguments.first == "--shard-worker", arguments.count >= 6,
         }
         arguments.removeFirst(2)
     }
-    // A shard never outlives its supervisor.
-    _ = ts_set_parent_death_signal(SIGKILL)
-    if getppid() == 1 { exit(1) }
+    // A shard never outlives its supervisor: ts_spawn armed the parent-death
+    // signal before exec (and checked the supervisor was still there).
 }
 if arguments.first == "-v" || arguments.first == "--version" {
     print("Tessera server v=\(Server.tesseraVersion) redis_compat=\(Server.redisVersion)")

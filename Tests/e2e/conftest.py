@@ -44,7 +44,24 @@ redis_cli     helper ``redis_cli(*args, input=None, port=None, timeout=30)``
               ``str`` or ``bytes``.
 
 Helpers importable from conftest: ``RawConn``, ``RespError``, ``parse_resp``,
-``encode_command``, ``ServerInfo``, ``check_alive(info)``, ``is_reference_redis()``.
+``encode_command``, ``ServerInfo``, ``check_alive(info)``, ``is_reference_redis()``,
+``error_reply(client, *args)`` and ``error_line(exc)`` (below).
+
+Error replies: tests compare the server's complete error line ("ERR syntax
+error", "WRONGTYPE Operation ..."), never redis-py's rendering of it, which
+changes between versions (some strip the first word, some keep it, some keep
+it twice when asked for ``status_code`` too). ``error_reply`` sends a command
+on a raw connection and returns the line as the server sent it;
+``error_line`` rebuilds it from a ``redis.ResponseError`` raised by a redis-py
+method call.
+
+Processes: nothing a test starts outlives the suite. pytest makes itself the
+subreaper of its descendants, so a process orphaned by a killed parent (a
+shard whose supervisor was killed, a snapshot child whose shard was killed)
+is re-parented to pytest instead of init; ``track_process(popen)`` registers
+a server started by a helper (persistence_helpers.DataServer does), which is
+killed after its test whether the test passed or failed; and when the session
+ends, any descendant still alive is listed, killed, and fails the run.
 
 Client defaults: redis-py clients are created without CLIENT SETINFO, without
 RESP3 maintenance-notification handshakes and without automatic retries, so
@@ -53,6 +70,7 @@ the server sees exactly the commands a test issues.
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -70,6 +88,18 @@ try:  # redis-py >= 6: RESP3 "maintenance notifications" handshake
     from redis.maint_notifications import MaintNotificationsConfig
 except Exception:  # pragma: no cover - older redis-py
     MaintNotificationsConfig = None
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:  # pragma: no cover - Linux only
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+_become_subreaper()
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER = REPO_ROOT / ".build" / "release" / "tessera-server"
@@ -221,6 +251,88 @@ def check_alive(info: ServerInfo):
     if rc is not None:
         pytest.fail(f"server {info.binary} (port {info.port}) is not running "
                     f"(exit code {rc})\n--- log tail ---\n{info.log_tail()}", pytrace=False)
+
+
+# ---------------------------------------------------------------------------
+# Nothing left behind
+# ---------------------------------------------------------------------------
+
+_tracked: List[subprocess.Popen] = []
+
+
+def track_process(proc: subprocess.Popen) -> subprocess.Popen:
+    """Registers a process a helper started: it is killed after the test."""
+    _tracked.append(proc)
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def _end_tracked_processes():
+    yield
+    while _tracked:
+        proc = _tracked.pop()
+        if proc.poll() is None:
+            proc.kill()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                pass
+
+
+def _children() -> List[int]:
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def _reap(pid) -> bool:
+    """Reaps `pid` if it has exited; True if it is gone."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == pid
+    except ChildProcessError:
+        return True
+
+
+def _cmdline(pid) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        return "?"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every process the suite started (and every orphan of one: we are
+    their subreaper) must be gone by now."""
+    deadline = time.monotonic() + 5
+    left = _children()
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if not _reap(pid)]
+        if left:
+            time.sleep(0.1)
+    if not left:
+        return
+    report = "\n".join(f"  pid {pid}: {_cmdline(pid)}" for pid in left)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _reap(pid)
+    session.config.get_terminal_writer().line(
+        f"\nprocesses left running after the tests (killed now):\n{report}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -570,6 +682,68 @@ def raw(server):
     yield _open
     for c in conns:
         c.close()
+
+
+# ---------------------------------------------------------------------------
+# Error replies, independent of the redis-py version
+# ---------------------------------------------------------------------------
+
+
+def error_reply(client: redis.Redis, *args) -> str:
+    """Sends one command on a new raw connection to the client's server (its
+    db, password and protocol carried over) and returns the complete error
+    line the server answered; fails the test if the reply is not an error."""
+    kw = client.connection_pool.connection_kwargs
+    conn = RawConn(kw.get("host", HOST), kw["port"])
+    try:
+        setup = []
+        if kw.get("password") is not None:
+            user = kw.get("username")
+            setup.append(("AUTH", user, kw["password"]) if user else ("AUTH", kw["password"]))
+        if kw.get("db"):
+            setup.append(("SELECT", kw["db"]))
+        if str(kw.get("protocol", 2)) == "3":
+            setup.append(("HELLO", 3))
+        for command in setup:
+            conn.send_command(*command)
+            reply = conn.read_parsed()
+            assert not isinstance(reply, RespError), (command, reply.message)
+        conn.send_command(*args)
+        reply = conn.read_parsed()
+    finally:
+        conn.close()
+    assert isinstance(reply, RespError), f"expected an error reply to {args!r}, got {reply!r}"
+    return reply.message
+
+
+def _error_codes_by_class():
+    """redis-py's table of error codes it strips from messages, inverted:
+    exception class -> code. Only older redis-py (no ``status_code``) needs it."""
+    try:
+        from redis._parsers.base import BaseParser
+    except ImportError:  # pragma: no cover - redis-py < 5
+        from redis.connection import BaseParser
+    codes = {}
+    for code, target in BaseParser.EXCEPTION_CLASSES.items():
+        for cls in (target.values() if isinstance(target, dict) else [target]):
+            codes.setdefault(cls, code)
+        if isinstance(target, dict):
+            codes.setdefault(redis.ResponseError, code)
+    return codes
+
+
+def error_line(exc: Exception) -> str:
+    """The server's complete error line behind a redis-py ResponseError."""
+    message = str(exc)
+    code = getattr(exc, "status_code", None)
+    if code is None:
+        first = message.split(" ", 1)[0]
+        if first.isupper() and first not in ("ERR",) and type(exc) is redis.ResponseError:
+            return message  # an unknown code: redis-py left the line whole
+        code = _error_codes_by_class().get(type(exc))
+    if code and message != code and not message.startswith(code + " "):
+        return f"{code} {message}"
+    return message
 
 
 # ---------------------------------------------------------------------------

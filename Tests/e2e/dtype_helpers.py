@@ -7,16 +7,16 @@ response callbacks (so SET returns b"OK", ZRANGE WITHSCORES returns the flat
 array of bulk strings, HGETALL returns a flat list, ...).
 
 `err` returns the complete error line sent by the server ("ERR ...",
-"WRONGTYPE ...", "BUSYKEY ..."); redis-py strips known prefixes such as "ERR"
-from exception messages, so it is re-attached from `status_code`.
+"WRONGTYPE ...", "BUSYKEY ..."), read off a raw connection (conftest's
+`error_reply`), so it does not depend on how a redis-py version renders
+exceptions.
 
 The test modules take all of `__all__` with `from dtype_helpers import *`
 (pytest puts this directory on sys.path, as for conftest).
 """
 import contextlib
 
-import pytest
-import redis
+from conftest import error_reply
 
 __all__ = [
     "cmd", "err", "wrong_args", "WRONGTYPE", "NOT_INT", "NOT_FLOAT", "SYNTAX",
@@ -35,11 +35,7 @@ def cmd(client, *args):
 
 
 def err(client, *args):
-    with pytest.raises(redis.ResponseError) as excinfo:
-        cmd(client, *args)
-    e = excinfo.value
-    code = getattr(e, "status_code", None)
-    return f"{code} {e}" if code else str(e)
+    return error_reply(client, *args)
 
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"

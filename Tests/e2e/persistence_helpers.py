@@ -10,7 +10,7 @@ import time
 
 import redis
 
-from conftest import HOST, server_binary, _free_port, _client
+from conftest import HOST, server_binary, track_process, _free_port, _client
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -30,8 +30,8 @@ class DataServer:
         argv = [self.binary, "--port", str(self.port), "--bind", HOST, "--dir", self.dir,
                 "--enable-debug-command", "yes"] + self.args
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.dir)
+        self.proc = track_process(subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                                   stdin=subprocess.DEVNULL, cwd=self.dir))
         if wait:
             self.wait_ready(timeout)
         return self

@@ -322,7 +322,7 @@ def test_rename_command(start_server, make_client):
     assert c.execute_command("MYKEYS", "*") == [b"a"]
     with pytest.raises(redis.ResponseError, match="(?i)unknown command 'flushdb'"):
         c.flushdb()
-    r = c.connection_pool.get_connection("COMMAND")
+    r = c.connection_pool.get_connection()
     try:
         r.send_command("COMMAND", "INFO", "mykeys", "keys", "flushdb")
         info = r.read_response(disable_decoding=True)

@@ -156,7 +156,7 @@ def test_resetstat_clears_histograms(lat):
 
 def _info(c, *sections):
     # redis-py parses INFO into a dict: read the text through a raw connection.
-    r = c.connection_pool.get_connection("INFO")
+    r = c.connection_pool.get_connection()
     try:
         r.send_command("INFO", *sections)
         return r.read_response(disable_decoding=True).decode()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-from conftest import RespError
+from conftest import RespError, error_line
 
 MARK = "zz-marker"
 
@@ -75,7 +75,7 @@ def test_config_canonical_form(r, given, shown):
 def test_config_rejects_unknown_class(r):
     with pytest.raises(redis.ResponseError) as e:
         r.config_set("notify-keyspace-events", "KEq")
-    assert str(e.value) == ("CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
+    assert error_line(e.value) == ("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
                             "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 
 

@@ -8,7 +8,7 @@ import random
 import pytest
 import redis
 
-from conftest import RespError, encode_command
+from conftest import RespError, encode_command, error_line
 
 
 def assert_server_alive(raw, port=None):
@@ -255,7 +255,7 @@ def test_unknown_command_newlines_replaced_in_error(raw):
 def test_unknown_command_via_redis_py(r):
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command("foo", "a", "b")
-    assert str(e.value) == "unknown command 'foo', with args beginning with: 'a' 'b' "
+    assert error_line(e.value) == "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
 
 
 def test_wrong_arity(raw):

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from conftest import _client
+from conftest import _client, error_line
 
 
 def ids(entries):
@@ -29,9 +29,10 @@ def rawc(c):
 
 
 def err(fn, *a, **kw):
+    """The server's complete error line for a redis-py call."""
     with pytest.raises(redis.ResponseError) as e:
         fn(*a, **kw)
-    return str(e.value)
+    return error_line(e.value)
 
 
 # ---------------------------------------------------------------- basics
@@ -53,7 +54,7 @@ def test_xadd_explicit_and_auto_ids(r):
     assert "exhausted the last possible ID" in err(r.xadd, "m", {"a": 1})
     r.xadd("o", {"a": 1}, id="1-18446744073709551615")
     # Redis 7.0 reports this sequence overflow with the ERANGE text.
-    assert err(r.xadd, "o", {"a": 1}, id="1-*") == "Elements are too large to be stored"
+    assert err(r.xadd, "o", {"a": 1}, id="1-*") == "ERR Elements are too large to be stored"
 
 
 def test_xadd_nomkstream_and_arity(r):
@@ -85,7 +86,7 @@ def test_xrange_xrevrange(r):
     assert "invalid start ID" in err(r.execute_command, "XRANGE", "s", "(18446744073709551615-18446744073709551615", "+")
     assert "invalid end ID" in err(r.execute_command, "XRANGE", "s", "-", "(0-0")
     assert "Invalid stream ID" in err(r.execute_command, "XRANGE", "s", "(-", "+")
-    assert err(r.execute_command, "XRANGE", "s", "-", "+", "FOO") == "syntax error"
+    assert err(r.execute_command, "XRANGE", "s", "-", "+", "FOO") == "ERR syntax error"
 
 
 def test_xdel_and_recorded_first_entry(r):

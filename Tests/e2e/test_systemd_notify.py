@@ -16,7 +16,7 @@ import time
 import pytest
 import redis
 
-from conftest import is_reference_redis, server_binary, _free_port, _client
+from conftest import is_reference_redis, server_binary, track_process, _free_port, _client
 from persistence_helpers import wait_port_free
 
 pytestmark = pytest.mark.skipif(is_reference_redis(), reason="Tessera's own systemd integration")
@@ -71,9 +71,9 @@ def start(tmp_path, *args, watchdog_usec=None):
     conf = tmp_path / "tessera.conf"
     conf.write_text("save \"\"\nloglevel notice\n")
     log = open(tmp_path / "server.log", "ab")
-    p = subprocess.Popen([server_binary(), str(conf), "--port", str(port), "--bind", "127.0.0.1",
-                          "--dir", str(tmp_path), "--enable-debug-command", "yes", *args],
-                         env=env, stdout=log, stderr=subprocess.STDOUT)
+    p = track_process(subprocess.Popen([server_binary(), str(conf), "--port", str(port), "--bind", "127.0.0.1",
+                                        "--dir", str(tmp_path), "--enable-debug-command", "yes", *args],
+                                       env=env, stdout=log, stderr=subprocess.STDOUT))
     return p, port, listener, conf
 
 

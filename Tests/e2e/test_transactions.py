@@ -92,9 +92,9 @@ def test_execabort_redis_py(r):
     p.execute_command("SET", "a")  # wrong arity
     with pytest.raises(redis.ResponseError) as e:
         p.execute()
-    # redis-py reports the queuing error (and swallows the EXECABORT)
-    assert str(e.value) == ("Command # 2 (SET a) of pipeline caused error: "
-                            "wrong number of arguments for 'set' command")
+    # redis-py reports the queuing error in its own words (and swallows the
+    # EXECABORT); the server's part of it is the arity error.
+    assert "wrong number of arguments for 'set' command" in str(e.value)
     assert r.exists("a") == 0
 
 

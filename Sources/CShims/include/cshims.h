@@ -74,8 +74,6 @@ void ts_cpu_usage_of(int who, int64_t *user_us, int64_t *sys_us);
 
 /* Process model (supervisor and shards). prctl and fcntl's variadic forms do
  * not import into Swift. */
-/* The calling process gets `sig` when its parent (the supervisor) dies. */
-int ts_set_parent_death_signal(int sig);
 /* Clears FD_CLOEXEC so a spawned shard inherits `fd`. */
 int ts_set_inheritable(int fd, int inheritable);
 /* A connected AF_UNIX stream socket pair, both ends close-on-exec. */
@@ -88,8 +86,29 @@ int ts_peer_uid(int fd);
 /* CRC16-XMODEM, Redis Cluster's key hash. */
 uint16_t ts_crc16(const void *data, size_t len);
 /* Forks and execs `path` with `argv` and `envp` (NULL-terminated) in the
- * child, which first keeps the fds in `keep` (close-on-exec cleared), resets
- * signal dispositions and unblocks all signals. Returns the child's pid or -1. */
+ * child, which first gets a process group of its own (so the supervisor can
+ * find and end everything a shard started), the parent-death signal SIGKILL,
+ * keeps the fds in `keep` (close-on-exec cleared), resets signal dispositions
+ * and unblocks all signals. Returns the child's pid (= its group) or -1. */
 int ts_spawn(const char *path, char *const argv[], char *const envp[], const int *keep, int nkeep);
+
+/* Makes the calling process the reaper of its orphaned descendants
+ * (PR_SET_CHILD_SUBREAPER): a dead shard's forked children are re-parented
+ * to the supervisor, which reaps them. */
+int ts_set_child_subreaper(void);
+
+/* fork() for a shard's background child (snapshot, AOF rewrite): the child
+ * gets SIGKILL when the shard dies, and exits at once if the shard died
+ * before that was armed. Returns as fork(). */
+int ts_fork_bound_to_parent(void);
+
+/* In such a child: whether the process that forked it is still its parent
+ * (checked before a child renames its output into place). 1 in a process
+ * that was not forked by ts_fork_bound_to_parent. */
+int ts_forking_parent_alive(void);
+
+/* Whether any process of process group `pgid` still exists (zombies count
+ * until they are reaped). */
+int ts_process_group_exists(int pgid);
 
 #endif
