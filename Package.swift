@@ -57,8 +57,8 @@ let package = Package(
             name: "PluginHost",
             dependencies: ["CModuleABI", "Engine", "RESP", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Control"),
-        .target(name: "Supervisor", dependencies: ["Control", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log"),
+        .target(name: "Control", dependencies: ["RESP"]),
+        .target(name: "Supervisor", dependencies: ["Control", "RESP", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log"),
                                                    .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "TesseraServer",
@@ -68,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TesseraCtl",
-            dependencies: ["Control", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Control", "RESP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/TesseraCtl",
             // main.swift holds the @main command; the subcommands live in other files.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

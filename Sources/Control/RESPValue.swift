@@ -84,16 +84,6 @@ public struct RESPReplyReader {
     }
 }
 
-/// A command in RESP multibulk form.
-public func encodeRESPCommand(_ args: [String]) -> [UInt8] {
-    var out = Array("*\(args.count)\r\n".utf8)
-    for a in args {
-        let b = Array(a.utf8)
-        out += Array("$\(b.count)\r\n".utf8) + b + [13, 10]
-    }
-    return out
-}
-
 /// RESP2 bytes of a value (maps are flat arrays, as RESP2 has no map type).
 public func encodeRESPValue(_ v: RESPValue) -> [UInt8] {
     switch v {

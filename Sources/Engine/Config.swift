@@ -84,9 +84,12 @@ public final class Config {
     public private(set) var latencyTrackingPercentiles: [Double] = [50, 99, 99.9]
     /// Commands running at least this many µs need the slowlog or the latency monitor.
     public private(set) var observeFloorUs: Int64 = 10000
-    /// client-output-buffer-limit by ClientClass raw value: (hard, soft, soft seconds).
-    public private(set) var outputBufferLimits: [(hard: Int, soft: Int, seconds: Int)] =
-        [(0, 0, 0), (268435456, 67108864, 60), (33554432, 8388608, 60), (0, 0, 0)]
+    /// client-output-buffer-limit of one client class: hard and soft limits
+    /// in bytes (0 = none), and how long the soft one may be exceeded.
+    public struct OutputLimit { public var hard: Int64 = 0, soft: Int64 = 0, seconds: Int64 = 0 }
+    /// client-output-buffer-limit by ClientClass raw value (normal, replica, pubsub, master),
+    /// parsed once per change; enforced by Server.outputLimitReached (OutputLimits.swift).
+    public private(set) var outputBufferLimits = [OutputLimit](repeating: OutputLimit(), count: 4)
     public private(set) var idleTimeout = 0
     public private(set) var tcpKeepalive = 300
     /// Tessera: KEYS, FLUSHALL/FLUSHDB (synchronous) and DEBUG refuse to run.
@@ -97,10 +100,6 @@ public final class Config {
     public var loadModules: [(path: String, args: [String])] = []
     /// notify-keyspace-events as Redis's NOTIFY_* bits (Notify.swift).
     public private(set) var notifyFlags: Int32 = 0
-    /// client-output-buffer-limit of the normal and pubsub classes (bytes, bytes, seconds).
-    public struct OutputLimit { public var hard: Int64 = 0, soft: Int64 = 0, seconds: Int64 = 0 }
-    public private(set) var normalOutputLimit = OutputLimit()
-    public private(set) var pubsubOutputLimit = OutputLimit()
 
     public init() {
         let yesno = Kind.bool
@@ -305,11 +304,6 @@ public final class Config {
         lazyfreeLazyServerDel = get("lazyfree-lazy-server-del") == "yes"
         lazyfreeLazyUserDel = get("lazyfree-lazy-user-del") == "yes"
         lazyfreeLazyUserFlush = get("lazyfree-lazy-user-flush") == "yes"
-        let obl = get("client-output-buffer-limit")!.split(separator: " ")
-        for i in stride(from: 0, to: obl.count - 3, by: 4) {
-            let l = OutputLimit(hard: Int64(obl[i + 1]) ?? 0, soft: Int64(obl[i + 2]) ?? 0, seconds: Int64(obl[i + 3]) ?? 0)
-            if obl[i] == "normal" { normalOutputLimit = l } else if obl[i] == "pubsub" { pubsubOutputLimit = l }
-        }
         streamNodeMaxBytes = int("stream-node-max-bytes")
         streamNodeMaxEntries = int("stream-node-max-entries")
         slowlogLogSlowerThan = Int64(get("slowlog-log-slower-than")!) ?? 10000
@@ -323,9 +317,10 @@ public final class Config {
         observeFloorUs = floor
         let parts = get("client-output-buffer-limit")!.split(separator: " ")
         for i in stride(from: 0, to: parts.count - 3, by: 4) {
-            let cls: Int
-            switch parts[i] { case "normal": cls = 0; case "slave": cls = 1; case "pubsub": cls = 2; default: continue }
-            outputBufferLimits[cls] = (Int(parts[i + 1]) ?? 0, Int(parts[i + 2]) ?? 0, Int(parts[i + 3]) ?? 0)
+            let cls: ClientClass
+            switch parts[i] { case "normal": cls = .normal; case "slave": cls = .replica; case "pubsub": cls = .pubsub; default: continue }
+            outputBufferLimits[cls.rawValue] = OutputLimit(hard: Int64(parts[i + 1]) ?? 0, soft: Int64(parts[i + 2]) ?? 0,
+                                                           seconds: Int64(parts[i + 3]) ?? 0)
         }
         idleTimeout = int("timeout")
         tcpKeepalive = int("tcp-keepalive")

@@ -348,15 +348,14 @@ extension Server {
         }
         if c.inMulti && !Server.oomAllowedInMulti.contains(cmd.name) { reject = true }
         if !reject { return true }
-        cmd.rejectedCalls += 1
         if cmd.name == "exec" && c.inMulti {
             // Redis's execCommandAbort: the transaction is discarded.
+            cmd.rejectedCalls += 1
             Server.discardTransaction(c)
             c.error(static: "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")
             return false
         }
-        if c.inMulti { c.multiError = true }
-        c.error(static: "OOM command not allowed when used memory > 'maxmemory'.")
+        self.reject(c, cmd, static: "OOM command not allowed when used memory > 'maxmemory'.")
         return false
     }
 

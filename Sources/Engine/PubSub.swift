@@ -235,7 +235,7 @@ extension Server {
     func afterPubSubWrite(_ c: Client, from start: Int) {
         notePush(c, from: start)
         queueWrite(c)
-        checkOutputBufferLimits(c)
+        if !c.closeASAP && outputLimitReached(c) { closeForOutputLimit(c) }
     }
 
     /// Pub/Sub output is never silenced by CLIENT REPLY OFF/SKIP (Redis's CLIENT_PUSHING).
@@ -250,31 +250,6 @@ extension Server {
         if !c.pendingWriteQueued {
             c.pendingWriteQueued = true
             clientsPendingWrite.append(c)
-        }
-    }
-
-    /// Redis's checkClientOutputBufferLimits + closeClientOnOutputBufferLimitReached:
-    /// a client over the hard limit, or over the soft limit for longer than
-    /// its seconds, is closed asap (its pending output is dropped).
-    func checkOutputBufferLimits(_ c: Client) {
-        if c.closeASAP { return }
-        let lim = c.inPubSub ? config.pubsubOutputLimit : config.normalOutputLimit
-        if lim.hard == 0 && lim.soft == 0 { return }
-        let used = Int64(c.reply.out.readableBytes)
-        var reached = lim.hard > 0 && used >= lim.hard
-        if lim.soft > 0 && used >= lim.soft {
-            if c.obufSoftLimitSince == 0 {
-                c.obufSoftLimitSince = now
-            } else if (now - c.obufSoftLimitSince) / 1000 > lim.seconds {
-                reached = true
-            }
-        } else {
-            c.obufSoftLimitSince = 0
-        }
-        if reached {
-            logger.warning("Client id=\(c.id) addr=\(c.addr) scheduled to be closed ASAP for overcoming of output buffer limits.")
-            stats.outputBufferLimitDisconnections += 1
-            closeClientAsap(c)
         }
     }
 

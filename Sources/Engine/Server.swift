@@ -218,72 +218,46 @@ public final class Server {
         defer { applyReplyMode(c, mark: replyMark) }
 
         guard var cmd = commands.lookup(args[0]) else {
-            var rest = ""
-            var i = 1
-            while i < args.count && rest.utf8.count < 128 {
-                let a = String(decoding: args[i], as: UTF8.self)
-                rest += "'" + String(a.prefix(128 - rest.utf8.count)) + "' "
-                i += 1
-            }
-            let name = String(String(decoding: args[0], as: UTF8.self).prefix(128))
-            if c.inMulti { c.multiError = true }
-            c.error("ERR unknown command '\(name)', with args beginning with: \(rest)")
+            reject(c, nil, unknownCommandMessage(args))
             return
         }
         if !cmd.subcommands.isEmpty && args.count >= 2 {
             guard let sub = cmd.subcommand(args[1]) else {
-                if c.inMulti { c.multiError = true }
-                c.error(unknownSubcommandMessage(c))
+                reject(c, nil, unknownSubcommandMessage(c))
                 return
             }
             cmd = sub
         }
         if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error("ERR wrong number of arguments for '\(cmd.fullName)' command")
+            reject(c, cmd, "ERR wrong number of arguments for '\(cmd.fullName)' command")
             return
         }
         if cmd.flags.contains(.protected), let refusal = protectedCommandRefusal(c, cmd) {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error(refusal)
+            reject(c, cmd, refusal)
             return
         }
         if config.protectDangerousCommands, let refusal = dangerousCommandRefusal(c, cmd) {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error(refusal)
+            reject(c, cmd, refusal)
             return
         }
         if !c.authenticated && !cmd.flags.contains(.noAuth) {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error(static: "NOAUTH Authentication required.")
+            reject(c, cmd, static: "NOAUTH Authentication required.")
             return
         }
         if let denied = writeDeniedMessage, cmd.flags.contains(.write) || cmd.name == "ping" {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error(denied)
+            reject(c, cmd, denied)
             return
         }
         if c.inPubSub && c.reply.proto == 2 && !Server.allowedInSubscribedMode(cmd) {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error("ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            reject(c, cmd, "ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             return
         }
         if loading && !cmd.flags.contains(.loading) {
-            if c.inMulti { c.multiError = true }
-            cmd.rejectedCalls += 1
-            c.error(static: "LOADING Redis is loading the dataset in memory")
+            reject(c, cmd, static: "LOADING Redis is loading the dataset in memory")
             return
         }
         if c.inMulti && cmd.flags.contains(.noMulti) {
-            c.multiError = true
-            cmd.rejectedCalls += 1
-            c.error(static: "ERR Command not allowed inside a transaction")
+            reject(c, cmd, static: "ERR Command not allowed inside a transaction")
             return
         }
         if config.maxmemoryClientsEnabled && evictClientsBeforeCommand(c) { return }
@@ -302,6 +276,39 @@ public final class Server {
     }
 
     static let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
+
+    /// Refuses a command before it runs (Redis's rejectCommand): a transaction
+    /// being queued is flagged (EXEC will answer EXECABORT), the command's
+    /// `rejected_calls` counts it, and the error is the reply. Every refusal
+    /// goes through here or its StaticString twin.
+    public func reject(_ c: Client, _ cmd: Command?, _ message: String) {
+        noteRejection(c, cmd)
+        c.error(message)
+    }
+
+    public func reject(_ c: Client, _ cmd: Command?, static message: StaticString) {
+        noteRejection(c, cmd)
+        c.error(static: message)
+    }
+
+    @inline(__always) private func noteRejection(_ c: Client, _ cmd: Command?) {
+        if c.inMulti { c.multiError = true }
+        cmd?.rejectedCalls += 1
+    }
+
+    /// "ERR unknown command 'x', with args beginning with: 'a' 'b' " (each
+    /// part cut to 128 bytes, as Redis).
+    func unknownCommandMessage(_ args: Args) -> String {
+        var rest = ""
+        var i = 1
+        while i < args.count && rest.utf8.count < 128 {
+            let a = String(decoding: args[i], as: UTF8.self)
+            rest += "'" + String(a.prefix(128 - rest.utf8.count)) + "' "
+            i += 1
+        }
+        let name = String(String(decoding: args[0], as: UTF8.self).prefix(128))
+        return "ERR unknown command '\(name)', with args beginning with: \(rest)"
+    }
 
     /// Runs a command whose arity and permissions were checked, keeping its statistics.
     func call(_ c: Client, _ cmd: Command, startUs: Int64? = nil) {

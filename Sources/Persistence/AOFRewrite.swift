@@ -5,8 +5,10 @@
 
 import Glibc
 import Engine
+import RESP
 
-/// Appends commands in RESP multibulk form to a byte buffer.
+/// Appends commands in RESP multibulk form (RESP's CommandEncoder) to a
+/// byte buffer that a rewrite streams to its file in 64 KB writes.
 struct AOFCommandBuffer {
     var bytes: [UInt8] = []
     /// When set, `flushIfFull` streams the buffer to this file in 64 KB writes.
@@ -19,33 +21,12 @@ struct AOFCommandBuffer {
         bytes.removeAll(keepingCapacity: true)
     }
 
-    mutating func header(_ n: Int) {
-        bytes.append(UInt8(ascii: "*"))
-        appendDecimal(n)
-        bytes.append(13); bytes.append(10)
-    }
-
-    mutating func bulk(_ b: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "$"))
-        appendDecimal(b.count)
-        bytes.append(13); bytes.append(10)
-        bytes.append(contentsOf: b)
-        bytes.append(13); bytes.append(10)
-    }
-
-    mutating func bulk(_ b: [UInt8]) { b.withUnsafeBytes { bulk($0) } }
+    mutating func header(_ n: Int) { bytes.appendCommandHeader(n) }
+    mutating func bulk(_ b: UnsafeRawBufferPointer) { bytes.appendBulkArgument(b) }
+    mutating func bulk(_ b: [UInt8]) { bytes.appendBulkArgument(b) }
     mutating func bulk(_ s: StaticString) { bulk(UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
     mutating func bulk(decimal v: Int64) { bulk(decimalBytes(v)) }
-
-    mutating func command(_ argv: [[UInt8]]) {
-        header(argv.count)
-        for a in argv { bulk(a) }
-    }
-
-    private mutating func appendDecimal(_ n: Int) {
-        if n < 10 { bytes.append(UInt8(48 + n)); return }
-        bytes.append(contentsOf: decimalBytes(Int64(n)))
-    }
+    mutating func command(_ argv: [[UInt8]]) { bytes.appendCommand(argv) }
 }
 
 enum AOFRewrite {

@@ -26,29 +26,13 @@ extension ShardLoop {
 
     // MARK: output buffer limits
 
-    /// Redis's checkClientOutputBufferLimits: over the hard limit, or over the
-    /// soft limit for longer than its seconds.
-    func outputLimitReached(_ conn: Connection) -> Bool {
-        // A link from another shard carries many clients' replies: the limit
-        // applies to each client where its reply ends up, not to the link.
-        if conn.client.routing == .internalLink { return false }
-        let limit = server.config.outputBufferLimits[conn.client.clientClass.rawValue]
-        let used = conn.output.readableBytes
-        if limit.hard > 0 && used >= limit.hard { return true }
-        if limit.soft > 0 && used >= limit.soft {
-            let now = server.now
-            if conn.softLimitSince == 0 { conn.softLimitSince = now; return false }
-            return (now - conn.softLimitSince) / 1000 > Int64(limit.seconds)
-        }
-        conn.softLimitSince = 0
-        return false
-    }
-
-    func closeForOutputLimit(_ conn: Connection) {
-        let c = conn.client
-        logger.warning("Client id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(c.displayName) obl=\(conn.output.readableBytes) scheduled to be closed ASAP for overcoming of output buffer limits.")
-        server.stats.outputBufferLimitDisconnections += 1
+    /// Closes `conn` now if its client is over its output limit (the policy
+    /// is the engine's: Server.outputLimitReached).
+    func closeIfOverOutputLimit(_ conn: Connection) -> Bool {
+        guard conn.output.readableBytes > 0, server.outputLimitReached(conn.client) else { return false }
+        server.closeForOutputLimit(conn.client)
         closeConnection(conn)
+        return true
     }
 
     // MARK: sockets
@@ -138,10 +122,7 @@ extension ShardLoop {
                 toClose.append(conn)
                 continue
             }
-            if !c.closeASAP && conn.output.readableBytes > 0 && outputLimitReached(conn) {
-                closeForOutputLimit(conn)
-                continue
-            }
+            if !c.closeASAP && closeIfOverOutputLimit(conn) { continue }
             let q = conn.query
             if q.readableBytes == 0 && conn.parsedAhead == 0 && !c.postponed {
                 let idle = now - c.lastInteraction

@@ -18,8 +18,6 @@ final class Connection {
     var parsedAhead = 0
     /// Largest query buffer content since the last clients cron (buffer resizing).
     var queryPeak = 0
-    /// When the output buffer went over the soft limit (0: it is not over).
-    var softLimitSince: Int64 = 0
     /// Replies owed in command order while forwarded commands are out (Forwarder).
     var pendingReplies = Deque<PendingReply>()
     /// Parsing stopped until `pendingReplies` drains.

@@ -1,7 +1,8 @@
-// Cross-shard routing in the shard's loop (DESIGN.md, "The keyspace across
-// shards"). The engine decides where a command runs (Server.route); this
-// file moves it there: forwards it over a link to the owning shard, splits
-// or fans it out, and puts every reply back in the client's command order.
+// Cross-shard routing in the shard's loop (docs/ARCHITECTURE.md, "The
+// keyspace across shards"). The engine decides where a command runs
+// (Server.route); this file moves it there: forwards it over a link to the
+// owning shard, splits or fans it out, and puts every reply back in the
+// client's command order.
 //
 // Ordering: while a connection waits for a forwarded reply, its next
 // commands still run (or go out) at once; a local reply produced meanwhile is
@@ -118,8 +119,7 @@ final class Forwarder {
             return .done
         case .error(let message):
             // Inside MULTI the error (MOVED, CROSSSLOT) fails the transaction, as Redis.
-            if c.inMulti { server.flagTransaction(c) }
-            runHoldingReply(conn) { c.error(message) }
+            runHoldingReply(conn) { server.reject(c, nil, message) }
             return .done
         case .fanOut(let kind):
             return fanOut(conn, kind)

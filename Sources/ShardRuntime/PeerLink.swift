@@ -55,25 +55,14 @@ final class PeerLink {
     }
 
     func append(_ args: Args) {
-        output.append(UInt8(ascii: "*"))
-        output.appendDecimal(Int64(args.count))
-        output.append("\r\n")
-        for i in 0..<args.count { appendBulk(args[i]) }
+        var out = output
+        out.appendCommandHeader(args.count)
+        for i in 0..<args.count { out.appendBulkArgument(args[i]) }
     }
 
     func append(_ argv: [[UInt8]]) {
-        output.append(UInt8(ascii: "*"))
-        output.appendDecimal(Int64(argv.count))
-        output.append("\r\n")
-        for a in argv { a.withUnsafeBytes { appendBulk($0) } }
-    }
-
-    private func appendBulk(_ a: UnsafeRawBufferPointer) {
-        output.append(UInt8(ascii: "$"))
-        output.appendDecimal(Int64(a.count))
-        output.append("\r\n")
-        output.append(a)
-        output.append("\r\n")
+        var out = output
+        out.appendCommand(argv)
     }
 
     /// Makes the peer's connection use database `db` for what follows.

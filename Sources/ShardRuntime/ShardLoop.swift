@@ -338,7 +338,7 @@ public final class ShardLoop {
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
         // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
-        let hardLimit = server.config.outputBufferLimits[client.clientClass.rawValue].hard
+        let hardLimit = Int(server.config.outputBufferLimits[client.clientClass.rawValue].hard)
         while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil
                 && !conn.waitingForReplies {
             conn.parser.authenticated = client.authenticated
@@ -370,8 +370,8 @@ public final class ShardLoop {
                     break
                 }
                 q.readIndex = pos
-                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on && client.routing != .internalLink {
-                    closeForOutputLimit(conn)
+                if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on
+                    && closeIfOverOutputLimit(conn) {
                     return
                 }
             case .empty:
@@ -449,7 +449,7 @@ public final class ShardLoop {
             conn.pendingFlush = false
             if !conn.closed {
                 if conn.client.closeASAP { closeConnection(conn) }
-                else if conn.output.readableBytes > 0 && outputLimitReached(conn) { closeForOutputLimit(conn) }
+                else if closeIfOverOutputLimit(conn) {}
                 else if !conn.wantsWrite && !conn.client.replyHeld { write(conn) }
             }
             i += 1

@@ -4,6 +4,7 @@
 
 import Glibc
 import Control
+import RESP
 import CShims
 
 final class ShardProcess {

@@ -5,6 +5,7 @@
 
 import ArgumentParser
 import Control
+import RESP
 import Foundation
 import Glibc
 

@@ -279,11 +279,6 @@ extension Server {
         }
     }
 
-    /// Marks the client's transaction as failed (EXEC will answer EXECABORT).
-    public func flagTransaction(_ c: Client) {
-        if c.inMulti { c.multiError = true }
-    }
-
     /// Whether `c` must follow Redis Cluster's restrictions (database 0 only,
     /// no MOVE/SWAPDB): a shard-port connection, or cluster-enabled.
     func clusterRestricted(_ c: Client) -> Bool { clusterEnabled || c.routing == .cluster }
