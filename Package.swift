@@ -57,7 +57,7 @@ let package = Package(
             name: "PluginHost",
             dependencies: ["CModuleABI", "Engine", "RESP", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Control", dependencies: ["RESP"]),
+        .target(name: "Control"),
         .target(name: "Supervisor", dependencies: ["Control", "RESP", "CSystemd", "CShims", .product(name: "Logging", package: "swift-log"),
                                                    .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
@@ -73,9 +73,10 @@ let package = Package(
             // main.swift holds the @main command; the subcommands live in other files.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
+        .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport"),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP"]),
-        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP", "EngineTestSupport"]),
+        .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP", "EngineTestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),

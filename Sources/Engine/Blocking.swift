@@ -183,10 +183,7 @@ extension Server {
         c.blocked = nil
         blocking.blockedClients -= 1
         if st.deadline > 0 { blocking.withTimeout -= 1 }
-        if requeue {
-            queueWrite(c)
-            unblockedClients.append(c)
-        }
+        if requeue { host?.clientUnblocked(c) }
     }
 
     /// A blocked command that ended outside `call` (timeout, CLIENT UNBLOCK):

@@ -46,9 +46,8 @@ public final class Client {
     /// How the running command is propagated instead of its own arguments
     /// ([] = not at all); see Propagation.swift.
     var propagationOverride: [[UInt8]]? = nil
-    /// Set while this client has propagated writes not yet on disk.
-    var hasUnsyncedWrites = false
-    /// Replies must not be written yet (their writes wait for an AOF fsync).
+    /// Replies must not be written yet: the writes behind them are not
+    /// durable (set and cleared only by the write stream's consumer, the AOF).
     public var replyHeld = false
     /// Arguments MONITOR must not show (passwords), cleared after each command.
     public var redactedArgs: [Int] = []
@@ -73,8 +72,6 @@ public final class Client {
     /// Pub/Sub pushes written during this client's own command while its
     /// replies are silenced (CLIENT REPLY OFF/SKIP): they are kept.
     var pushRanges: [(Int, Int)] = []
-    /// Queued in Server.clientsPendingWrite.
-    public var pendingWriteQueued = false
 
     // Blocking commands (Blocking.swift).
     /// What the client waits for while blocked (BLPOP...); nil otherwise.

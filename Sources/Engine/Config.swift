@@ -87,6 +87,14 @@ public final class Config {
     /// client-output-buffer-limit of one client class: hard and soft limits
     /// in bytes (0 = none), and how long the soft one may be exceeded.
     public struct OutputLimit { public var hard: Int64 = 0, soft: Int64 = 0, seconds: Int64 = 0 }
+    /// appendfsync: when the AOF is fsynced (the AOF reads it on every flush).
+    public enum AppendFsync: Sendable { case always, everysec, no }
+    public private(set) var appendfsync = AppendFsync.everysec
+    /// save: the snapshot points, "after `seconds` if at least `changes` writes"
+    /// (the persistence cron reads them every tick).
+    public private(set) var savePoints: [(seconds: Int64, changes: Int64)] = []
+    public private(set) var stopWritesOnBgsaveError = true
+    public private(set) var aofUseRDBPreamble = true
     /// client-output-buffer-limit by ClientClass raw value (normal, replica, pubsub, master),
     /// parsed once per change; enforced by Server.outputLimitReached (OutputLimits.swift).
     public private(set) var outputBufferLimits = [OutputLimit](repeating: OutputLimit(), count: 4)
@@ -274,6 +282,11 @@ public final class Config {
 
     private func refreshMirrors() {
         func int(_ n: String) -> Int { Int(get(n)!) ?? 0 }
+        switch get("appendfsync")! { case "always": appendfsync = .always; case "no": appendfsync = .no; default: appendfsync = .everysec }
+        let save = get("save")!.split(separator: " ").compactMap { Int64($0) }
+        savePoints = stride(from: 0, to: save.count - 1, by: 2).map { (save[$0], save[$0 + 1]) }
+        stopWritesOnBgsaveError = get("stop-writes-on-bgsave-error") == "yes"
+        aofUseRDBPreamble = get("aof-use-rdb-preamble") == "yes"
         protoMaxBulkLen = int("proto-max-bulk-len")
         clientQueryBufferLimit = int("client-query-buffer-limit")
         hashMaxListpackEntries = int("hash-max-listpack-entries")

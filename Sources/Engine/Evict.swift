@@ -301,7 +301,7 @@ extension Server {
         if keysFreed > 0 && isPropagating && !pendingPropagation.isEmpty {
             let batch = pendingPropagation
             pendingPropagation.removeAll(keepingCapacity: true)
-            for p in batch { propagationSink?(p) }
+            for p in batch { writeStream?.feed(p) }
         }
         if !exhausted {
             result = eviction.procRunning ? .running : .ok

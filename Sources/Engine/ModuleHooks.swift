@@ -6,8 +6,8 @@ extension Server {
     /// The slow path of notifyKeyspaceEvent: plugin subscribers, then Pub/Sub.
     @inline(never)
     func notifyKeyspaceEventSlow(_ bit: Int32, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
-        if moduleEventMask & bit != 0, let hook = moduleEventHook {
-            hook(bit, UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount), key, db)
+        if moduleEventMask & bit != 0, let observer = pluginObserver {
+            observer.keyspaceEvent(bit, UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount), key, db)
         }
         if config.notifyFlags & bit != 0 { publishKeyspaceEvent(event, key, db) }
     }
@@ -17,7 +17,7 @@ extension Server {
     public func notifyPluginKeyspaceEvent(_ bit: Int32, _ event: [UInt8], _ key: [UInt8], _ db: Int) {
         event.withUnsafeBytes { ev in
             key.withUnsafeBytes { k in
-                if moduleEventMask & bit != 0, let hook = moduleEventHook { hook(bit, ev, k, db) }
+                if moduleEventMask & bit != 0, let observer = pluginObserver { observer.keyspaceEvent(bit, ev, k, db) }
                 guard config.notifyFlags & bit != 0, !pubsub.isEmpty else { return }
                 let dbDigits = Array(String(db).utf8)
                 if config.notifyFlags & KeyspaceEvents.keyspace != 0 {

@@ -95,12 +95,17 @@ extension Server.KeyspaceEventClass {
 
 extension Server {
     /// Publishes `__keyspace@<db>__:<key> <event>` and/or
+    @inline(__always)
+    private func relayKeyspaceEvent(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {
+        if relaysKeyspaceEvents { host?.relayKeyspaceEvent(channel: channel, message: message) }
+    }
+
     /// `__keyevent@<db>__:<event> <key>` (the class was already checked).
     @inline(never)
     func publishKeyspaceEvent(_ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {
         let flags = config.notifyFlags
         // Nobody can receive it (here, nor on another shard).
-        if pubsub.isEmpty && keyspaceEventRelay == nil { return }
+        if pubsub.isEmpty && !relaysKeyspaceEvents { return }
         let ev = UnsafeRawBufferPointer(start: event.utf8Start, count: event.utf8CodeUnitCount)
         var dbDigits = Array(String(db).utf8)
         if flags & KeyspaceEvents.keyspace != 0 {
@@ -109,14 +114,14 @@ extension Server {
             chan += dbDigits
             chan += [0x5F, 0x5F, 0x3A]  // "__:"
             chan += key
-            chan.withUnsafeBytes { _ = publish($0, ev); keyspaceEventRelay?($0, ev) }
+            chan.withUnsafeBytes { _ = publish($0, ev); relayKeyspaceEvent($0, ev) }
         }
         if flags & KeyspaceEvents.keyevent != 0 {
             var chan: [UInt8] = Array("__keyevent@".utf8)
             chan += dbDigits
             chan += [0x5F, 0x5F, 0x3A]
             chan += ev
-            chan.withUnsafeBytes { _ = publish($0, key); keyspaceEventRelay?($0, key) }
+            chan.withUnsafeBytes { _ = publish($0, key); relayKeyspaceEvent($0, key) }
         }
         dbDigits.removeAll()
     }

@@ -1,13 +1,14 @@
 // Propagation: the stream of write commands that reproduces the dataset when
-// replayed (Redis's propagate/alsoPropagate). The AOF consumes it, replicas
-// will too. A write command whose `dirty` count moved is propagated with its
+// replayed (Redis's propagate/alsoPropagate). Its consumer
+// (`Server.writeStream`, a WriteStreamConsumer) is the AOF; replicas will be
+// too. A write command whose `dirty` count moved is propagated with its
 // own arguments unless it says otherwise:
 //   - `rewritePropagation` replaces its arguments (EXPIRE -> PEXPIREAT, SET EX
 //     -> SET PXAT, INCRBYFLOAT -> SET KEEPTTL, BLPOP -> LPOP...), because the
 //     replay must not depend on the clock, randomness or blocking;
 //   - `alsoPropagate` emits extra commands in order (expired keys' DELs, SPOP's
 //     SREMs...), and `preventPropagation` drops the command's own form.
-// Everything one top-level command emits reaches the sink at once, wrapped in
+// Everything one top-level command emits reaches the consumer at once, wrapped in
 // MULTI/EXEC when it is more than one command, so a replay is atomic as well.
 
 import RESP
@@ -20,7 +21,7 @@ public struct PropagatedCommand {
 
 extension Server {
     /// False when nothing consumes propagation: commands can skip building rewrites.
-    @inline(__always) public var isPropagating: Bool { propagationSink != nil }
+    @inline(__always) public var isPropagating: Bool { writeStream != nil }
 
     /// Propagate `argv` instead of the running command's own arguments.
     public func rewritePropagation(_ c: Client, _ argv: [[UInt8]]) {
@@ -38,12 +39,11 @@ extension Server {
     public func alsoPropagate(db: Int, _ argv: [[UInt8]]) {
         guard isPropagating else { return }
         pendingPropagation.append(PropagatedCommand(db: db, argv: argv))
-        if callDepth == 0 { flushPropagation() }
+        if callDepth == 0 { flushPropagation(from: nil) }
     }
 
     /// Called by `call` after a handler ran: queues the command's own form.
     func propagateAfterCall(_ c: Client, _ cmd: Command, dirtyBefore: Int64) {
-        let queuedBefore = pendingPropagation.count
         if let override = c.propagationOverride {
             c.propagationOverride = nil
             if !override.isEmpty { pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: override)) }
@@ -53,34 +53,22 @@ extension Server {
             for i in 0..<c.args.count { argv.append(c.args.bytes(i)) }
             pendingPropagation.append(PropagatedCommand(db: c.dbIndex, argv: argv))
         }
-        if trackPropagatingClients && pendingPropagation.count != queuedBefore && !c.hasUnsyncedWrites {
-            c.hasUnsyncedWrites = true
-            propagatingClients.append(c)
-        }
     }
 
-    /// The clients that issued propagated writes since the last call (for
-    /// `appendfsync always`: their replies must wait for the fsync).
-    public func takePropagatingClients() -> [Client] {
-        if propagatingClients.isEmpty { return [] }
-        let list = propagatingClients
-        propagatingClients.removeAll(keepingCapacity: true)
-        for c in list { c.hasUnsyncedWrites = false }
-        return list
-    }
-
-    /// Hands what the finished top-level command queued to the sink.
-    func flushPropagation() {
-        guard let sink = propagationSink, !pendingPropagation.isEmpty else { return }
+    /// Hands what the finished top-level command queued to the write stream;
+    /// `client` issued it (nil: the server itself, e.g. an expired key).
+    func flushPropagation(from client: Client?) {
+        guard let stream = writeStream, !pendingPropagation.isEmpty else { return }
         let batch = pendingPropagation
         pendingPropagation.removeAll(keepingCapacity: true)
         if batch.count == 1 {
-            sink(batch[0])
-            return
+            stream.feed(batch[0])
+        } else {
+            stream.feed(PropagatedCommand(db: batch[0].db, argv: [Array("MULTI".utf8)]))
+            for p in batch { stream.feed(p) }
+            stream.feed(PropagatedCommand(db: batch[batch.count - 1].db, argv: [Array("EXEC".utf8)]))
         }
-        sink(PropagatedCommand(db: batch[0].db, argv: [Array("MULTI".utf8)]))
-        for p in batch { sink(p) }
-        sink(PropagatedCommand(db: batch[batch.count - 1].db, argv: [Array("EXEC".utf8)]))
+        if let c = client { stream.fed(by: c) }
     }
 
     /// A key removed by the server itself (expiry, eviction) is propagated as DEL,
@@ -102,9 +90,9 @@ extension Server {
             cmd = sub
         }
         if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return false }
-        let sink = propagationSink
-        propagationSink = nil
-        defer { propagationSink = sink }
+        let stream = writeStream
+        writeStream = nil
+        defer { writeStream = stream }
         updateClock()
         call(c, cmd)
         return true

@@ -2,9 +2,8 @@
 // subscriptions, message delivery into subscribers' reply buffers, and the
 // `client-output-buffer-limit pubsub` check that cuts slow subscribers.
 //
-// Delivery writes into other clients' buffers; those clients are queued in
-// `Server.clientsPendingWrite` so the runtime flushes them in the same loop
-// round. Nothing here runs on the GET/SET path: PUBLISH and keyspace
+// Delivery writes into other clients' buffers; each is reported to the
+// loop (ShardHost.clientHasOutput), which writes it in the same round. Nothing here runs on the GET/SET path: PUBLISH and keyspace
 // notifications are the only callers of `publish`.
 
 import RESP
@@ -234,7 +233,7 @@ extension Server {
     @inline(__always)
     func afterPubSubWrite(_ c: Client, from start: Int) {
         notePush(c, from: start)
-        queueWrite(c)
+        host?.clientHasOutput(c)
         if !c.closeASAP && outputLimitReached(c) { closeForOutputLimit(c) }
     }
 
@@ -242,15 +241,6 @@ extension Server {
     @inline(__always)
     func notePush(_ c: Client, from start: Int) {
         if c.replyMode != .on { c.pushRanges.append((start, c.reply.out.writeIndex)) }
-    }
-
-    /// Marks `c` as having output the runtime must write this round.
-    @inline(__always)
-    public func queueWrite(_ c: Client) {
-        if !c.pendingWriteQueued {
-            c.pendingWriteQueued = true
-            clientsPendingWrite.append(c)
-        }
     }
 
     // MARK: introspection

@@ -18,8 +18,6 @@ public final class Server {
     public private(set) var clients: [Int64: Client] = [:]
     private var nextClientID: Int64 = 1
     public internal(set) var monitors: [Client] = []
-    /// Clients to disconnect at the end of this event-loop round (CLIENT KILL, ...).
-    public var clientsPendingClose: [Client] = []
 
     /// Cached wall clock in ms, refreshed before each command (all expiry
     /// decisions of one command see the same time).
@@ -36,9 +34,8 @@ public final class Server {
     public var cluster: ClusterTopology? = nil
     /// The command the last route() call looked up (nil: unknown or not routed).
     var routedCommand: Command? = nil
-    /// With several shards: hands each keyspace notification (channel,
-    /// message) to the other shards, whose subscribers may want it.
-    public var keyspaceEventRelay: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void)? = nil
+    /// Set by the runtime: whether keyspace notifications go to other shards too.
+    public var relaysKeyspaceEvents = false
     public var configFile: String? = nil
     public var executablePath = ""
     /// Writes since the last save.
@@ -51,9 +48,14 @@ public final class Server {
     /// Keys watched by clients (WATCH), by database.
     var watchedKeys: [WatchKey: [Client]] = [:]
 
-    /// Set by the runtime: how to stop the process, how to kill a client.
-    public var onShutdown: ((ShutdownMode) -> Bool)? = nil
-    public var onClientKill: ((Client) -> Void)? = nil
+    /// The loop driving this engine (ShardInterface.swift); nil in unit tests.
+    public weak var host: ShardHost? = nil
+    /// Higher layers' work at the named points of each loop round, in order.
+    public private(set) var stages: [ShardStage] = []
+    /// The write stream's consumer (the AOF); nil when nothing consumes it.
+    public var writeStream: WriteStreamConsumer? = nil
+    /// The plugin host, when plugins are loaded.
+    public weak var pluginObserver: PluginEventObserver? = nil
     /// The persistence layer, when there is one (PersistenceControl.swift).
     public weak var persistence: PersistenceControl? = nil
     /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.
@@ -61,42 +63,11 @@ public final class Server {
     /// Set by the persistence layer while writes must be refused (a failed
     /// save with stop-writes-on-bgsave-error, an AOF write error): the error text.
     public var writeDeniedMessage: String? = nil
-    /// Runs first in a forked child (the runtime closes its listening sockets).
-    public var onForkChild: (() -> Void)? = nil
-    /// Lets a long operation (loading at startup) serve clients meanwhile; set by the runtime.
-    public var processEventsWhileBlocked: (() -> Void)? = nil
-    /// Periodic work of higher layers, run from the loop's cron (hz times a second).
-    public var cronHooks: [() -> Void] = []
-    /// Work of higher layers before the loop writes replies (AOF write and fsync).
-    public var beforeRepliesHooks: [() -> Void] = []
-    /// Receives every propagated write (Propagation.swift); nil when nothing consumes them.
-    public var propagationSink: ((PropagatedCommand) -> Void)? = nil
     var pendingPropagation: [PropagatedCommand] = []
-    /// Whether `propagatingClients` is kept (the AOF with appendfsync always).
-    public var trackPropagatingClients = false
-    var propagatingClients: [Client] = []
-    /// Asks the runtime to write a client's pending replies (e.g. released after an fsync).
-    public var onClientNeedsFlush: ((Client) -> Void)? = nil
     /// Nesting of `call` (EXEC runs its commands through `call` too).
     public internal(set) var callDepth = 0
-    /// Extra INFO sections a higher layer contributes (e.g. the runtime's clients figures).
-    public var infoProviders: [String: () -> [(String, String)]] = [:]
-
-    // Plugin host hooks (ModuleHooks.swift); all empty unless plugins are loaded.
     /// Keyspace event classes plugins subscribed to (they see them whatever notify-keyspace-events says).
     public var moduleEventMask: Int32 = 0
-    public var moduleEventHook: ((Int32, UnsafeRawBufferPointer, UnsafeRawBufferPointer, Int) -> Void)? = nil
-    /// A blocked client disconnects (a plugin's disconnect callback).
-    public var onBlockedClientDisconnect: ((Client) -> Void)? = nil
-    /// Around the loop's wait for events (plugins' thread-safe contexts lock against the loop).
-    public var beforeSleepHooks: [() -> Void] = []
-    public var afterSleepHooks: [() -> Void] = []
-    /// Work after each round of events (plugin timers, completions from plugin threads).
-    public var afterEventsHooks: [() -> Void] = []
-    /// Earliest time (ms) a higher layer needs the loop awake for (plugin timers).
-    public var wakeupDeadlines: [() -> Int64?] = []
-    /// Set by the runtime: watch a file descriptor and call the handler when it is readable.
-    public var watchReadable: ((Int32, @escaping () -> Void) -> Void)? = nil
 
     let hashSeed = UInt64.random(in: 0...UInt64.max)
 
@@ -117,12 +88,6 @@ public final class Server {
     let pubsub = PubSubState()
     /// Clients blocked on keys (Blocking.swift).
     let blocking = BlockingState()
-    /// Clients whose reply buffer received data outside their own command
-    /// (Pub/Sub messages, served or timed-out blocked clients): the runtime
-    /// flushes them before waiting again and clears the list.
-    public var clientsPendingWrite: [Client] = []
-    /// Clients just unblocked whose queued input the runtime must process next.
-    public var unblockedClients: [Client] = []
 
     public init(config: Config, logger: Logger = Logger(label: "tessera")) {
         self.config = config
@@ -177,7 +142,12 @@ public final class Server {
     public func closeClientAsap(_ c: Client) {
         if c.closeASAP { return }
         c.closeASAP = true
-        clientsPendingClose.append(c)
+        host?.clientClosing(c)
+    }
+
+    /// Adds a higher layer's work to every loop round (ShardInterface.swift).
+    public func addStage(_ stage: ShardStage) {
+        stages.append(stage)
     }
 
     /// Hides an internal connection (the supervisor's link) from client lists and counts.
@@ -197,7 +167,7 @@ public final class Server {
         unwatchAll(c)
         if c.subscriptions != nil { pubsubRemoveClient(c) }
         if c.blocked != nil {
-            onBlockedClientDisconnect?(c)
+            pluginObserver?.blockedClientDisconnected(c)
             unblockClient(c, requeue: false)
         }
         if c.isMonitor { monitors.removeAll { $0 === c } }
@@ -320,9 +290,9 @@ public final class Server {
         callDepth += 1
         cmd.handler(c)
         callDepth -= 1
-        if propagationSink != nil {
+        if writeStream != nil {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
-            if callDepth == 0 { flushPropagation() }
+            if callDepth == 0 { flushPropagation(from: c) }
         }
         if c.blockRetry {
             // A blocked command re-run because a key is ready (Blocking.swift). Its
@@ -434,7 +404,7 @@ public final class Server {
         let key = e.keyBytes
         disposeEntry(e, lazy: config.lazyfreeLazyExpire)
         stats.expiredKeys += 1
-        if propagationSink != nil { propagateDeletion(db: db.index, key: Array(key), lazy: config.lazyfreeLazyExpire) }
+        if writeStream != nil { propagateDeletion(db: db.index, key: Array(key), lazy: config.lazyfreeLazyExpire) }
         notifyKeyspaceEvent(.expired, "expired", key, db.index)
         signalModifiedKey(db, key)
     }

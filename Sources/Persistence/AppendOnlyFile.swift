@@ -15,10 +15,8 @@ import CShims
 import Engine
 import Logging
 
-public final class AppendOnlyFile {
+public final class AppendOnlyFile: WriteStreamConsumer {
     enum State { case off, on, waitRewrite }
-    enum FsyncPolicy { case always, everysec, no }
-
     unowned let server: Server
     unowned(unsafe) var owner: Persistence! = nil
     var logger: Logger { server.logger }
@@ -42,6 +40,11 @@ public final class AppendOnlyFile {
     var lastFsyncMs: Int64 = 0
     let fsyncer = BackgroundFsync()
     /// Clients whose replies wait for their writes to reach the disk (always policy).
+    /// appendfsync always: clients whose commands fed the stream since the
+    /// last flush, and clients whose replies are held because their writes are
+    /// not on disk yet (a failed fsync). The AOF is the one owner of this
+    /// state; `Client.replyHeld` is what the loop reads.
+    var unsyncedClients: [Client] = []
     var heldClients: [Client] = []
     var lastErrorLogMs: Int64 = 0
 
@@ -57,9 +60,7 @@ public final class AppendOnlyFile {
     func path(_ name: String) -> String { dirname + "/" + name }
     var manifestPath: String { path(AOFManifest.manifestName(prefix)) }
     var tempIncrName: String { "temp-\(prefix).incr" }
-    var policy: FsyncPolicy {
-        switch config.get("appendfsync")! { case "always": return .always; case "no": return .no; default: return .everysec }
-    }
+    var policy: Config.AppendFsync { config.appendfsync }
     var writeDeniedMessage: String? {
         guard state != .off, let e = writeErrno ?? fsyncer.lastError else { return nil }
         return "MISCONF Errors writing to the AOF file: \(IOFailure.text(e))"
@@ -68,14 +69,19 @@ public final class AppendOnlyFile {
     // MARK: feeding (Redis's feedAppendOnlyFile)
 
     func installSink() {
-        server.propagationSink = { [unowned self] p in self.feed(p) }
-        server.trackPropagatingClients = policy == .always
+        server.writeStream = self
         timestamps = config.get("aof-timestamp-enabled") == "yes"
     }
     var timestamps = false
     var lastTimestampSec: Int64 = 0
 
-    func feed(_ p: PropagatedCommand) {
+    /// A command of `c` fed the stream: with appendfsync always its reply
+    /// waits if the flush before replies cannot make the write durable.
+    public func fed(by c: Client) {
+        if policy == .always && unsyncedClients.last !== c { unsyncedClients.append(c) }
+    }
+
+    public func feed(_ p: PropagatedCommand) {
         // While waiting for the first rewrite, only writes after its fork matter.
         if state == .waitRewrite && owner.child?.kind != .aof { return }
         if timestamps {
@@ -103,7 +109,8 @@ public final class AppendOnlyFile {
 
     func flush(force: Bool) {
         let now = Server.wallClockMs()
-        let clients = server.takePropagatingClients()
+        let clients = unsyncedClients
+        if !clients.isEmpty { unsyncedClients.removeAll(keepingCapacity: true) }
         if out.bytes.isEmpty {
             // Everysec: data written earlier may still need its fsync.
             if policy == .everysec && unsyncedSince != 0 && now - lastFsyncMs >= 1000 && !fsyncer.inProgress {
@@ -204,7 +211,7 @@ public final class AppendOnlyFile {
         if heldClients.isEmpty { return }
         for c in heldClients {
             c.replyHeld = false
-            server.onClientNeedsFlush?(c)
+            server.host?.clientHasOutput(c)
         }
         heldClients.removeAll()
     }
@@ -303,9 +310,9 @@ public final class AppendOnlyFile {
         if let b = manifest.base { files.append(b) }
         files += manifest.incrs
         let client = server.makeReplayClient()
-        let sink = server.propagationSink
-        server.propagationSink = nil
-        defer { server.propagationSink = sink }
+        let stream = server.writeStream
+        server.writeStream = nil
+        defer { server.writeStream = stream }
         owner.beginLoading(totalBytes: files.reduce(0) { $0 + (FileIO.fileSize(path($1.name)) ?? 0) })
         defer { owner.endLoading() }
         let progress: ((Int, Int) -> Void)? = serveWhileLoading ? { [unowned self] d, t in self.owner.loadingProgress(d, t) } : nil
@@ -340,7 +347,7 @@ public final class AppendOnlyFile {
     /// start), open the last incr file (or a new one), persist the manifest.
     func openAfterLoad() throws {
         if manifest.base == nil && manifest.incrs.isEmpty {
-            let rdb = config.get("aof-use-rdb-preamble") == "yes"
+            let rdb = config.aofUseRDBPreamble
             var m = manifest
             let name = m.newBase(prefix: prefix, rdb: rdb)
             try writeBase(to: path(name), rdbPreamble: rdb)
@@ -417,7 +424,7 @@ public final class AppendOnlyFile {
             logger.warning("Can't open a new AOF incr file for the rewrite: \(error)")
             return false
         }
-        let rdb = config.get("aof-use-rdb-preamble") == "yes"
+        let rdb = config.aofUseRDBPreamble
         rewrites += 1
         do {
             let c = try owner.forkChild(.aof, name: "AOF rewrite") { [unowned self] in
@@ -445,7 +452,7 @@ public final class AppendOnlyFile {
             return
         }
         do {
-            let rdb = config.get("aof-use-rdb-preamble") == "yes"
+            let rdb = config.aofUseRDBPreamble
             var m = manifest
             let baseName = m.newBase(prefix: prefix, rdb: rdb)
             try FileIO.rename(temp, path(baseName))
@@ -519,7 +526,7 @@ public final class AppendOnlyFile {
                 logger.warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
             } else if !startRewrite() {
                 state = .off
-                server.propagationSink = nil
+                server.writeStream = nil
                 return "Unable to turn on AOF. Check server logs."
             }
         } else if !wanted && state != .off {
@@ -528,8 +535,8 @@ public final class AppendOnlyFile {
             if fd >= 0 { _ = fdatasync(fd); close(fd); fd = -1 }
             if owner.child?.kind == .aof { owner.killChild() }
             state = .off
-            server.propagationSink = nil
-            server.trackPropagatingClients = false
+            server.writeStream = nil
+            unsyncedClients.removeAll()
             writeErrno = nil
             releaseHeld()
             owner.updateWriteDenial()

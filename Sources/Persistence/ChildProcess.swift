@@ -67,6 +67,7 @@ enum Fork {
         for f in fds { _ = fcntl(f, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
         let startUs = Server.wallClockUs()
+        let host = server.host   // read before the fork: the child only calls it
         let pid = ts_fork_bound_to_parent()
         if pid < 0 {
             let e = ts_errno()
@@ -75,7 +76,7 @@ enum Fork {
         }
         if pid == 0 {
             close(fds[0])
-            server.onForkChild?()
+            host?.prepareForkedChild()
             let code = body()
             let report = Array(String(privateDirtyBytes()).utf8)
             _ = report.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }

@@ -2,14 +2,15 @@
 // server.c): SAVE/BGSAVE, save points, the final save at shutdown, DEBUG
 // RELOAD, loading at startup, MISCONF when saves fail, INFO persistence.
 // The AOF side lives in AppendOnlyFile.swift; this type ties both to the
-// engine (PersistenceControl) and to the loop (cron and before-replies hooks).
+// engine (PersistenceControl) and to the loop (a ShardStage: the cron, and
+// the AOF flush before replies leave).
 
 import Glibc
 import CShims
 import Engine
 import Logging
 
-public final class Persistence: PersistenceControl {
+public final class Persistence: PersistenceControl, ShardStage {
     public let server: Server
     var logger: Logger { server.logger }
     var config: Config { server.config }
@@ -36,19 +37,14 @@ public final class Persistence: PersistenceControl {
         aof = AppendOnlyFile(server: server)
         aof.owner = self
         server.persistence = self
-        server.cronHooks.append { [unowned self] in self.cron() }
-        server.beforeRepliesHooks.append { [unowned self] in self.aof.beforeReplies() }
-        server.infoProviders["persistence"] = { [unowned self] in self.infoFields() }
+        server.addStage(self)
         // The AOF buffer does not count toward maxmemory (Redis's
         // freeMemoryGetNotCountedMemory): evicting keys would only grow it.
         server.addMemoryNotCountedForEvict { [unowned self] in self.aof.bufferAllocatedBytes }
     }
 
     var rdbFilename: String { config.get("dbfilename")! }
-    var saveParams: [(seconds: Int64, changes: Int64)] {
-        let parts = config.get("save")!.split(separator: " ").compactMap { Int64($0) }
-        return stride(from: 0, to: parts.count - 1, by: 2).map { (parts[$0], parts[$0 + 1]) }
-    }
+    var saveParams: [(seconds: Int64, changes: Int64)] { config.savePoints }
     var rdbOptions: RDBSaveOptions {
         var o = RDBSaveOptions()
         o.compress = config.get("rdbcompression") != "no"
@@ -134,7 +130,7 @@ public final class Persistence: PersistenceControl {
     func loadingProgress(_ done: Int, _ total: Int) {
         loadingDoneBytes = done
         onLoadingProgress?(done, total)
-        server.processEventsWhileBlocked?()
+        server.host?.serveClientsWhileBlocked()
     }
 
     /// Called every few thousand keys while loading (systemd STATUS / EXTEND_TIMEOUT_USEC).
@@ -260,7 +256,7 @@ public final class Persistence: PersistenceControl {
     /// MISCONF: writes are refused while the last save failed (with save points
     /// and stop-writes-on-bgsave-error on), or while the AOF can't be written.
     func updateWriteDenial() {
-        if config.get("stop-writes-on-bgsave-error") == "yes" && !saveParams.isEmpty && !lastBgsaveOK {
+        if config.stopWritesOnBgsaveError && !saveParams.isEmpty && !lastBgsaveOK {
             server.writeDeniedMessage = Server.rdbWriteDeniedMessage
         } else if let aofError = aof.writeDeniedMessage {
             server.writeDeniedMessage = aofError
@@ -271,7 +267,7 @@ public final class Persistence: PersistenceControl {
 
     // MARK: cron
 
-    func cron() {
+    public func cron() {
         let now = Server.wallClockMs()
         if child != nil {
             checkChild()
@@ -376,7 +372,12 @@ public final class Persistence: PersistenceControl {
 
     // MARK: INFO persistence
 
-    func infoFields() -> [(String, String)] {
+    /// Before replies leave: the AOF gets this round's writes (and its fsync per policy).
+    public func beforeReplies() { aof.beforeReplies() }
+
+    public var infoSection: String? { "persistence" }
+
+    public func infoFields() -> [(String, String)] {
         let now = Server.wallClockMs()
         var f: [(String, String)] = [
             ("loading", server.loading ? "1" : "0"),

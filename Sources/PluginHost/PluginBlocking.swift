@@ -53,7 +53,7 @@ extension PluginHost {
     func setupWakeup() {
         wakeFd = tsm_wakeup_create()
         if wakeFd >= 0 {
-            server.watchReadable?(wakeFd) { [unowned self] in
+            server.host?.watchReadable(wakeFd) { [unowned self] in
                 tsm_wakeup_drain()
                 self.drainCompletions()
             }

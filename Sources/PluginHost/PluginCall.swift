@@ -79,8 +79,8 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
     out.writeIndex = 0
     // Without '!' the command's effects are not propagated.
     let replicate = flags & Int32(TSM_CALL_REPLICATE) != 0
-    let sink = server.propagationSink
-    if !replicate { server.propagationSink = nil }
+    let stream = server.writeStream
+    if !replicate { server.writeStream = nil }
     server.updateClock()
     bytes.withUnsafeBytes { raw in
         spans.withUnsafeBufferPointer { sp in
@@ -88,7 +88,7 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
             server.callForPlugin(c, cmd)
         }
     }
-    if !replicate { server.propagationSink = sink }
+    if !replicate { server.writeStream = stream }
     let reply = tsm_callreply_parse(ctx, UnsafeRawPointer(out.base + out.readIndex).assumingMemoryBound(to: CChar.self),
                                     out.readableBytes)
     out.readIndex = 0

@@ -59,7 +59,7 @@ public final class PluginHost {
     lazy var callClient: Client = makeInternalClient()
     var callClientBusy = false
 
-    // Timers (PluginTimers.swift), blocked clients and wakeups (PluginBlocking.swift).
+    // Timers, blocked clients and wakeups (all in PluginBlocking.swift).
     var timers: [UInt64: PluginTimer] = [:]
     var timerHeap: [(when: Int64, id: UInt64)] = []
     var nextTimerID: UInt64 = 1
@@ -103,24 +103,8 @@ public final class PluginHost {
         // except while it waits for events.
         tsm_gil_lock()
         gilHeld = true
-        server.beforeSleepHooks.append { [unowned self] in
-            if self.gilHeld { tsm_gil_unlock(); self.gilHeld = false }
-        }
-        server.afterSleepHooks.append { [unowned self] in
-            if !self.gilHeld { tsm_gil_lock(); self.gilHeld = true }
-        }
-        server.afterEventsHooks.append { [unowned self] in
-            self.runDueTimers()
-            self.drainCompletions()
-        }
-        server.wakeupDeadlines.append { [unowned self] in self.timerHeap.first?.when }
-        server.onBlockedClientDisconnect = { [unowned self] c in self.clientDisconnected(c) }
-        server.moduleEventHook = { [unowned self] bit, event, key, db in self.keyspaceEvent(bit, event, key, db) }
-        server.infoProviders["modules"] = { [unowned self] in
-            self.modules.enumerated().map { (i, m) in
-                ("module", "name=\(m.name),ver=\(m.version),api=1,filters=0,usedby=[],using=[],options=[]")
-            }
-        }
+        server.addStage(self)
+        server.pluginObserver = self
         setupWakeup()
     }
 
@@ -255,3 +239,34 @@ func newString(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ b: [UInt8]) -> Un
 }
 
 func cString(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
+
+/// The plugin host's part of every loop round (ShardInterface.swift).
+extension PluginHost: ShardStage, PluginEventObserver {
+    /// Plugin threads may take the lock (ThreadSafeContextLock) only while
+    /// the loop waits for events.
+    public func beforeSleep() {
+        if gilHeld { tsm_gil_unlock(); gilHeld = false }
+    }
+
+    public func afterSleep() {
+        if !gilHeld { tsm_gil_lock(); gilHeld = true }
+    }
+
+    /// Timers that are due, and what plugin threads completed meanwhile.
+    public func afterEvents() {
+        runDueTimers()
+        drainCompletions()
+    }
+
+    public func wakeupDeadline() -> Int64? { timerHeap.first?.when }
+
+    public var infoSection: String? { "modules" }
+
+    public func infoFields() -> [(String, String)] {
+        modules.map { m in
+            ("module", "name=\(m.name),ver=\(m.version),api=1,filters=0,usedby=[],using=[],options=[]")
+        }
+    }
+
+    public func blockedClientDisconnected(_ c: Client) { clientDisconnected(c) }
+}

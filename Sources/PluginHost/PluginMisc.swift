@@ -85,7 +85,7 @@ extension PluginHost {
     }
 
     /// Delivers a keyspace event to the plugins subscribed to its class.
-    func keyspaceEvent(_ bit: Int32, _ event: UnsafeRawBufferPointer, _ key: UnsafeRawBufferPointer, _ db: Int) {
+    public func keyspaceEvent(_ bit: Int32, _ event: UnsafeRawBufferPointer, _ key: UnsafeRawBufferPointer, _ db: Int) {
         if deliveringEvent { return }   // no re-entrancy, as Redis
         deliveringEvent = true
         defer { deliveringEvent = false }

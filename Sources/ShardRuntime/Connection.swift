@@ -11,6 +11,9 @@ final class Connection {
     var parser: RequestParser
     /// True while EPOLLOUT is registered (a write did not finish).
     var wantsWrite = false
+    /// The socket reported writable in the same event as new input: the
+    /// write waits for flushPending, after the round's AOF stage.
+    var writableNow = false
     /// True while queued in the loop's list of connections to flush.
     var pendingFlush = false
     var closed = false

@@ -32,6 +32,8 @@ final class Forwarder {
     private var linksToFlush: [PeerLink] = []
     /// Connections whose queue drained while they waited: the loop resumes them.
     var resumable: [Connection] = []
+    /// Connections that received relayed replies: the loop writes them this round.
+    var withOutput: [Connection] = []
     static let linkTag: UInt64 = 1 << 62
 
     init(server: Server, topology: ClusterTopology, peerNames: [String], epfd: Int32, logger: Logger) {
@@ -41,15 +43,13 @@ final class Forwarder {
         self.epfd = epfd
         self.logger = logger
         shared = [Array(repeating: nil, count: topology.shardCount), Array(repeating: nil, count: topology.shardCount)]
-        if topology.shardCount > 1 {
-            server.keyspaceEventRelay = { [unowned self] channel, message in self.relay(channel, message) }
-        }
+        server.relaysKeyspaceEvents = topology.shardCount > 1
     }
 
     /// A keyspace notification goes to the other shards' subscribers too
     /// (only when notify-keyspace-events is on: this is one message per event
     /// and shard).
-    private func relay(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {
+    func relay(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {
         for shard in 0..<topology.shardCount where shard != topology.myIndex {
             guard let link = sharedLink(shard, proto: 2) else { continue }
             link.append([Array("PUBLISH".utf8), Array(channel), Array(message)])
@@ -258,7 +258,7 @@ final class Forwarder {
             conn.pendingReplies.removeFirst()
             moved = true
         }
-        if moved { server.queueWrite(conn.client) }
+        if moved { withOutput.append(conn) }
         if conn.pendingReplies.isEmpty && conn.waitingForReplies {
             conn.waitingForReplies = false
             resumable.append(conn)
@@ -277,7 +277,7 @@ final class Forwarder {
                 // The common case (nothing owed before it): straight to the output.
                 if !reply.silent { conn.output.append(frame) }
                 conn.pendingReplies.removeFirst()
-                server.queueWrite(conn.client)
+                withOutput.append(conn)
                 deliver(conn)
             } else {
                 reply.bytes = Array(frame)

@@ -2,6 +2,8 @@
 // readable connection is read once, every complete command in its buffer is
 // executed, and replies are flushed in one write per connection before the
 // loop waits again (pipelines cost one read and one write per batch).
+// The loop is the engine's ShardHost; the order of a round is documented in
+// Engine/ShardInterface.swift.
 
 import Glibc
 import CShims
@@ -12,7 +14,7 @@ import Logging
 nonisolated(unsafe) var shutdownSignal: Int32 = 0
 nonisolated(unsafe) var reloadSignal: Int32 = 0
 
-public final class ShardLoop {
+public final class ShardLoop: ShardHost {
     public let server: Server
     private let epfd: Int32
     private var listeners: [Int32] = []
@@ -24,6 +26,10 @@ public final class ShardLoop {
     /// Connections whose next command waits for CLIENT PAUSE to end.
     var postponed: [Connection] = []
     private var pendingFlush: [Connection] = []
+    /// Clients unblocked this round, to go on with their pending input.
+    private var unblocked: [Client] = []
+    /// Clients the engine asked to disconnect (closeClientAsap).
+    private var pendingClose: [Client] = []
     private var running = true
     private var exitCode: Int32 = 0
     private var lastCron: Int64 = 0
@@ -37,33 +43,56 @@ public final class ShardLoop {
         self.logger = logger
         epfd = ts_epoll_create()
         precondition(epfd >= 0, "epoll_create1 failed")
-        server.onShutdown = { [unowned self] mode in
-            self.logger.warning("User requested shutdown...")
-            self.onShutdownStarting?()
-            self.running = false
-            return true
+        server.host = self
+    }
+
+    // MARK: ShardHost
+
+    public func clientHasOutput(_ c: Client) {
+        if let conn = connection(for: c) { scheduleFlush(conn) }
+    }
+
+    public func clientUnblocked(_ c: Client) {
+        unblocked.append(c)
+        clientHasOutput(c)
+    }
+
+    public func clientClosing(_ c: Client) { pendingClose.append(c) }
+
+    public func shutdownRequested(_ mode: ShutdownMode) -> Bool {
+        logger.warning("User requested shutdown...")
+        onShutdownStarting?()
+        running = false
+        return true
+    }
+
+    public func serveClientsWhileBlocked() { processEventsWhileBlocked() }
+
+    public func prepareForkedChild() {
+        // The child only writes a file: it must not hold the listening sockets.
+        for fd in listeners { close(fd) }
+        close(epfd)
+    }
+
+    public func relayKeyspaceEvent(channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) {
+        forwarder?.relay(channel, message)
+    }
+
+    /// INFO clients figures only the loop has.
+    public func infoFields() -> [(String, String)] {
+        var maxIn = 0, maxOut = 0
+        for case let conn? in connections {
+            maxIn = max(maxIn, conn.query.readableBytes)
+            maxOut = max(maxOut, conn.output.readableBytes)
         }
-        server.onClientKill = { [unowned self] client in
-            if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
-        }
-        server.infoProviders["runtime"] = { [unowned self] in self.clientFigures() }
-        server.onClientNeedsFlush = { [unowned self] client in
-            if let conn = self.connection(for: client) { self.scheduleFlush(conn) }
-        }
-        server.onForkChild = { [unowned self] in
-            // The child only writes a file: it must not hold the listening sockets.
-            for fd in self.listeners { close(fd) }
-            close(self.epfd)
-        }
-        server.processEventsWhileBlocked = { [unowned self] in self.processEventsWhileBlocked() }
-        server.watchReadable = { [unowned self] fd, handler in self.watchReadable(fd, handler) }
+        return [("client_recent_max_input_buffer", String(maxIn)), ("client_recent_max_output_buffer", String(maxOut))]
     }
 
     /// Other file descriptors the loop polls (plugins' wakeups), tagged in epoll data.
     private var watched: [Int32: () -> Void] = [:]
     private static let watchedTag: UInt64 = 1 << 61   // (1 << 62: Forwarder's links)
 
-    private func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {
+    public func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {
         watched[fd] = handler
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.watchedTag | UInt64(fd))
     }
@@ -90,7 +119,7 @@ public final class ShardLoop {
             if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
             if server.evictionInProgress { wait = 0 }
-            for deadline in server.wakeupDeadlines { if let d = deadline() { wait = min(wait, max(0, d - nowMs)) } }
+            for stage in server.stages { if let d = stage.wakeupDeadline() { wait = min(wait, max(0, d - nowMs)) } }
             pollOnce(timeoutMs: Int32(wait))
             if server.evictionInProgress { server.evictionTimeProc() }
             if reloadSignal != 0 {
@@ -134,11 +163,11 @@ public final class ShardLoop {
 
     /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
     private func pollOnce(timeoutMs: Int32) {
-        for hook in server.beforeSleepHooks { hook() }
+        for stage in server.stages { stage.beforeSleep() }
         let n = events.withUnsafeMutableBufferPointer {
             ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
         }
-        for hook in server.afterSleepHooks { hook() }
+        for stage in server.stages { stage.afterSleep() }
         if n > 0 {
             for i in 0..<Int(n) {
                 let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
@@ -156,23 +185,32 @@ public final class ShardLoop {
                 }
                 let fd = Int(data)
                 guard fd < connections.count, let conn = connections[fd] else { continue }
-                if ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0 {
-                    readFrom(conn)
+                let readable = ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0
+                if readable { readFrom(conn) }
+                if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed {
+                    if readable {
+                        // Replies to what was just read may leave only after
+                        // this round's AOF stage (appendfsync always): the
+                        // write happens in flushPending.
+                        conn.writableNow = true
+                        scheduleFlush(conn)
+                    } else if !conn.client.replyHeld {
+                        write(conn)
+                    }
                 }
-                if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed && !conn.client.replyHeld { write(conn) }
             }
         }
         if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
         // Blocked clients whose deadline passed, then those unblocked meanwhile.
         server.handleBlockedClientsTimeout()
-        for hook in server.afterEventsHooks { hook() }
+        for stage in server.stages { stage.afterEvents() }
         serveUnblockedClients()
         if let f = forwarder {
             resumeForwarded(f)
             f.flushLinks()
         }
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
-        for hook in server.beforeRepliesHooks { hook() }
+        for stage in server.stages { stage.beforeReplies() }
         flushPending()
     }
 
@@ -418,9 +456,9 @@ public final class ShardLoop {
     /// Clients just unblocked (served, timed out, CLIENT UNBLOCK) go on with
     /// the commands they sent meanwhile.
     private func serveUnblockedClients() {
-        while !server.unblockedClients.isEmpty {
-            let batch = server.unblockedClients
-            server.unblockedClients.removeAll()
+        while !unblocked.isEmpty {
+            let batch = unblocked
+            unblocked.removeAll()
             for c in batch where c.blocked == nil {
                 guard let conn = connection(for: c), !conn.closed else { continue }
                 if conn.query.readableBytes > 0 && !c.closeAfterReply { processInput(conn) }
@@ -435,31 +473,30 @@ public final class ShardLoop {
         for m in server.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
         }
-        // So do Pub/Sub messages and served blocked clients.
-        if !server.clientsPendingWrite.isEmpty {
-            for c in server.clientsPendingWrite {
-                c.pendingWriteQueued = false
-                if let conn = connection(for: c) { scheduleFlush(conn) }
-            }
-            server.clientsPendingWrite.removeAll(keepingCapacity: true)
+        // So do replies relayed from other shards.
+        if let f = forwarder, !f.withOutput.isEmpty {
+            for conn in f.withOutput { scheduleFlush(conn) }
+            f.withOutput.removeAll(keepingCapacity: true)
         }
         var i = 0
         while i < pendingFlush.count {
             let conn = pendingFlush[i]
             conn.pendingFlush = false
+            let writable = !conn.wantsWrite || conn.writableNow
+            conn.writableNow = false
             if !conn.closed {
                 if conn.client.closeASAP { closeConnection(conn) }
                 else if closeIfOverOutputLimit(conn) {}
-                else if !conn.wantsWrite && !conn.client.replyHeld { write(conn) }
+                else if writable && !conn.client.replyHeld { write(conn) }
             }
             i += 1
         }
         pendingFlush.removeAll(keepingCapacity: true)
-        if !server.clientsPendingClose.isEmpty {
-            for c in server.clientsPendingClose {
+        if !pendingClose.isEmpty {
+            for c in pendingClose {
                 if let conn = connection(for: c) { closeConnection(conn) }
             }
-            server.clientsPendingClose.removeAll()
+            pendingClose.removeAll()
         }
     }
 
@@ -516,18 +553,8 @@ public final class ShardLoop {
         server.stats.sample(now: server.now)
         server.activeExpireCycle()
         server.serverCron()
-        for hook in server.cronHooks { hook() }
+        for stage in server.stages { stage.cron() }
         clientsCron()
-    }
-
-    /// Figures INFO clients needs from the runtime.
-    private func clientFigures() -> [(String, String)] {
-        var maxIn = 0, maxOut = 0
-        for case let conn? in connections {
-            maxIn = max(maxIn, conn.query.readableBytes)
-            maxOut = max(maxOut, conn.output.readableBytes)
-        }
-        return [("client_recent_max_input_buffer", String(maxIn)), ("client_recent_max_output_buffer", String(maxOut))]
     }
 
     private func shutdown() {

@@ -122,6 +122,20 @@ private func makeServer(_ lines: String = "") throws -> (Server, Client) {
         #expect(e.reason == "argument couldn't be parsed into an integer")
     }
 
+    /// Hot paths (AOF flush, persistence cron) read typed fields, kept in step with CONFIG SET.
+    @Test func typedFieldsFollowTheirDirectives() throws {
+        let config = Config()
+        #expect(config.appendfsync == .everysec && config.aofUseRDBPreamble && config.stopWritesOnBgsaveError)
+        try config.set("appendfsync", "always")
+        try config.set("save", "900 1 60 10000")
+        try config.set("aof-use-rdb-preamble", "no")
+        #expect(config.appendfsync == .always && !config.aofUseRDBPreamble)
+        #expect(config.savePoints.map { [$0.seconds, $0.changes] } == [[900, 1], [60, 10000]])
+        try config.set("save", "")
+        try config.set("appendfsync", "no")
+        #expect(config.savePoints.isEmpty && config.appendfsync == .no)
+    }
+
     @Test func outputBufferLimitsMergeByClass() throws {
         let config = Config()
         try ConfigFile.apply("client-output-buffer-limit normal 1mb 2mb 30\nclient-output-buffer-limit replica 512mb 128mb 120",

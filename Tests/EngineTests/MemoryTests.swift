@@ -9,6 +9,7 @@ import CJemalloc
 import Glibc
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func makeServer(_ settings: [(String, String)] = []) -> (Server, Client) {
     let config = Config()
@@ -215,7 +216,8 @@ func runArray(_ c: Client, _ a: [String]) -> String {
         let (s, c) = makeServer([("maxmemory-policy", "allkeys-lru"), ("maxmemory-eviction-tenacity", "100"),
                                  ("lazyfree-lazy-eviction", lazy ? "yes" : "no")])
         var seen: [[[UInt8]]] = []
-        s.propagationSink = { seen.append($0.argv) }
+        let stream = RecordingStream { seen.append($0.argv) }
+        s.writeStream = stream
         for i in 0..<2000 { _ = run(c, "SET", "k:\(i)", String(repeating: "x", count: 100)) }
         seen.removeAll()
         let evictedBefore = s.stats.evictedKeys

@@ -5,6 +5,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func makeServer() -> Server { Server(config: Config()) }
 private func newClient(_ s: Server) -> Client { s.createClient(reply: ReplyEncoder()) }
@@ -85,6 +86,8 @@ private func drain(_ c: Client) -> String {
 
     @Test func publishCountsAndDeliveryOrder() {
         let s = makeServer()
+        let host = RecordingHost()
+        s.host = host
         let a = newClient(s), b = newClient(s), p = newClient(s), pub = newClient(s)
         #expect(run(a, "SUBSCRIBE", "ch", "other") == "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:2\r\n")
         _ = run(b, "SUBSCRIBE", "ch")
@@ -93,8 +96,8 @@ private func drain(_ c: Client) -> String {
         #expect(run(pub, "PUBLISH", "ch", "hi") == ":4\r\n")
         #expect(drain(a) == "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n")
         #expect(drain(p).components(separatedBy: "pmessage").count == 3)
-        // Every receiver is queued for the runtime to flush.
-        #expect(Set(s.clientsPendingWrite.map { $0.id }) == Set([a.id, b.id, p.id]))
+        // Every receiver is reported to the loop, which writes it this round.
+        #expect(Set(host.withOutput) == Set([a.id, b.id, p.id]))
         #expect(run(pub, "PUBSUB", "NUMPAT") == ":2\r\n")
         s.removeClient(a)
         #expect(run(pub, "PUBSUB", "NUMSUB", "ch", "other") == "*4\r\n$2\r\nch\r\n:1\r\n$5\r\nother\r\n:0\r\n")
@@ -131,6 +134,8 @@ private func drain(_ c: Client) -> String {
 @Suite struct BlockingTests {
     @Test func fifoServiceAcrossManyClients() {
         let s = makeServer()
+        let host = RecordingHost()
+        s.host = host
         let pusher = newClient(s)
         var waiters: [Client] = []
         for _ in 0..<50 {
@@ -154,7 +159,7 @@ private func drain(_ c: Client) -> String {
             #expect(drain(c) == "*2\r\n$1\r\nq\r\n$\(v.utf8.count)\r\n\(v)\r\n")
         }
         #expect(s.blockedClientCount == 0)
-        #expect(s.unblockedClients.count == 50)
+        #expect(host.unblocked.count == 50)
     }
 
     @Test func wrongTypeKeepsWaitingAndMultiWakesAfterExec() {
@@ -212,7 +217,8 @@ private func drain(_ c: Client) -> String {
     @Test func servedPopsPropagateAsNonBlockingForms() {
         let s = makeServer()
         var log: [String] = []
-        s.propagationSink = { p in log.append(p.argv.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")) }
+        let stream = RecordingStream { p in log.append(p.argv.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")) }
+        s.writeStream = stream
         let w = newClient(s), m = newClient(s), o = newClient(s)
         _ = run(w, "BLPOP", "k", "0")
         _ = run(m, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")

@@ -1,6 +1,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 /// client-output-buffer-limit as one policy (OutputLimits.swift): the shard
 /// runtime and Pub/Sub both ask Server.outputLimitReached.
@@ -51,10 +52,12 @@ struct OutputLimitTests {
 
     @Test func closingCountsAndMarksTheClient() throws {
         let (s, c) = try Self.server("normal 10 0 0")
+        let host = RecordingHost()
+        s.host = host
         let before = s.stats.outputBufferLimitDisconnections
         s.closeForOutputLimit(c)
         #expect(c.closeASAP)
         #expect(s.stats.outputBufferLimitDisconnections == before + 1)
-        #expect(s.clientsPendingClose.contains { $0 === c })
+        #expect(host.closing == [c.id])
     }
 }

@@ -6,6 +6,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 
@@ -291,7 +292,8 @@ private struct Rng {
     @Test func propagationRewrites() throws {
         let c = makeClient([("stream-node-max-entries", "10")])
         var got: [[String]] = []
-        c.server.propagationSink = { p in got.append(p.argv.map { String(decoding: $0, as: UTF8.self) }) }
+        let stream = RecordingStream { p in got.append(p.argv.map { String(decoding: $0, as: UTF8.self) }) }
+        c.server.writeStream = stream
         let out = run(c, "XADD", "s", "*", "f", "v")
         let id = String(out.split(separator: "\r\n")[1])
         #expect(got.last == ["XADD", "s", id, "f", "v"])

@@ -1,8 +1,8 @@
-// How the keyspace is split across this server's shards (DESIGN.md: "The
-// keyspace across shards"). Shard i owns one contiguous range of the 16384
-// hash slots; the ranges are a pure function of the shard count, so every
-// shard (and a restarted one) computes the same map without talking to the
-// others.
+// How the keyspace is split across this server's shards
+// (docs/ARCHITECTURE.md, "The keyspace across shards"). Shard i owns one
+// contiguous range of the 16384 hash slots; the ranges are a pure function
+// of the shard count, so every shard (and a restarted one) computes the same
+// map without talking to the others.
 
 public final class ClusterTopology {
     public let shardCount: Int

@@ -2,10 +2,10 @@
 // does not have yet (persistence, replication, scripting) are reported with
 // the values Redis shows when the feature is idle.
 //
-// Server.infoProviders lets higher layers contribute: a provider's fields
-// replace the engine's fields of the same name; other fields are appended to
-// the section the provider is named after (e.g. "clients"), or form their own
-// section (titled after the provider) shown with the default sections.
+// Higher layers contribute (ShardInterface.swift): each stage's fields, and
+// the host's as "runtime", replace the engine's fields of the same name;
+// other fields are appended to the section the contributor names (e.g.
+// "persistence"), or form their own section shown with the default sections.
 
 import Glibc
 import CJemalloc
@@ -43,8 +43,11 @@ extension Server {
         var overrides: [String: String] = [:]
         var extraFields: [String: [(String, String)]] = [:]
         var extraSections: [(String, [(String, String)])] = []
-        for name in infoProviders.keys.sorted() {
-            let fields = infoProviders[name]!()
+        var contributors: [(String, [(String, String)])] = []
+        if let host { contributors.append(("runtime", host.infoFields())) }
+        for stage in stages { if let name = stage.infoSection { contributors.append((name, stage.infoFields())) } }
+        contributors.sort { $0.0 < $1.0 }
+        for (name, fields) in contributors {
             for (k, v) in fields { overrides[k] = v }
             if Server.infoSections.contains(where: { $0.name == name }) {
                 extraFields[name] = fields

@@ -70,7 +70,7 @@ extension Server {
             return
         }
         let mode: ShutdownMode = save ? .save : (noSave ? .noSave : .normal)
-        guard let stop = s.onShutdown, stop(mode) else {
+        guard let host = s.host, host.shutdownRequested(mode) else {
             c.error(static: "ERR Errors trying to SHUTDOWN. Check logs.")
             return
         }
