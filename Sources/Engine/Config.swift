@@ -110,14 +110,26 @@ public final class Config {
     public private(set) var notifyFlags: Int32 = 0
 
     public init() {
-        let yesno = Kind.bool
-        func add(_ n: String, _ k: Kind, _ d: String, mutable: Bool = true, aliases: [String] = []) {
-            byName[n] = params.count
-            for a in aliases { byName[a] = params.count }
-            params.append(Param(name: n, aliases: aliases, kind: k, defaultValue: d, mutable: mutable))
-            values.append(d)
-        }
-        let big: Int64 = Int64.max
+        registerNetwork()
+        registerGeneral()
+        registerLimits()
+        registerPersistence()
+        registerReplicationAndTessera()
+        refreshMirrors()
+    }
+
+    private let yesno = Kind.bool
+    private let big: Int64 = Int64.max
+
+    /// Declares directive `n` with its kind and default (its value starts as the default).
+    private func add(_ n: String, _ k: Kind, _ d: String, mutable: Bool = true, aliases: [String] = []) {
+        byName[n] = params.count
+        for a in aliases { byName[a] = params.count }
+        params.append(Param(name: n, aliases: aliases, kind: k, defaultValue: d, mutable: mutable))
+        values.append(d)
+    }
+
+    private func registerNetwork() {
         // Network
         add("bind", .string, "* -::*")
         add("port", .int(0, 65535), "6379", mutable: false)
@@ -134,6 +146,9 @@ public final class Config {
         add("maxclients", .int(1, big), "10000")
         add("io-threads", .int(1, 128), "1", mutable: false)
         add("io-threads-do-reads", yesno, "no", mutable: false)
+    }
+
+    private func registerGeneral() {
         // General
         add("daemonize", yesno, "no", mutable: false)
         add("supervised", .enumeration(["upstart", "systemd", "auto", "no"]), "no", mutable: false)
@@ -157,6 +172,9 @@ public final class Config {
         // Security
         add("requirepass", .string, "")
         add("acllog-max-len", .int(0, big), "128")
+    }
+
+    private func registerLimits() {
         // Limits
         add("proto-max-bulk-len", .memory(1024 * 1024, big), "536870912")
         add("client-query-buffer-limit", .memory(1024 * 1024, big), "1073741824")
@@ -186,6 +204,9 @@ public final class Config {
         add("hll-sparse-max-bytes", .memory(0, big), "3000")
         add("stream-node-max-bytes", .memory(0, big), "4096")
         add("stream-node-max-entries", .int(0, big), "100")
+    }
+
+    private func registerPersistence() {
         // Persistence (the persistence issue gives these their effect)
         add("save", .custom(Config.canonicalSave), "3600 1 300 100 60 10000")
         add("dbfilename", .string, "dump.rdb")
@@ -215,6 +236,9 @@ public final class Config {
         add("latency-tracking", yesno, "yes")
         add("latency-tracking-info-percentiles", .string, "50 99 99.9")
         add("notify-keyspace-events", .string, "")
+    }
+
+    private func registerReplicationAndTessera() {
         // Replication (later issues)
         add("replica-read-only", yesno, "yes", aliases: ["slave-read-only"])
         add("repl-backlog-size", .memory(1, big), "1048576")
@@ -229,12 +253,10 @@ public final class Config {
         add("shards", .string, "1", mutable: false)
         add("shard-ports", .int(0, 65535), "0", mutable: false)
         add("cluster-announce-ip", .string, "", mutable: false)
-        add("control-socket", .string, "", mutable: false)
         add("metrics-port", .int(0, 65535), "0", mutable: false)
         add("metrics-bind", .string, "127.0.0.1", mutable: false)
         add("watchdog", yesno, "yes", mutable: false)
         add("protect-dangerous-commands", yesno, "no", mutable: false)
-        refreshMirrors()
     }
 
     /// Debugging knobs CONFIG GET answers only when asked by exact name (Redis's HIDDEN_CONFIG).

@@ -83,13 +83,7 @@ extension Server {
     /// permission, memory, MISCONF or LOADING checks, and its effects are not
     /// propagated again. False if the command is unknown or has a wrong arity.
     public func replay(_ c: Client) -> Bool {
-        let args = c.args
-        guard var cmd = commands.lookup(args[0]) else { return false }
-        if !cmd.subcommands.isEmpty && args.count >= 2 {
-            guard let sub = cmd.subcommand(args[1]) else { return false }
-            cmd = sub
-        }
-        if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return false }
+        guard let cmd = resolve(c.args).runnable else { return false }
         let stream = writeStream
         writeStream = nil
         defer { writeStream = stream }

@@ -32,8 +32,6 @@ public final class Server {
     public var port = 6379
     /// The keyspace split across shards; nil with one shard and no shard ports.
     public var cluster: ClusterTopology? = nil
-    /// The command the last route() call looked up (nil: unknown or not routed).
-    var routedCommand: Command? = nil
     /// Set by the runtime: whether keyspace notifications go to other shards too.
     public var relaysKeyspaceEvents = false
     public var configFile: String? = nil
@@ -179,6 +177,12 @@ public final class Server {
 
     /// Runs the command in `c.args`. The reply goes to `c.reply`.
     public func execute(_ c: Client) {
+        execute(c, resolve(c.args))
+    }
+
+    /// Runs the command in `c.args`, already looked up by the caller (the
+    /// forwarder resolves once for routing and execution).
+    public func execute(_ c: Client, _ resolved: ResolvedCommand) {
         let args = c.args
         let startUs = Server.wallClockUs()
         now = startUs / 1000
@@ -187,18 +191,15 @@ public final class Server {
         if !c.pushRanges.isEmpty { c.pushRanges.removeAll() }
         defer { applyReplyMode(c, mark: replyMark) }
 
-        guard var cmd = commands.lookup(args[0]) else {
-            reject(c, nil, unknownCommandMessage(args))
+        guard let cmd = resolved.command else {
+            if resolved.failure == .unknownSubcommand {
+                reject(c, nil, unknownSubcommandMessage(c))
+            } else {
+                reject(c, nil, unknownCommandMessage(args))
+            }
             return
         }
-        if !cmd.subcommands.isEmpty && args.count >= 2 {
-            guard let sub = cmd.subcommand(args[1]) else {
-                reject(c, nil, unknownSubcommandMessage(c))
-                return
-            }
-            cmd = sub
-        }
-        if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity {
+        if !resolved.arityOK {
             reject(c, cmd, "ERR wrong number of arguments for '\(cmd.fullName)' command")
             return
         }

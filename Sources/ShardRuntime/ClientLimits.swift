@@ -117,7 +117,7 @@ extension ShardLoop {
             let c = conn.client
             // Links between shards and clients waiting for a forwarded (maybe blocking) reply are not idle.
             if timeoutMs > 0 && !c.isMonitor && !c.postponed && c.blocked == nil && !c.inPubSub
-                && c.clientClass == .normal && c.routing != .internalLink && conn.pendingReplies.isEmpty
+                && c.clientClass == .normal && c.routing != .internalLink && conn.replies.isEmpty
                 && now - c.lastInteraction > timeoutMs {
                 toClose.append(conn)
                 continue

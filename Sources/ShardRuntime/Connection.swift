@@ -2,7 +2,6 @@
 
 import Engine
 import RESP
-import DequeModule
 
 final class Connection {
     let fd: Int32
@@ -11,8 +10,8 @@ final class Connection {
     var parser: RequestParser
     /// True while EPOLLOUT is registered (a write did not finish).
     var wantsWrite = false
-    /// The socket reported writable in the same event as new input: the
-    /// write waits for flushPending, after the round's AOF stage.
+    /// The socket reported writable this round: the write waits for
+    /// flushPending, after the round's AOF stage.
     var writableNow = false
     /// True while queued in the loop's list of connections to flush.
     var pendingFlush = false
@@ -22,8 +21,8 @@ final class Connection {
     /// Largest query buffer content since the last clients cron (buffer resizing).
     var queryPeak = 0
     /// Replies owed in command order while forwarded commands are out (Forwarder).
-    var pendingReplies = Deque<PendingReply>()
-    /// Parsing stopped until `pendingReplies` drains.
+    var replies = ReplyOrder()
+    /// Parsing stopped until `replies` drains.
     var waitingForReplies = false
     /// This connection's own links to other shards (blocking commands).
     var privateLinks: [PeerLink] = []

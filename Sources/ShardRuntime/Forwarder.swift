@@ -71,26 +71,27 @@ final class Forwarder {
 
     func dispatch(_ conn: Connection) -> Outcome {
         let c = conn.client
-        switch server.route(c) {
+        let resolved = server.resolve(c.args)
+        switch server.route(c, resolved) {
         case .local:
-            if conn.pendingReplies.isEmpty {
-                server.execute(c)
+            if conn.replies.isEmpty {
+                server.execute(c, resolved)
                 return .done
             }
-            if server.routedCommandWaits { return .waitThenRetry }
-            runHoldingReply(conn) { server.execute(c) }
+            if resolved.waitsForEarlierReplies { return .waitThenRetry }
+            runHoldingReply(conn) { server.execute(c, resolved) }
             return .done
         case .forward(let shard):
             guard let link = sharedLink(shard, proto: c.reply.proto) else { return failLocally(conn, shard) }
             send(conn, over: link)
             return .done
         case .forwardExclusive(let shard):
-            if !conn.pendingReplies.isEmpty { return .waitThenRetry }
+            if !conn.replies.isEmpty { return .waitThenRetry }
             guard let link = privateLink(conn, shard) else { return failLocally(conn, shard) }
             send(conn, over: link)
             return .sentThenWait
         case .transaction(let shard, let exclusive):
-            if !conn.pendingReplies.isEmpty { return .waitThenRetry }
+            if !conn.replies.isEmpty { return .waitThenRetry }
             let proto = c.reply.proto
             guard let link = exclusive ? privateLink(conn, shard) : sharedLink(shard, proto: proto) else {
                 return failLocally(conn, shard)
@@ -113,7 +114,7 @@ final class Forwarder {
             }
             return .sentThenWait
         case .discardTransaction(let message):
-            if !conn.pendingReplies.isEmpty { return .waitThenRetry }
+            if !conn.replies.isEmpty { return .waitThenRetry }
             _ = server.takeTransaction(c)
             c.error(message)
             return .done
@@ -129,14 +130,14 @@ final class Forwarder {
     /// Runs `body` (which writes one reply); if earlier replies are still
     /// owed, its reply waits in the queue behind them.
     private func runHoldingReply(_ conn: Connection, _ body: () -> Void) {
-        if conn.pendingReplies.isEmpty { body(); return }
+        if conn.replies.isEmpty { body(); return }
         let out = conn.output
         let mark = out.writeIndex
         body()
         if conn.client.postponed { return }
         let bytes = Array(UnsafeRawBufferPointer(start: out.base + mark, count: out.writeIndex - mark))
         out.truncate(to: mark)
-        conn.pendingReplies.append(PendingReply(conn, bytes: bytes))
+        conn.replies.hold(bytes, for: conn)
     }
 
     private func send(_ conn: Connection, over link: PeerLink) {
@@ -147,10 +148,8 @@ final class Forwarder {
 
     /// The link's next reply (to what was just appended) belongs to `conn`, in its command order.
     private func awaitReply(_ conn: Connection, on link: PeerLink) {
-        let reply = PendingReply(conn)
-        reply.silent = takeReplySilence(conn.client)
+        let reply = conn.replies.reserve(for: conn, silent: takeReplySilence(conn.client))
         link.waiters.append(.reply(reply))
-        conn.pendingReplies.append(reply)
         server.stats.forwardedCommands += 1
         queueFlush(link)
     }
@@ -217,13 +216,12 @@ final class Forwarder {
             let argv = (0..<args.count).map { args.bytes($0) }
             for shard in 0..<n { subs.append((shard, argv)) }
         }
-        let reply = PendingReply(conn)
+        let reply = conn.replies.reserve(for: conn)
         var shape = FanOutShape(kind: kind, shardCount: n)
         shape.positions = positions
         shape.totalKeys = kind == .mset ? (args.count - 1) / 2 : args.count - 1
         shape.scanShard = scanShard
         let request = FanOutRequest(shape: shape, reply: reply, parts: subs.count)
-        conn.pendingReplies.append(reply)
         for (index, sub) in subs.enumerated() {
             guard let link = sharedLink(sub.shard, proto: c.reply.proto) else {
                 request.parts[index] = Array("-TRYAGAIN shard \(sub.shard) is not reachable at the moment\r\n".utf8)
@@ -250,16 +248,10 @@ final class Forwarder {
     // MARK: replies
 
     /// Moves the replies that are ready, in order, to the client's output.
-    private func deliver(_ conn: Connection) {
-        if conn.closed { conn.pendingReplies.removeAll(); return }
-        var moved = false
-        while let head = conn.pendingReplies.first, let bytes = head.bytes {
-            if !head.silent { conn.output.append(bytes) }
-            conn.pendingReplies.removeFirst()
-            moved = true
-        }
-        if moved { withOutput.append(conn) }
-        if conn.pendingReplies.isEmpty && conn.waitingForReplies {
+    private func deliver(_ conn: Connection, moved: Bool = false) {
+        if conn.closed { conn.replies.removeAll(); return }
+        if conn.replies.moveReady(into: conn.output) || moved { withOutput.append(conn) }
+        if conn.replies.isEmpty && conn.waitingForReplies {
             conn.waitingForReplies = false
             resumable.append(conn)
         }
@@ -273,16 +265,7 @@ final class Forwarder {
         case .reply(let reply):
             let conn = reply.conn
             if conn.closed { break }
-            if conn.pendingReplies.first === reply {
-                // The common case (nothing owed before it): straight to the output.
-                if !reply.silent { conn.output.append(frame) }
-                conn.pendingReplies.removeFirst()
-                withOutput.append(conn)
-                deliver(conn)
-            } else {
-                reply.bytes = Array(frame)
-                deliver(conn)
-            }
+            deliver(conn, moved: conn.replies.arrived(reply, frame, into: conn.output))
         case .part(let request, let index):
             request.parts[index] = Array(frame)
             request.remaining -= 1
@@ -430,6 +413,6 @@ final class Forwarder {
     func connectionClosed(_ conn: Connection) {
         for link in conn.privateLinks { fail(link) }
         conn.privateLinks.removeAll()
-        conn.pendingReplies.removeAll()
+        conn.replies.removeAll()
     }
 }

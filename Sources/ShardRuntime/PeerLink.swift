@@ -9,19 +9,6 @@ import Engine
 import RESP
 import DequeModule
 
-/// A reply a connection owes its client. Replies leave in command order:
-/// one that arrives early waits in the connection's queue.
-final class PendingReply {
-    let conn: Connection
-    var bytes: [UInt8]? = nil
-    /// CLIENT REPLY OFF/SKIP: the reply is dropped when it arrives.
-    var silent = false
-    init(_ conn: Connection, bytes: [UInt8]? = nil) {
-        self.conn = conn
-        self.bytes = bytes
-    }
-}
-
 /// What a link's next reply is for.
 enum LinkWaiter {
     /// The reply to a command we added (SELECT, HELLO, MULTI, QUEUED...).

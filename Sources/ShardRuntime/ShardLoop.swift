@@ -188,15 +188,12 @@ public final class ShardLoop: ShardHost {
                 let readable = ev & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue)) != 0
                 if readable { readFrom(conn) }
                 if ev & UInt32(EPOLLOUT.rawValue) != 0 && !conn.closed {
-                    if readable {
-                        // Replies to what was just read may leave only after
-                        // this round's AOF stage (appendfsync always): the
-                        // write happens in flushPending.
-                        conn.writableNow = true
-                        scheduleFlush(conn)
-                    } else if !conn.client.replyHeld {
-                        write(conn)
-                    }
+                    // The write waits for flushPending, after this round's AOF
+                    // stage: output produced this round (replies to what was
+                    // just read, a served blocked client, a Pub/Sub message)
+                    // may stand on writes not yet in the AOF.
+                    conn.writableNow = true
+                    scheduleFlush(conn)
                 }
             }
         }
@@ -392,7 +389,7 @@ public final class ShardLoop: ShardHost {
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
                     if let f = forwarder { outcome = f.dispatch(conn) } else { server.execute(client) }
                 }
-                if outcome != .done && !conn.pendingReplies.isEmpty {
+                if outcome != .done && !conn.replies.isEmpty {
                     // Waits for the forwarded replies before it (or its own) arrive.
                     conn.waitingForReplies = true
                     if outcome == .waitThenRetry {

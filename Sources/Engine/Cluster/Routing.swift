@@ -140,24 +140,14 @@ extension Server {
         }
     }
 
-    /// Whether the command route() last looked at must wait for its
-    /// connection's earlier replies (see CommandRouting) before running here.
-    public var routedCommandWaits: Bool { routedCommand?.routing.waitsForEarlierReplies ?? false }
-
-    /// Decides where the command in `c.args` runs (see the top of this file).
-    public func route(_ c: Client) -> Route {
-        routedCommand = nil
+    /// Decides where the command in `c.args`, looked up as `resolved`, runs
+    /// (see the top of this file).
+    public func route(_ c: Client, _ resolved: ResolvedCommand) -> Route {
         guard let topology = cluster, c.routing != .internalLink else { return .local }
         if topology.shardCount == 1 && c.routing == .forwarding { return .local }
         let args = c.args
-        guard var cmd = commands.lookup(args[0]) else { return .local }
-        if !cmd.subcommands.isEmpty {
-            guard args.count >= 2, let sub = cmd.subcommand(args[1]) else { return .local }
-            cmd = sub
-        }
-        routedCommand = cmd
-        // Arity errors, MULTI queuing... are the local shard's business.
-        if (cmd.arity > 0 && args.count != cmd.arity) || args.count < -cmd.arity { return .local }
+        // Unknown commands, arity errors, MULTI queuing... are the local shard's business.
+        guard let cmd = resolved.runnable else { return .local }
         if c.routing == .cluster { return clusterRoute(c, cmd, topology) }
         let routing = cmd.routing
         if c.inMulti { return routing.isExec ? transactionRoute(c, topology) : .local }

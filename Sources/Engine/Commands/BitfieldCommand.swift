@@ -133,6 +133,26 @@ extension Server {
         }
     }
 
+    /// What a SET or INCRBY field operation stores and replies (the old value
+    /// for SET, the new one for INCRBY), with the overflow rule applied.
+    private static func bitfieldWrite(_ op: BitfieldOp, _ p: UnsafeMutableRawPointer, _ count: Int)
+        -> (stored: UInt64, reply: Int64, changed: Bool, overflowed: Bool) {
+        let incr = op.kind == .incrby
+        if op.signed {
+            let old = Bitfield.getSigned(p, count: count, offset: op.offset, bits: op.bits)
+            let (o, limit) = incr ? Bitfield.signedOverflow(old, op.value, bits: op.bits, op.overflow)
+                                  : Bitfield.signedOverflow(op.value, 0, bits: op.bits, op.overflow)
+            let new = o != 0 ? limit : (incr ? old &+ op.value : op.value)
+            return (UInt64(bitPattern: new), incr ? new : old, old != new, o != 0)
+        }
+        let old = Bitfield.getUnsigned(p, count: count, offset: op.offset, bits: op.bits)
+        let v = UInt64(bitPattern: op.value)
+        let (o, limit) = incr ? Bitfield.unsignedOverflow(old, op.value, bits: op.bits, op.overflow)
+                              : Bitfield.unsignedOverflow(v, 0, bits: op.bits, op.overflow)
+        let new = o != 0 ? limit : (incr ? old &+ v : v)
+        return (new, Int64(bitPattern: incr ? new : old), old != new, o != 0)
+    }
+
     static func bitfieldCommand(_ c: Client, readOnly: Bool) {
         let a = c.args
         var ops: [BitfieldOp] = []
@@ -202,52 +222,14 @@ extension Server {
                 replyBitfieldGet(c, op, p, count)
                 continue
             }
-            let incr = op.kind == .incrby
-            var stored: UInt64
-            var reply: Int64
-            var changed: Bool
-            var overflowed: Int
-            if op.signed {
-                let old = Bitfield.getSigned(p, count: count, offset: op.offset, bits: op.bits)
-                var new: Int64
-                if incr {
-                    let (o, limit) = Bitfield.signedOverflow(old, op.value, bits: op.bits, op.overflow)
-                    new = o != 0 ? limit : old &+ op.value
-                    reply = new
-                    overflowed = o
-                } else {
-                    let (o, limit) = Bitfield.signedOverflow(op.value, 0, bits: op.bits, op.overflow)
-                    new = o != 0 ? limit : op.value
-                    reply = old
-                    overflowed = o
-                }
-                stored = UInt64(bitPattern: new)
-                changed = old != new
-            } else {
-                let old = Bitfield.getUnsigned(p, count: count, offset: op.offset, bits: op.bits)
-                var new: UInt64
-                if incr {
-                    let (o, limit) = Bitfield.unsignedOverflow(old, op.value, bits: op.bits, op.overflow)
-                    new = o != 0 ? limit : old &+ UInt64(bitPattern: op.value)
-                    reply = Int64(bitPattern: new)
-                    overflowed = o
-                } else {
-                    let v = UInt64(bitPattern: op.value)
-                    let (o, limit) = Bitfield.unsignedOverflow(v, 0, bits: op.bits, op.overflow)
-                    new = o != 0 ? limit : v
-                    reply = Int64(bitPattern: old)
-                    overflowed = o
-                }
-                stored = new
-                changed = old != new
-            }
-            if overflowed != 0 && op.overflow == .fail {
+            let w = bitfieldWrite(op, p, count)
+            if w.overflowed && op.overflow == .fail {
                 c.reply.null()
                 continue
             }
-            c.reply.integer(reply)
-            Bitfield.set(p, offset: op.offset, bits: op.bits, value: stored)
-            if target.grew || changed { changes += 1 }
+            c.reply.integer(w.reply)
+            Bitfield.set(p, offset: op.offset, bits: op.bits, value: w.stored)
+            if target.grew || w.changed { changes += 1 }
         }
         if changes > 0 {
             let s = c.server

@@ -95,49 +95,66 @@ extension Server {
         }
     }
 
-    static func sortCommand(_ c: Client, readonly: Bool) {
-        let a = c.args, s = c.server
+    /// SORT's options as parsed (argument positions point into `c.args`).
+    struct SortOptions {
         var desc = false, alpha = false, dontSort = false
         var limitStart: Int64 = 0, limitCount: Int64 = -1
         var storeArg = 0, byArg = 0
         var getArgs: [Int] = []
+    }
+
+    /// Parses SORT's options; nil after replying an error.
+    static func parseSortOptions(_ c: Client, readonly: Bool) -> SortOptions? {
+        let a = c.args, s = c.server
+        var o = SortOptions()
         var j = 2
         while j < a.count {
             let left = a.count - j - 1
             if a.equals(j, "asc") {
-                desc = false
+                o.desc = false
             } else if a.equals(j, "desc") {
-                desc = true
+                o.desc = true
             } else if a.equals(j, "alpha") {
-                alpha = true
+                o.alpha = true
             } else if a.equals(j, "limit") && left >= 2 {
-                guard let st = c.intArg(j + 1), let cnt = c.intArg(j + 2) else { return }
-                limitStart = st
-                limitCount = cnt
+                guard let st = c.intArg(j + 1), let cnt = c.intArg(j + 2) else { return nil }
+                o.limitStart = st
+                o.limitCount = cnt
                 j += 2
             } else if !readonly && a.equals(j, "store") && left >= 1 {
-                storeArg = j + 1
+                o.storeArg = j + 1
                 j += 1
             } else if a.equals(j, "by") && left >= 1 {
-                byArg = j + 1
+                o.byArg = j + 1
                 // BY without '*' means "don't sort" (e.g. BY nosort).
                 if !cStringPrefix(a[j + 1]).contains(UInt8(ascii: "*")) {
-                    dontSort = true
+                    o.dontSort = true
                 } else if s.keysSpanProcesses(c) {
                     c.error(static: "ERR BY option of SORT denied in Cluster mode.")
-                    return
+                    return nil
                 }
                 j += 1
             } else if a.equals(j, "get") && left >= 1 {
-                if s.keysSpanProcesses(c) { c.error(static: "ERR GET option of SORT denied in Cluster mode."); return }
-                getArgs.append(j + 1)
+                if s.keysSpanProcesses(c) { c.error(static: "ERR GET option of SORT denied in Cluster mode."); return nil }
+                o.getArgs.append(j + 1)
                 j += 1
             } else {
                 c.syntaxError()
-                return
+                return nil
             }
             j += 1
         }
+        return o
+    }
+
+    static func sortCommand(_ c: Client, readonly: Bool) {
+        let a = c.args, s = c.server
+        guard let o = parseSortOptions(c, readonly: readonly) else { return }
+        let desc = o.desc
+        var alpha = o.alpha, dontSort = o.dontSort
+        let limitStart = o.limitStart, limitCount = o.limitCount
+        let storeArg = o.storeArg, getArgs = o.getArgs
+        var byArg = o.byArg
 
         let value = s.lookupRead(c, a[1])
         if let e = value, e.type != .list && e.type != .set && e.type != .zset {
@@ -224,6 +241,14 @@ extension Server {
             c.error(static: "ERR One or more scores can't be converted into double")
             return
         }
+        sortReply(c, items, from: start, to: end, getArgs: getArgs, storeArg: storeArg, outputLen: outputLen)
+    }
+
+    /// Replies the sorted range (or stores it with STORE and replies its length).
+    private static func sortReply(_ c: Client, _ items: [SortItem], from start: Int64, to end: Int64,
+                                  getArgs: [Int], storeArg: Int, outputLen: Int) {
+        let a = c.args, s = c.server
+        let span = end >= start ? Int(end - start + 1) : 0
         if storeArg == 0 {
             c.reply.array(outputLen)
             if span == 0 { return }

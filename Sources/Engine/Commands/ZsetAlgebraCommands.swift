@@ -123,38 +123,9 @@ extension Server {
             src.append(source)
             j += 1
         }
-        var how = ZAggregate.sum
-        var withScores = false
-        var limit = 0
-        var remaining = a.count - j
-        while remaining > 0 {
-            if op != .diff && !cardinalityOnly && remaining >= setnum + 1 && a.equals(j, "weights") {
-                j += 1; remaining -= 1
-                for i in 0..<setnum {
-                    guard let w = a.double(j) else { c.error(static: "ERR weight value is not a float"); return }
-                    src[i].weight = w
-                    j += 1; remaining -= 1
-                }
-            } else if op != .diff && !cardinalityOnly && remaining >= 2 && a.equals(j, "aggregate") {
-                j += 1; remaining -= 1
-                if a.equals(j, "sum") { how = .sum }
-                else if a.equals(j, "min") { how = .min }
-                else if a.equals(j, "max") { how = .max }
-                else { c.syntaxError(); return }
-                j += 1; remaining -= 1
-            } else if remaining >= 1 && !store && !cardinalityOnly && a.equals(j, "withscores") {
-                j += 1; remaining -= 1
-                withScores = true
-            } else if cardinalityOnly && remaining >= 2 && a.equals(j, "limit") {
-                j += 1; remaining -= 1
-                guard let l = SZArgs.positiveLong(c, j, "LIMIT can't be negative") else { return }
-                limit = l
-                j += 1; remaining -= 1
-            } else {
-                c.syntaxError()
-                return
-            }
-        }
+        guard let options = parseAlgebraOptions(c, &src, from: j, op: op, store: store,
+                                                cardinalityOnly: cardinalityOnly) else { return }
+        let how = options.how, withScores = options.withScores, limit = options.limit
         if op != .diff {
             // Smallest first; ties keep their order (the order scores are summed in matters).
             src = src.enumerated().sorted { ($0.element.count, $0.offset) < ($1.element.count, $1.offset) }.map { $0.element }
@@ -226,31 +197,81 @@ extension Server {
         }
         let result = acc.sorted()
         if store {
-            let s = c.server, dst = a[1]
-            if result.isEmpty {
-                c.reply.integer(0)
-                if s.deleteKey(c.db, dst) {
-                    s.signalModifiedKey(c.db, dst)
-                    s.notifyKeyspaceEvent(.generic, "del", dst, c.dbIndex)
-                    s.addDirty()
-                }
-                return
-            }
-            var longest = 0
-            for p in result { longest = Swift.max(longest, ScoredMemberLayout.member(p).count) }
-            let z = ZSetValue.fromSorted(count: result.count, longest: longest, maxEntries: s.config.zsetMaxListpackEntries,
-                                         maxValue: s.config.zsetMaxListpackValue) { add in
-                for p in result { add(ScoredMemberLayout.member(p), ScoredMemberLayout.score(p)) }
-            }
-            s.setObject(c.db, dst, z, type: .zset)
-            s.signalModifiedKey(c.db, dst)
-            c.reply.integer(z.count)
-            let event: StaticString = op == .union ? "zunionstore" : (op == .inter ? "zinterstore" : "zdiffstore")
-            s.notifyKeyspaceEvent(.zset, event, dst, c.dbIndex)
-            s.addDirty()
+            storeAlgebraResult(c, result, op: op)
             return
         }
         replyPairsHeader(c, result.count, withScores: withScores)
         for p in result { replyPair(c, ScoredMemberLayout.member(p), ScoredMemberLayout.score(p), withScore: withScores) }
+    }
+
+    struct AlgebraOptions {
+        var how = ZAggregate.sum
+        var withScores = false
+        var limit = 0
+    }
+
+    /// WEIGHTS, AGGREGATE, WITHSCORES and LIMIT after the source keys (from
+    /// argument `j`); weights go into `src`. Nil after replying an error.
+    static func parseAlgebraOptions(_ c: Client, _ src: inout [ZSource], from start: Int, op: ZSetOp, store: Bool,
+                                    cardinalityOnly: Bool) -> AlgebraOptions? {
+        let a = c.args, setnum = src.count
+        var o = AlgebraOptions()
+        var j = start
+        var remaining = a.count - j
+        while remaining > 0 {
+            if op != .diff && !cardinalityOnly && remaining >= setnum + 1 && a.equals(j, "weights") {
+                j += 1; remaining -= 1
+                for i in 0..<setnum {
+                    guard let w = a.double(j) else { c.error(static: "ERR weight value is not a float"); return nil }
+                    src[i].weight = w
+                    j += 1; remaining -= 1
+                }
+            } else if op != .diff && !cardinalityOnly && remaining >= 2 && a.equals(j, "aggregate") {
+                j += 1; remaining -= 1
+                if a.equals(j, "sum") { o.how = .sum }
+                else if a.equals(j, "min") { o.how = .min }
+                else if a.equals(j, "max") { o.how = .max }
+                else { c.syntaxError(); return nil }
+                j += 1; remaining -= 1
+            } else if remaining >= 1 && !store && !cardinalityOnly && a.equals(j, "withscores") {
+                j += 1; remaining -= 1
+                o.withScores = true
+            } else if cardinalityOnly && remaining >= 2 && a.equals(j, "limit") {
+                j += 1; remaining -= 1
+                guard let l = SZArgs.positiveLong(c, j, "LIMIT can't be negative") else { return nil }
+                o.limit = l
+                j += 1; remaining -= 1
+            } else {
+                c.syntaxError()
+                return nil
+            }
+        }
+        return o
+    }
+
+    /// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE: the result replaces the destination (an empty one deletes it).
+    static func storeAlgebraResult(_ c: Client, _ result: [UnsafeMutableRawPointer], op: ZSetOp) {
+        let s = c.server, dst = c.args[1]
+        if result.isEmpty {
+            c.reply.integer(0)
+            if s.deleteKey(c.db, dst) {
+                s.signalModifiedKey(c.db, dst)
+                s.notifyKeyspaceEvent(.generic, "del", dst, c.dbIndex)
+                s.addDirty()
+            }
+            return
+        }
+        var longest = 0
+        for p in result { longest = Swift.max(longest, ScoredMemberLayout.member(p).count) }
+        let z = ZSetValue.fromSorted(count: result.count, longest: longest, maxEntries: s.config.zsetMaxListpackEntries,
+                                     maxValue: s.config.zsetMaxListpackValue) { add in
+            for p in result { add(ScoredMemberLayout.member(p), ScoredMemberLayout.score(p)) }
+        }
+        s.setObject(c.db, dst, z, type: .zset)
+        s.signalModifiedKey(c.db, dst)
+        c.reply.integer(z.count)
+        let event: StaticString = op == .union ? "zunionstore" : (op == .inter ? "zinterstore" : "zdiffstore")
+        s.notifyKeyspaceEvent(.zset, event, dst, c.dbIndex)
+        s.addDirty()
     }
 }
