@@ -5,7 +5,7 @@ The server under test is the binary named by the environment variable
 started with redis-server compatible argv, so the whole suite can be validated
 against the reference implementation:
 
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e
 
 ``TESSERA_EXTRA_ARGS`` adds arguments to every shared server, e.g.
 ``TESSERA_EXTRA_ARGS="--shards 2"`` runs a suite over two shards (commands

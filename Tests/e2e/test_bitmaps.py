@@ -2,7 +2,7 @@
 BITOP, BITFIELD and BITFIELD_RO.
 
 Every expected value / error text here was checked against redis-server 7.0.15
-(TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest Tests/e2e/test_bitmaps.py).
+(TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest Tests/e2e/test_bitmaps.py).
 """
 import os
 import random

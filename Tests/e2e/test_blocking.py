@@ -4,7 +4,7 @@ fairness, timeouts, MULTI/EXEC, type changes, CLIENT UNBLOCK, INFO and
 CLIENT LIST, disconnection, and other clients' latency meanwhile.
 
 Validated against redis-server 7.0.15:
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_blocking.py
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e/test_blocking.py
 """
 
 import time

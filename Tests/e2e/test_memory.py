@@ -4,7 +4,7 @@ lazy free (UNLINK, FLUSHALL ASYNC, lazyfree_* counters, loop latency while a
 huge set is freed).
 
 Every test passes against redis-server 7.0.15 too:
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_memory.py
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e/test_memory.py
 
 maxmemory is kept a few MB above the empty server's used_memory so the tests
 stay short.

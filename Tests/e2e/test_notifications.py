@@ -4,7 +4,7 @@ expired events from lazy and active expiry, new/keymiss classes, events of
 served blocking pops.
 
 Validated against redis-server 7.0.15:
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_notifications.py
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e/test_notifications.py
 """
 
 import re

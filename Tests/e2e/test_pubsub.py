@@ -3,7 +3,7 @@ PUBSUB introspection, RESP2 subscribed-mode rules, RESP3 push messages,
 RESET/disconnect cleanup and the pubsub output-buffer limit.
 
 Validated against redis-server 7.0.15:
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_pubsub.py
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e/test_pubsub.py
 """
 
 import re

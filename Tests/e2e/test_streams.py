@@ -5,7 +5,7 @@ recovery, MAXLEN ~ bounding memory, and DUMP payloads moving both ways
 between the server under test and redis-server 7.0.15.
 
 Passes against the reference too:
-    TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest -q Tests/e2e/test_streams.py
+    TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest -q Tests/e2e/test_streams.py
 """
 
 import time

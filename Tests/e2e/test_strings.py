@@ -1,7 +1,7 @@
 """End-to-end tests for the string commands.
 
 Every expected value / error text here was checked against redis-server 7.0.15
-(TESSERA_SERVER=/usr/bin/redis-server python3 -m pytest Tests/e2e/test_strings.py).
+(TESSERA_SERVER=/usr/bin/redis-server .venv/bin/python -m pytest Tests/e2e/test_strings.py).
 """
 import os
 import time
