@@ -181,7 +181,9 @@ public final class Server {
     }
 
     /// Runs the command in `c.args`, already looked up by the caller (the
-    /// forwarder resolves once for routing and execution).
+    /// forwarder resolves once for routing and execution). Inlined into
+    /// `execute(_:)`: the one-shard path pays for no extra call or copy.
+    @inline(__always)
     public func execute(_ c: Client, _ resolved: ResolvedCommand) {
         let args = c.args
         let startUs = Server.wallClockUs()
@@ -191,7 +193,7 @@ public final class Server {
         if !c.pushRanges.isEmpty { c.pushRanges.removeAll() }
         defer { applyReplyMode(c, mark: replyMark) }
 
-        guard let cmd = resolved.command else {
+        guard resolved.command != nil else {
             if resolved.failure == .unknownSubcommand {
                 reject(c, nil, unknownSubcommandMessage(c))
             } else {
@@ -199,7 +201,17 @@ public final class Server {
             }
             return
         }
-        if !resolved.arityOK {
+        // Borrowed from `resolved` for the rest (a `let` binding would cost a
+        // retain per request).
+        admit(c, resolved.command.unsafelyUnwrapped, arityOK: resolved.arityOK, startUs: startUs)
+    }
+
+    /// The checks of processCommand between the lookup and the call: arity,
+    /// permissions, MISCONF, LOADING, memory, pause, MULTI queuing.
+    @inline(__always)
+    private func admit(_ c: Client, _ cmd: Command, arityOK: Bool, startUs: Int64) {
+        let args = c.args
+        if !arityOK {
             reject(c, cmd, "ERR wrong number of arguments for '\(cmd.fullName)' command")
             return
         }
