@@ -48,8 +48,14 @@ public final class Server {
 
     /// The loop driving this engine (ShardInterface.swift); nil in unit tests.
     public weak var host: ShardHost? = nil
-    /// Higher layers' work at the named points of each loop round, in order.
+    /// Higher layers' work at the named points of each loop round, in
+    /// order: all of them, and those with work at each point.
     public private(set) var stages: [ShardStage] = []
+    public private(set) var sleepStages: [ShardStage] = []
+    public private(set) var afterEventsStages: [ShardStage] = []
+    public private(set) var beforeRepliesStages: [ShardStage] = []
+    public private(set) var cronStages: [ShardStage] = []
+    public private(set) var wakeupStages: [ShardStage] = []
     /// The write stream's consumer (the AOF); nil when nothing consumes it.
     public var writeStream: WriteStreamConsumer? = nil
     /// The plugin host, when plugins are loaded.
@@ -146,6 +152,12 @@ public final class Server {
     /// Adds a higher layer's work to every loop round (ShardInterface.swift).
     public func addStage(_ stage: ShardStage) {
         stages.append(stage)
+        let p = stage.points
+        if p.contains(.sleep) { sleepStages.append(stage) }
+        if p.contains(.afterEvents) { afterEventsStages.append(stage) }
+        if p.contains(.beforeReplies) { beforeRepliesStages.append(stage) }
+        if p.contains(.cron) { cronStages.append(stage) }
+        if p.contains(.wakeupDeadline) { wakeupStages.append(stage) }
     }
 
     /// Hides an internal connection (the supervisor's link) from client lists and counts.

@@ -56,10 +56,24 @@ public protocol ShardHost: AnyObject {
     func infoFields() -> [(String, String)]
 }
 
+/// The points of a round a stage has work at (the loop calls a stage only
+/// there: an empty point costs nothing per round).
+public struct ShardStagePoints: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// beforeSleep and afterSleep.
+    public static let sleep = ShardStagePoints(rawValue: 1)
+    public static let afterEvents = ShardStagePoints(rawValue: 2)
+    public static let beforeReplies = ShardStagePoints(rawValue: 4)
+    public static let cron = ShardStagePoints(rawValue: 8)
+    public static let wakeupDeadline = ShardStagePoints(rawValue: 16)
+}
+
 /// Work a higher layer does at fixed points of every loop round (see the
 /// round above). Stages run in the order they were added; each implements
-/// only what it needs.
+/// only what it needs and says which points those are.
 public protocol ShardStage: AnyObject {
+    var points: ShardStagePoints { get }
     func beforeSleep()
     func afterSleep()
     func afterEvents()

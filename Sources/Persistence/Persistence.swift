@@ -375,6 +375,8 @@ public final class Persistence: PersistenceControl, ShardStage {
     /// Before replies leave: the AOF gets this round's writes (and its fsync per policy).
     public func beforeReplies() { aof.beforeReplies() }
 
+    public var points: ShardStagePoints { [.beforeReplies, .cron] }
+
     public var infoSection: String? { "persistence" }
 
     public func infoFields() -> [(String, String)] {

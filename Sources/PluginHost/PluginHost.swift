@@ -242,6 +242,8 @@ func cString(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0)
 
 /// The plugin host's part of every loop round (ShardInterface.swift).
 extension PluginHost: ShardStage, PluginEventObserver {
+    public var points: ShardStagePoints { [.sleep, .afterEvents, .wakeupDeadline] }
+
     /// Plugin threads may take the lock (ThreadSafeContextLock) only while
     /// the loop waits for events.
     public func beforeSleep() {

@@ -119,7 +119,7 @@ public final class ShardLoop: ShardHost {
             if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
             if server.evictionInProgress { wait = 0 }
-            for stage in server.stages { if let d = stage.wakeupDeadline() { wait = min(wait, max(0, d - nowMs)) } }
+            for stage in server.wakeupStages { if let d = stage.wakeupDeadline() { wait = min(wait, max(0, d - nowMs)) } }
             pollOnce(timeoutMs: Int32(wait))
             if server.evictionInProgress { server.evictionTimeProc() }
             if reloadSignal != 0 {
@@ -163,11 +163,11 @@ public final class ShardLoop: ShardHost {
 
     /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
     private func pollOnce(timeoutMs: Int32) {
-        for stage in server.stages { stage.beforeSleep() }
+        for stage in server.sleepStages { stage.beforeSleep() }
         let n = events.withUnsafeMutableBufferPointer {
             ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
         }
-        for stage in server.stages { stage.afterSleep() }
+        for stage in server.sleepStages { stage.afterSleep() }
         if n > 0 {
             for i in 0..<Int(n) {
                 let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
@@ -200,14 +200,14 @@ public final class ShardLoop: ShardHost {
         if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
         // Blocked clients whose deadline passed, then those unblocked meanwhile.
         server.handleBlockedClientsTimeout()
-        for stage in server.stages { stage.afterEvents() }
+        for stage in server.afterEventsStages { stage.afterEvents() }
         serveUnblockedClients()
         if let f = forwarder {
             resumeForwarded(f)
             f.flushLinks()
         }
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
-        for stage in server.stages { stage.beforeReplies() }
+        for stage in server.beforeRepliesStages { stage.beforeReplies() }
         flushPending()
     }
 
@@ -550,7 +550,7 @@ public final class ShardLoop: ShardHost {
         server.stats.sample(now: server.now)
         server.activeExpireCycle()
         server.serverCron()
-        for stage in server.stages { stage.cron() }
+        for stage in server.cronStages { stage.cron() }
         clientsCron()
     }
 

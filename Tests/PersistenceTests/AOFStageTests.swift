@@ -54,7 +54,7 @@ struct AOFStageTests {
         }
 
         /// Step 4: every stage's work before replies leave.
-        func beforeReplies() { for stage in server.stages { stage.beforeReplies() } }
+        func beforeReplies() { for stage in server.beforeRepliesStages { stage.beforeReplies() } }
 
         /// What the AOF's current incr file holds.
         var incrFile: String {
