@@ -73,7 +73,7 @@ let package = Package(
             // main.swift holds the @main command; the subcommands live in other files.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
-        .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport"),
+        .target(name: "EngineTestSupport", dependencies: ["Engine", "RESP"], path: "Tests/EngineTestSupport"),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "RESP", "EngineTestSupport"]),
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP", "EngineTestSupport"]),

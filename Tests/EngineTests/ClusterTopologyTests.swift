@@ -3,6 +3,7 @@
 
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 @Suite("Cluster topology")
 struct ClusterTopologyTests {

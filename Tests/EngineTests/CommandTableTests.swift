@@ -6,6 +6,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func allCommands() -> [Command] {
     let s = Server(config: Config())

@@ -5,6 +5,7 @@
 
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 @Suite struct IntSetTests {
     @Test func matchesASortedArrayModel() {

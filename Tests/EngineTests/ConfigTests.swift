@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func makeServer(_ lines: String = "") throws -> (Server, Client) {
     let config = Config()

@@ -4,6 +4,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func makeServer(debug: String = "yes") throws -> (Server, Client) {
     let config = Config()

@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 

@@ -5,6 +5,7 @@
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 /// A decoded reply.
 indirect enum Reply: Equatable, CustomStringConvertible {

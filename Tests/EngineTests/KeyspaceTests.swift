@@ -4,6 +4,7 @@
 
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 private func key(_ s: String) -> [UInt8] { Array(s.utf8) }
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 /// A deterministic generator so failures reproduce.
 struct ListHashTestRNG: RandomNumberGenerator {

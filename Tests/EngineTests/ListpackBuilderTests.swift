@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 @Suite("Listpack and intset encoders")
 struct ListpackBuilderTests {

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 import RESP
 @testable import Engine
+import EngineTestSupport
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 

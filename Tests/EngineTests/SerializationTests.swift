@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 @Suite("RDB serialization primitives")
 struct SerializationTests {

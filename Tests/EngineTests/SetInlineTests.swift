@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 
 private func add(_ s: SetValue, _ v: Int64, max: Int = 512) -> Bool {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Engine
+import EngineTestSupport
 
 private func withBytes<R>(_ s: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
     var s = s

@@ -35,23 +35,7 @@ struct AOFStageTests {
         deinit { _ = system("rm -rf '\(dir)'") }
 
         /// Step 2 of a round: the command runs; its reply waits in the client's buffer.
-        func run(_ args: String...) -> String {
-            var bytes: [UInt8] = []
-            var spans: [ArgSpan] = []
-            for a in args {
-                spans.append(ArgSpan(offset: bytes.count, count: a.utf8.count))
-                bytes += Array(a.utf8)
-            }
-            let mark = client.reply.out.writeIndex
-            bytes.withUnsafeBytes { raw in
-                spans.withUnsafeBufferPointer { sp in
-                    client.args = Args(base: raw.baseAddress!, spans: sp)
-                    server.execute(client)
-                }
-            }
-            let out = client.reply.out.readableView
-            return String(decoding: UnsafeRawBufferPointer(rebasing: out[(mark - client.reply.out.readIndex)...]), as: UTF8.self)
-        }
+        func run(_ args: String...) -> String { EngineTestSupport.run(client, arguments: args) }
 
         /// Step 4: every stage's work before replies leave.
         func beforeReplies() { for stage in server.beforeRepliesStages { stage.beforeReplies() } }

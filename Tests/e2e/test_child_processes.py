@@ -10,10 +10,10 @@ import subprocess
 import time
 
 import pytest
-import redis
 
-from conftest import is_reference_redis, _client
+from conftest import is_reference_redis
 from persistence_helpers import DataServer, wait_for
+from test_supervisor import alive, shard_pid, wait_new_shard
 
 pytestmark = pytest.mark.skipif(is_reference_redis(), reason="Tessera's supervisor and shards")
 
@@ -21,19 +21,6 @@ KEYS = 20_000
 # Microseconds per key while a child writes: 20,000 keys take the child 3 s.
 SAVE_DELAY_US = 150
 CHILD_SECONDS = KEYS * SAVE_DELAY_US / 1e6
-
-
-def shard_pid(port):
-    return int(_client(port).info("server")["process_id"])
-
-
-def alive(pid):
-    """Running (a zombie waiting to be reaped counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def children_of(pid):
@@ -47,15 +34,6 @@ def children_of(pid):
             except OSError:
                 pass
     return found
-
-
-def wait_new_shard(port, old, timeout=20):
-    def replaced():
-        try:
-            return shard_pid(port) != old
-        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
-            return False
-    wait_for(replaced, timeout=timeout, what="a new shard process")
 
 
 def fill(r):

@@ -1,10 +1,13 @@
-// Helpers shared by the engine's unit tests.
+// Running a command through the engine's dispatcher the way the loop does,
+// without a loop: shared by the unit tests of the engine and the layers above.
 
+import Engine
 import RESP
-@testable import Engine
 
 /// Runs one command on `c` through the dispatcher and returns the raw reply.
-func run(_ c: Client, _ args: String...) -> String {
+public func run(_ c: Client, _ args: String...) -> String { run(c, arguments: args) }
+
+public func run(_ c: Client, arguments args: [String]) -> String {
     var bytes: [UInt8] = []
     var spans: [ArgSpan] = []
     for a in args {
