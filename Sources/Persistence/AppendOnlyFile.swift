@@ -39,7 +39,6 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     var delayedFsync = 0
     var lastFsyncMs: Int64 = 0
     let fsyncer = BackgroundFsync()
-    /// Clients whose replies wait for their writes to reach the disk (always policy).
     /// appendfsync always: clients whose commands fed the stream since the
     /// last flush, and clients whose replies are held because their writes are
     /// not on disk yet (a failed fsync). The AOF is the one owner of this
@@ -428,7 +427,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         rewrites += 1
         do {
             let c = try owner.forkChild(.aof, name: "AOF rewrite") { [unowned self] in
-                try self.writeBase(to: "temp-rewriteaof-bg-\(getpid()).aof", rdbPreamble: rdb)
+                try self.writeBase(to: ChildTempFile.aofRewrite.name(getpid()), rdbPreamble: rdb)
             }
             logger.notice("Background append only file rewriting started by pid \(c.pid)")
             return true
@@ -442,7 +441,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     func rewriteChildDone(_ c: BackgroundChild, _ outcome: BackgroundChild.Outcome) {
         lastCowBytes = c.cowBytes
         lastRewriteSeconds = Int((Server.wallClockMs() - c.startMs) / 1000)
-        let temp = "temp-rewriteaof-bg-\(c.pid).aof"
+        let temp = ChildTempFile.aofRewrite.name(c.pid)
         guard case .exited(0) = outcome else {
             unlink(temp)
             lastRewriteOK = false
@@ -490,7 +489,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     }
 
     func rewriteChildKilled(_ c: BackgroundChild) {
-        unlink("temp-rewriteaof-bg-\(c.pid).aof")
+        unlink(ChildTempFile.aofRewrite.name(c.pid))
     }
 
     /// Auto rewrite on growth and scheduled rewrites (from the cron, no child running).

@@ -58,6 +58,35 @@ final class BackgroundChild {
     }
 }
 
+/// The file a background child writes in `dir` before its result is put in
+/// place (Redis's names, with the child's pid). Named here only: the writers,
+/// the shard that cleans up after a failed child, and the start-up cleanup of
+/// children killed with their shard all use it.
+enum ChildTempFile: CaseIterable {
+    case rdb, aofRewrite
+
+    private var affixes: (prefix: String, suffix: String) {
+        switch self {
+        case .rdb: return ("temp-", ".rdb")
+        case .aofRewrite: return ("temp-rewriteaof-bg-", ".aof")
+        }
+    }
+
+    func name(_ pid: pid_t) -> String { affixes.prefix + String(pid) + affixes.suffix }
+
+    /// The pid in such a file's name, or nil for any other name.
+    static func owner(of name: String) -> pid_t? {
+        for kind in allCases {
+            let (prefix, suffix) = kind.affixes
+            if name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count,
+               let pid = pid_t(name.dropFirst(prefix.count).dropLast(suffix.count)) {
+                return pid
+            }
+        }
+        return nil
+    }
+}
+
 enum Fork {
     /// Forks; the child runs `body` and exits with its result. Returns the
     /// child (and fork duration in µs) to the parent, or throws on failure.

@@ -44,7 +44,6 @@ public final class Persistence: PersistenceControl, ShardStage {
     }
 
     var rdbFilename: String { config.get("dbfilename")! }
-    var saveParams: [(seconds: Int64, changes: Int64)] { config.savePoints }
     var rdbOptions: RDBSaveOptions {
         var o = RDBSaveOptions()
         o.compress = config.get("rdbcompression") != "no"
@@ -76,27 +75,18 @@ public final class Persistence: PersistenceControl, ShardStage {
     }
 
     /// Removes what background children of an earlier run left in `dir`
-    /// (`temp-<pid>.rdb`, `temp-rewriteaof-bg-<pid>.aof`): a child killed with
-    /// its shard never got to rename or delete them. A file whose process is
-    /// still alive (another server on the same directory) is left alone.
+    /// (their ChildTempFile names): a child killed with its shard never got
+    /// to rename or delete them. A file whose process is still alive
+    /// (another server on the same directory) is left alone.
     func removeStaleTempFiles() {
         guard let d = opendir(".") else { return }
         defer { closedir(d) }
         while let entry = readdir(d) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard let pid = Self.tempFileOwner(name), pid != getpid(),
+            guard let pid = ChildTempFile.owner(of: name), pid != getpid(),
                   kill(pid, 0) != 0 && ts_errno() == ESRCH else { continue }
             if unlink(name) == 0 { logger.notice("Removed \(name), left by a background child that no longer runs") }
         }
-    }
-
-    /// The pid in a background child's temp file name, or nil for any other name.
-    static func tempFileOwner(_ name: String) -> pid_t? {
-        for (prefix, suffix) in [("temp-rewriteaof-bg-", ".aof"), ("temp-", ".rdb")]
-        where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
-            return pid_t(name.dropFirst(prefix.count).dropLast(suffix.count))
-        }
-        return nil
     }
 
     /// Loads an RDB file into the current databases; nil if it does not exist.
@@ -150,7 +140,7 @@ public final class Persistence: PersistenceControl, ShardStage {
     func saveSync() -> Bool {
         let start = Server.wallClockMs()
         do {
-            try writeSnapshot(to: rdbFilename, tempName: "temp-\(getpid()).rdb")
+            try writeSnapshot(to: rdbFilename, tempName: ChildTempFile.rdb.name(getpid()))
         } catch {
             // As Redis: a failed synchronous save leaves rdb_last_bgsave_status alone.
             logger.warning("Write error saving DB on disk: \(error)")
@@ -174,7 +164,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         let path = rdbFilename
         do {
             let c = try forkChild(.rdb, name: "BGSAVE") { [unowned self] in
-                try self.writeSnapshot(to: path, tempName: "temp-\(getpid()).rdb")
+                try self.writeSnapshot(to: path, tempName: ChildTempFile.rdb.name(getpid()))
             }
             logger.notice("Background saving started by pid \(c.pid)")
             return true
@@ -233,7 +223,7 @@ public final class Persistence: PersistenceControl, ShardStage {
             lastBgsaveOK = false
         case .signaled(let sig):
             logger.warning("Background saving terminated by signal \(sig)")
-            unlink("temp-\(c.pid).rdb")
+            unlink(ChildTempFile.rdb.name(c.pid))
             lastBgsaveOK = false
         case .running:
             return
@@ -248,7 +238,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         child = nil
         if c.kind == .rdb {
             let start = server.latencyMonitorEnabled ? Server.wallClockUs() : 0
-            unlink("temp-\(c.pid).rdb")
+            unlink(ChildTempFile.rdb.name(c.pid))
             if start != 0 { server.latencyAddSample("rdb-unlink-temp-file", (Server.wallClockUs() - start) / 1000) }
         } else { aof.rewriteChildKilled(c) }
     }
@@ -256,7 +246,7 @@ public final class Persistence: PersistenceControl, ShardStage {
     /// MISCONF: writes are refused while the last save failed (with save points
     /// and stop-writes-on-bgsave-error on), or while the AOF can't be written.
     func updateWriteDenial() {
-        if config.stopWritesOnBgsaveError && !saveParams.isEmpty && !lastBgsaveOK {
+        if config.stopWritesOnBgsaveError && !config.savePoints.isEmpty && !lastBgsaveOK {
             server.writeDeniedMessage = Server.rdbWriteDeniedMessage
         } else if let aofError = aof.writeDeniedMessage {
             server.writeDeniedMessage = aofError
@@ -277,7 +267,7 @@ public final class Persistence: PersistenceControl, ShardStage {
                 bgsaveScheduled = false
                 _ = bgsave()
             } else {
-                for p in saveParams where server.dirty >= p.changes && now / 1000 - server.lastSaveTime > p.seconds
+                for p in config.savePoints where server.dirty >= p.changes && now / 1000 - server.lastSaveTime > p.seconds
                     && (lastBgsaveOK || now - lastBgsaveTryMs > Persistence.bgsaveRetryDelayMs) {
                     logger.notice("\(p.changes) changes in \(p.seconds) seconds. Saving...")
                     _ = bgsave()
@@ -346,7 +336,7 @@ public final class Persistence: PersistenceControl, ShardStage {
             killChild()
         }
         aof.flushForShutdown()
-        let wantsSave = save ?? !saveParams.isEmpty
+        let wantsSave = save ?? !config.savePoints.isEmpty
         if wantsSave {
             logger.notice("Saving the final RDB snapshot before exiting.")
             if !saveSync() {
@@ -359,7 +349,7 @@ public final class Persistence: PersistenceControl, ShardStage {
 
     public func afterFlushAll() {
         if child?.kind == .rdb { killChild() }
-        if !saveParams.isEmpty { _ = saveSync() }
+        if !config.savePoints.isEmpty { _ = saveSync() }
     }
 
     public func configChanged(_ name: String) -> String? {

@@ -17,6 +17,8 @@ final class ShardProcess {
     /// exits until the group is empty, so a new incarnation never starts while
     /// a process of the old one could still write the shard's files.
     var group: pid_t = 0
+    /// Whether the wait for the last incarnation's group was logged.
+    var lingerReported = false
     var link: Int32 = -1
     var state = State.down
     /// Whether this process instance answered PONG at least once.
@@ -76,6 +78,7 @@ final class ShardProcess {
         _ = fcntl(pair[0], F_SETFL, O_NONBLOCK)
         pid = child
         group = child
+        lingerReported = false
         link = pair[0]
         state = .loading
         loadingPercent = nil

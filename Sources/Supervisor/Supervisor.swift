@@ -340,7 +340,8 @@ public final class Supervisor {
         for s in shards {
             if s.pid == 0, let at = s.restartAtMs, at <= now, !stopping {
                 if s.oldIncarnationLingers() {
-                    if now - at > 1000 && (now - at) % 1000 < 100 {
+                    if now - at > 1000 && !s.lingerReported {
+                        s.lingerReported = true
                         logger.warning("Shard \(s.index): processes of the previous incarnation (group \(s.group)) are still exiting")
                     }
                     continue
