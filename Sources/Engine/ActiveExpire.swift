@@ -3,7 +3,7 @@
 // repeating while more than 10% of a sample was stale, within a time budget
 // of 25% of the tick so clients never wait long for it.
 
-extension Server {
+extension ShardEngine {
     /// Runs one cycle; `hz` is the caller's tick rate. Returns keys expired.
     @discardableResult
     public func activeExpireCycle() -> Int {
@@ -13,7 +13,7 @@ extension Server {
         let effort = config.activeExpireEffort - 1
         let keysPerLoop = 20 + 20 / 4 * effort
         let acceptableStale = 10 - effort
-        let start = Server.wallClockUs()
+        let start = ShardEngine.wallClockUs()
         let budgetUs = Int64(25 + 2 * effort) * 1_000_000 / Int64(config.hz) / 100
         updateClock()
         var expired = 0
@@ -49,7 +49,7 @@ extension Server {
                 expired += expiredNow
                 sampledTotal += sampled
                 expiredTotal += expiredNow
-                if iterations & 0xF == 0 && Server.wallClockUs() - start > budgetUs {
+                if iterations & 0xF == 0 && ShardEngine.wallClockUs() - start > budgetUs {
                     timedOut = true
                     break
                 }
@@ -58,7 +58,7 @@ extension Server {
             if timedOut { break }
         }
         if timedOut { stats.expiredTimeCapReachedCount += 1 }
-        if expired > 0 && latencyMonitorEnabled { latencyAddSample("expire-cycle", (Server.wallClockUs() - start) / 1000) }
+        if expired > 0 && latencyMonitorEnabled { latencyAddSample("expire-cycle", (ShardEngine.wallClockUs() - start) / 1000) }
         let stale = sampledTotal > 0 ? Double(expiredTotal) / Double(sampledTotal) : 0
         stats.expiredStalePerc = stale * 0.05 + stats.expiredStalePerc * 0.95
         return expired

@@ -35,14 +35,14 @@ public final class AdminState {
         peakMemory = m
     }
 
-    public var isPaused: Bool { pauseEndMs > 0 && Server.wallClockMs() < pauseEndMs }
+    public var isPaused: Bool { pauseEndMs > 0 && ShardEngine.wallClockMs() < pauseEndMs }
 
     static func randomHex(_ n: Int) -> String {
         String((0..<n).map { _ in "0123456789abcdef".randomElement()! })
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Periodic housekeeping of the admin state; the runtime calls it each cron tick.
     public func serverCron() {
         admin.cronLoops += 1
@@ -77,7 +77,7 @@ extension AdminState {
     func refreshPeak(used: Int) {
         if used > peakMemory {
             peakMemory = used
-            peakTimeMs = Server.wallClockMs()
+            peakTimeMs = ShardEngine.wallClockMs()
         }
     }
 }
@@ -92,7 +92,7 @@ extension Client {
 /// Redis's client types (getClientType): picks the output buffer limit class.
 public enum ClientClass: Int, Sendable { case normal = 0, replica = 1, pubsub = 2, master = 3 }
 
-extension Server {
+extension ShardEngine {
     /// Whether CLIENT PAUSE holds `cmd` for `c`: every command with ALL; with
     /// WRITE, writes and may-replicate commands, and EXEC of a transaction with one.
     func pausePostpones(_ c: Client, _ cmd: Command) -> Bool {
@@ -102,9 +102,9 @@ extension Server {
         let writeLike: CommandFlags = [.write, .mayReplicate]
         if !cmd.flags.intersection(writeLike).isEmpty { return true }
         if cmd.name == "exec" && c.inMulti {
-            return c.multiQueue.contains { !$0.command.flags.intersection(writeLike).isEmpty || Server.scriptNames.contains($0.command.name) }
+            return c.multiQueue.contains { !$0.command.flags.intersection(writeLike).isEmpty || ShardEngine.scriptNames.contains($0.command.name) }
         }
-        return Server.scriptNames.contains(cmd.name)
+        return ShardEngine.scriptNames.contains(cmd.name)
     }
 
     static let scriptNames: Set<String> = ["eval", "evalsha", "fcall"]

@@ -124,7 +124,7 @@ final class BlockingState {
     @inline(__always) var hasReadyKeys: Bool { !ready.isEmpty }
 }
 
-extension Server {
+extension ShardEngine {
     /// Blocks `c` on `keys` until one is served, the deadline passes (ms, 0 =
     /// never) or CLIENT UNBLOCK. When blocking is not allowed (inside EXEC) it
     /// replies the timeout form now. See the top of this file for the protocol.
@@ -132,7 +132,7 @@ extension Server {
                              argv: [[UInt8]]? = nil, shouldServe: @escaping (Entry?) -> Bool) {
         if c.blockRetry { c.stillBlocked = true; return }
         if c.denyBlocking {
-            Server.replyBlockTimeout(c, timeoutReply)
+            ShardEngine.replyBlockTimeout(c, timeoutReply)
             return
         }
         guard let cmd = c.lastCommand else { return }
@@ -254,11 +254,11 @@ extension Server {
     /// Times out the blocked clients whose deadline passed.
     public func handleBlockedClientsTimeout() {
         guard !blocking.timeouts.isEmpty else { return }
-        let t = Server.wallClockMs()
+        let t = ShardEngine.wallClockMs()
         while let top = blocking.timeouts.first, top.deadline <= t {
             _ = blocking.timeouts.pop()
-            guard let c = anyClient(top.clientID), let st = c.blocked, st.seq == top.seq else { continue }
-            Server.replyBlockTimeout(c, st.timeoutReply)
+            guard let c = clients.any(top.clientID), let st = c.blocked, st.seq == top.seq else { continue }
+            ShardEngine.replyBlockTimeout(c, st.timeoutReply)
             unblockClient(c, requeue: true)
             countUnblockedCall(st.command, failed: false)
         }
@@ -270,7 +270,7 @@ extension Server {
         if withError {
             c.error(static: "UNBLOCKED client unblocked via CLIENT UNBLOCK")
         } else {
-            Server.replyBlockTimeout(c, st.timeoutReply)
+            ShardEngine.replyBlockTimeout(c, st.timeoutReply)
         }
         unblockClient(c, requeue: true)
         countUnblockedCall(st.command, failed: withError)
@@ -298,7 +298,7 @@ extension Server {
         // Redis converts to a 64-bit integer: huge values wrap negative there.
         if ms < 0 || ms >= 9.2e18 { c.error(static: "ERR timeout is negative"); return nil }
         let t = Int64(ms)
-        return t > 0 ? c.server.now + t : 0
+        return t > 0 ? c.engine.now + t : 0
     }
 }
 

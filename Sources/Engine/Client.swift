@@ -6,7 +6,7 @@ import RESP
 
 public final class Client {
     public let id: Int64
-    public unowned let server: Server
+    public unowned let engine: ShardEngine
     public let reply: ReplyEncoder
     public var db: Database
     /// Arguments of the command being executed.
@@ -91,11 +91,11 @@ public final class Client {
 
     static let emptySpans: UnsafeMutableBufferPointer<ArgSpan> = .allocate(capacity: 0)
 
-    init(id: Int64, server: Server, reply: ReplyEncoder, authenticated: Bool, now: Int64) {
+    init(id: Int64, engine: ShardEngine, reply: ReplyEncoder, authenticated: Bool, now: Int64) {
         self.id = id
-        self.server = server
+        self.engine = engine
         self.reply = reply
-        self.db = server.databases[0]
+        self.db = engine.databases[0]
         self.authenticated = authenticated
         self.createdAt = now
         self.lastInteraction = now
@@ -106,12 +106,12 @@ public final class Client {
 
     /// Writes an error reply and counts it in errorstats.
     public func error(_ message: String) {
-        server.stats.countError(message)
+        engine.stats.countError(message)
         reply.error(message)
     }
 
     @inline(__always) public func error(static message: StaticString) {
-        server.stats.countError(message)
+        engine.stats.countError(message)
         reply.error(static: message)
     }
 

@@ -20,7 +20,7 @@ extension Client {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// maxmemory-clients in bytes (0: no client eviction).
     public var maxmemoryClientsLimit: Int {
         let s = config.maxmemoryClientsSetting

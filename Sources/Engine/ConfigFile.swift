@@ -13,7 +13,7 @@ public struct ConfigFileError: Error, CustomStringConvertible {
 
     public var description: String {
         """
-        *** FATAL CONFIG FILE ERROR (Tessera \(Server.tesseraVersion), Redis \(Server.redisVersion) compatible) ***
+        *** FATAL CONFIG FILE ERROR (Tessera \(ShardEngine.tesseraVersion), Redis \(ShardEngine.redisVersion) compatible) ***
         Reading the configuration file \(file), at line \(line)
         >>> '\(text)'
         \(reason)
@@ -72,7 +72,7 @@ public enum ConfigFile {
                 if name == "rename-command" {
                     // rename-command <command> <new name>; "" as new name disables the command.
                     guard values.count == 2 else { throw ConfigError.unknown(name) }
-                    guard Server.commandNames.contains(values[0].lowercased()) else {
+                    guard ShardEngine.commandNames.contains(values[0].lowercased()) else {
                         throw ConfigError.invalid(name, "No such command in rename-command")
                     }
                     config.renamedCommands.append((values[0].lowercased(), values[1].lowercased()))

@@ -10,7 +10,7 @@ public struct ConfigReloadResult {
     public var refused: [(String, String)] = []
 }
 
-extension Server {
+extension ShardEngine {
     public func reloadConfig(fileText: String, file: String, overrides: String) throws -> ConfigReloadResult {
         let fresh = Config()
         try ConfigFile.apply(fileText, to: fresh, file: file)
@@ -28,7 +28,7 @@ extension Server {
                 result.refused.append((p.name, "\(error)"))
                 continue
             }
-            Server.applyAtRuntime(self, p.name, new)
+            ShardEngine.applyAtRuntime(self, p.name, new)
             if let why = persistence?.configChanged(p.name) {
                 try? config.set(p.name, old, runtime: true)
                 result.refused.append((p.name, why))

@@ -122,7 +122,7 @@ public enum EvictionResult: Sendable { case ok, running, fail }
     return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }
 
-extension Server {
+extension ShardEngine {
     /// Bytes in use as maxmemory sees them (Redis's zmalloc_used_memory).
     @inline(__always) public var usedMemory: Int { memory.used }
 
@@ -274,7 +274,7 @@ extension Server {
         let policy = config.evictionPolicy
         if policy == .noeviction { return .fail }
 
-        let limitUs = Server.evictionTimeLimitUs(tenacity: config.maxmemoryEvictionTenacity)
+        let limitUs = ShardEngine.evictionTimeLimitUs(tenacity: config.maxmemoryEvictionTenacity)
         let start = monotonicUs()
         let lazy = config.lazyfreeLazyEviction
         var freed = 0
@@ -301,7 +301,7 @@ extension Server {
         if keysFreed > 0 && isPropagating && !pendingPropagation.isEmpty {
             let batch = pendingPropagation
             pendingPropagation.removeAll(keepingCapacity: true)
-            for p in batch { writeStream?.feed(p) }
+            for p in batch { writeStream.feed(p) }
         }
         if !exhausted {
             result = eviction.procRunning ? .running : .ok
@@ -346,12 +346,12 @@ extension Server {
         if cmd.name == "exec" && c.inMulti {
             reject = c.multiQueue.contains { $0.command.flags.contains(.denyOOM) }
         }
-        if c.inMulti && !Server.oomAllowedInMulti.contains(cmd.name) { reject = true }
+        if c.inMulti && !ShardEngine.oomAllowedInMulti.contains(cmd.name) { reject = true }
         if !reject { return true }
         if cmd.name == "exec" && c.inMulti {
             // Redis's execCommandAbort: the transaction is discarded.
             cmd.rejectedCalls += 1
-            Server.discardTransaction(c)
+            ShardEngine.discardTransaction(c)
             c.error(static: "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")
             return false
         }

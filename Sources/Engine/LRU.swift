@@ -13,7 +13,7 @@
 // probability 1 / ((counter - LFU_INIT_VAL) * lfu-log-factor + 1), and it
 // loses one unit per lfu-decay-time minutes without access.
 
-extension Server {
+extension ShardEngine {
     /// Initial LFU counter of a new key (Redis's LFU_INIT_VAL), so new keys are not evicted at once.
     public static let lfuInitialCounter: UInt8 = 5
     static let lruClockMax: Int64 = (1 << 24) - 1
@@ -40,7 +40,7 @@ extension Server {
     public func idleTimeMs(_ e: Entry) -> Int64 {
         let clock = Int64(lruClock), last = Int64(e.lru & 0xFFFFFF)
         if clock >= last { return (clock - last) * 1000 }
-        return (clock + (Server.lruClockMax - last)) * 1000
+        return (clock + (ShardEngine.lruClockMax - last)) * 1000
     }
 
     // MARK: LFU
@@ -64,7 +64,7 @@ extension Server {
     /// One probabilistic logarithmic increment of an LFU counter (saturates at 255).
     func lfuLogIncrement(_ counter: UInt8) -> UInt8 {
         if counter == 255 { return 255 }
-        let base = counter > Server.lfuInitialCounter ? Double(counter - Server.lfuInitialCounter) : 0
+        let base = counter > ShardEngine.lfuInitialCounter ? Double(counter - ShardEngine.lfuInitialCounter) : 0
         let p = 1.0 / (base * Double(config.lfuLogFactor) + 1)
         if p >= 1 || nextLFURandom() < p { return counter + 1 }
         return counter
@@ -105,7 +105,7 @@ extension Server {
         if abs < 0 {
             // Too far in the past for the wrapping clock: half a cycle ahead
             // keeps it looking very idle (Redis does the same).
-            abs = (clock + Server.lruClockMax / 2) % Server.lruClockMax
+            abs = (clock + ShardEngine.lruClockMax / 2) % ShardEngine.lruClockMax
         }
         e.lru = UInt32(abs)
         return true

@@ -149,7 +149,7 @@ public final class LazyFree {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Frees an entry already removed from its database: its value goes to the
     /// lazy-free thread when it is big and nothing else references it (Redis's
     /// dbAsyncDelete / freeObjAsync), otherwise everything is freed now.
@@ -187,7 +187,7 @@ extension Server {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Points the databases' overwrite path at lazy free per lazyfree-lazy-server-del
     /// (Redis's dbSetValue frees the old value with freeObjAsync then).
     func applyLazyServerDel() {

@@ -2,7 +2,7 @@
 // public keyspace API: keyspace events for plugin subscribers, plugin-raised
 // events, and ending a plugin's block on a client.
 
-extension Server {
+extension ShardEngine {
     /// The slow path of notifyKeyspaceEvent: plugin subscribers, then Pub/Sub.
     @inline(never)
     func notifyKeyspaceEventSlow(_ bit: Int32, _ event: StaticString, _ key: UnsafeRawBufferPointer, _ db: Int) {

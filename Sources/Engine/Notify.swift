@@ -74,7 +74,7 @@ public enum KeyspaceEvents {
     }
 }
 
-extension Server.KeyspaceEventClass {
+extension ShardEngine.KeyspaceEventClass {
     /// The NOTIFY_* bit of this class.
     @inline(__always) var bit: Int32 {
         switch self {
@@ -93,7 +93,7 @@ extension Server.KeyspaceEventClass {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Publishes `__keyspace@<db>__:<key> <event>` and/or
     @inline(__always)
     private func relayKeyspaceEvent(_ channel: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer) {

@@ -2,7 +2,7 @@
 // runtime asks before writing a client's output and while a pipeline builds
 // a big reply; Pub/Sub asks after each message it queues.
 
-extension Server {
+extension ShardEngine {
     /// Redis's checkClientOutputBufferLimits: whether `c`'s pending output is
     /// over its class's hard limit, or over the soft limit for longer than the
     /// soft limit's seconds (the clock starts when it first goes over, and

@@ -1,7 +1,7 @@
 // Propagation: the stream of write commands that reproduces the dataset when
 // replayed (Redis's propagate/alsoPropagate). Its consumer
-// (`Server.writeStream`, a WriteStreamConsumer) is the AOF; replicas will be
-// too. A write command whose `dirty` count moved is propagated with its
+// (`ShardEngine.writeStream`, WriteStream.swift) are the AOF; replicas
+// will be too. A write command whose `dirty` count moved is propagated with its
 // own arguments unless it says otherwise:
 //   - `rewritePropagation` replaces its arguments (EXPIRE -> PEXPIREAT, SET EX
 //     -> SET PXAT, INCRBYFLOAT -> SET KEEPTTL, BLPOP -> LPOP...), because the
@@ -19,9 +19,9 @@ public struct PropagatedCommand {
     public init(db: Int, argv: [[UInt8]]) { self.db = db; self.argv = argv }
 }
 
-extension Server {
+extension ShardEngine {
     /// False when nothing consumes propagation: commands can skip building rewrites.
-    @inline(__always) public var isPropagating: Bool { writeStream != nil }
+    @inline(__always) public var isPropagating: Bool { writeStream.isActive }
 
     /// Propagate `argv` instead of the running command's own arguments.
     public func rewritePropagation(_ c: Client, _ argv: [[UInt8]]) {
@@ -58,7 +58,8 @@ extension Server {
     /// Hands what the finished top-level command queued to the write stream;
     /// `client` issued it (nil: the server itself, e.g. an expired key).
     func flushPropagation(from client: Client?) {
-        guard let stream = writeStream, !pendingPropagation.isEmpty else { return }
+        guard writeStream.isActive, !pendingPropagation.isEmpty else { return }
+        let stream = writeStream
         let batch = pendingPropagation
         pendingPropagation.removeAll(keepingCapacity: true)
         if batch.count == 1 {
@@ -78,29 +79,28 @@ extension Server {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Runs a command read back from the AOF (Redis's fake AOF client): no
     /// permission, memory, MISCONF or LOADING checks, and its effects are not
     /// propagated again. False if the command is unknown or has a wrong arity.
     public func replay(_ c: Client) -> Bool {
         guard let cmd = resolve(c.args).runnable else { return false }
-        let stream = writeStream
-        writeStream = nil
-        defer { writeStream = stream }
-        updateClock()
-        call(c, cmd)
+        writeStream.withoutPropagation {
+            updateClock()
+            call(c, cmd)
+        }
         return true
     }
 
     /// A client for replaying commands (AOF loading): not listed, never connected.
     public func makeReplayClient() -> Client {
-        let c = Client(id: 0, server: self, reply: ReplyEncoder(), authenticated: true, now: now)
+        let c = Client(id: 0, engine: self, reply: ReplyEncoder(), authenticated: true, now: now)
         c.addr = "aof:0"
         return c
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Propagates the running command as `name` followed by `args` (argument
     /// vectors built only when something consumes propagation).
     public func rewritePropagation(_ c: Client, _ name: StaticString, _ args: [UInt8]...) {

@@ -38,7 +38,7 @@ final class ClientSubscriptions {
 
 public enum PubSubKind { case channel, pattern, shard }
 
-extension Server {
+extension ShardEngine {
     // MARK: subscribing
 
     private func subs(_ c: Client) -> ClientSubscriptions {
@@ -98,18 +98,18 @@ extension Server {
             case .channel:
                 if s.channels.removeValue(forKey: name) != nil {
                     removed = true
-                    Server.removeSubscriber(c, name, from: &pubsub.channels)
+                    ShardEngine.removeSubscriber(c, name, from: &pubsub.channels)
                 }
             case .pattern:
                 if s.patterns.removeValue(forKey: name) != nil {
                     removed = true
-                    Server.removeSubscriber(c, name, from: &pubsub.patterns)
+                    ShardEngine.removeSubscriber(c, name, from: &pubsub.patterns)
                     if pubsub.patterns[name] == nil { pubsub.patternOrder.removeAll { $0 == name } }
                 }
             case .shard:
                 if s.shardChannels.removeValue(forKey: name) != nil {
                     removed = true
-                    Server.removeSubscriber(c, name, from: &pubsub.shardChannels)
+                    ShardEngine.removeSubscriber(c, name, from: &pubsub.shardChannels)
                 }
             }
         }

@@ -22,7 +22,7 @@ public struct ResolvedCommand {
     public var waitsForEarlierReplies: Bool { command?.routing.waitsForEarlierReplies ?? false }
 }
 
-extension Server {
+extension ShardEngine {
     /// Looks the command of `args` up (Redis's lookupCommand + the arity check of processCommand).
     @inline(__always)
     public func resolve(_ args: Args) -> ResolvedCommand {

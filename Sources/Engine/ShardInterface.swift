@@ -119,3 +119,24 @@ public protocol PluginEventObserver: AnyObject {
     /// A client blocked by a plugin disconnects.
     func blockedClientDisconnected(_ c: Client)
 }
+
+/// The stages added to an engine, in order: all of them, and those with
+/// work at each point (the loop walks only those).
+public struct ShardStages {
+    public private(set) var all: [ShardStage] = []
+    public private(set) var sleep: [ShardStage] = []
+    public private(set) var afterEvents: [ShardStage] = []
+    public private(set) var beforeReplies: [ShardStage] = []
+    public private(set) var cron: [ShardStage] = []
+    public private(set) var wakeup: [ShardStage] = []
+
+    mutating func add(_ stage: ShardStage) {
+        all.append(stage)
+        let p = stage.points
+        if p.contains(.sleep) { sleep.append(stage) }
+        if p.contains(.afterEvents) { afterEvents.append(stage) }
+        if p.contains(.beforeReplies) { beforeReplies.append(stage) }
+        if p.contains(.cron) { cron.append(stage) }
+        if p.contains(.wakeupDeadline) { wakeup.append(stage) }
+    }
+}

@@ -14,7 +14,7 @@ struct WatchedKey {
     var expiredAtWatch: Bool
 }
 
-extension Server {
+extension ShardEngine {
     func watch(_ c: Client, _ key: [UInt8]) {
         let wk = WatchKey(db: c.dbIndex, key: key)
         if c.watchedKeys.contains(where: { $0.db == wk.db && $0.key == key }) { return }

@@ -25,17 +25,17 @@ struct AOFFormatError: Error, CustomStringConvertible {
 
 enum AOFLoader {
     /// Loads the file at `path` (which must exist) into `server` through `client`.
-    static func load(path: String, server: Server, client: Client,
+    static func load(path: String, engine: ShardEngine, client: Client,
                      progress: ((Int, Int) -> Void)?) throws -> AOFFileLoad {
-        try scan(path: path, server: server, progress: progress) { spans, base in
-            try execute(spans, base: base, server: server, client: client)
+        try scan(path: path, engine: engine, progress: progress) { spans, base in
+            try execute(spans, base: base, engine: engine, client: client)
         }
     }
 
     /// Walks the file's RDB preamble (into `server`) and commands, calling
     /// `run` for each command that takes effect (transactions only once their
     /// EXEC is seen). `--check-aof` passes a `run` that only counts.
-    static func scan(path: String, server: Server, progress: ((Int, Int) -> Void)?,
+    static func scan(path: String, engine: ShardEngine, progress: ((Int, Int) -> Void)?,
                      run execute: ([ArgSpan], UnsafeMutableRawPointer) throws -> Void) throws -> AOFFileLoad {
         guard var bytes = try FileIO.readFile(path) else {
             throw AOFFormatError(description: "The AOF file \(path) doesn't exist")
@@ -48,7 +48,7 @@ enum AOFLoader {
             var opts = RDBLoadOptions()
             opts.aofPreamble = true
             opts.progress = progress
-            let r = try RDBLoader.load(bytes, into: server, options: opts)
+            let r = try RDBLoader.load(bytes, into: engine, options: opts)
             pos = r.bytesConsumed
             result.rdbPreamble = true
         }
@@ -124,10 +124,10 @@ enum AOFLoader {
         return result
     }
 
-    private static func execute(_ spans: [ArgSpan], base: UnsafeMutableRawPointer, server: Server, client: Client) throws {
+    private static func execute(_ spans: [ArgSpan], base: UnsafeMutableRawPointer, engine: ShardEngine, client: Client) throws {
         try spans.withUnsafeBufferPointer { s in
             client.args = Args(base: UnsafeRawPointer(base), spans: s)
-            if !server.replay(client) {
+            if !engine.replay(client) {
                 let name = String(decoding: client.args[0], as: UTF8.self)
                 throw AOFFormatError(description: "Unknown command '\(name)' reading the append only file")
             }

@@ -33,11 +33,11 @@ enum AOFRewrite {
     static let itemsPerCommand = 64
 
     /// Writes the whole dataset of `server` as commands to `fd`.
-    static func writeCommands(_ server: Server, to fd: Int32) throws {
+    static func writeCommands(_ engine: ShardEngine, to fd: Int32) throws {
         var out = AOFCommandBuffer()
         out.bytes.reserveCapacity(80 * 1024)
         out.fd = fd
-        for db in server.databases where db.count > 0 {
+        for db in engine.databases where db.count > 0 {
             out.command([Array("SELECT".utf8), decimalBytes(Int64(db.index))])
             db.forEach { e in
                 if out.failure != nil { return }

@@ -17,10 +17,10 @@ import Logging
 
 public final class AppendOnlyFile: WriteStreamConsumer {
     enum State { case off, on, waitRewrite }
-    unowned let server: Server
+    unowned let engine: ShardEngine
     unowned(unsafe) var owner: Persistence! = nil
-    var logger: Logger { server.logger }
-    var config: Config { server.config }
+    var logger: Logger { engine.logger }
+    var config: Config { engine.config }
 
     var state = State.off
     var fd: Int32 = -1
@@ -31,7 +31,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     /// size of the incr file being appended to (the point to cut a short write back to).
     var currentSize = 0, baseSize = 0, incrSize = 0
     var unsyncedSince: Int64 = 0
-    var writeErrno: Int32? = nil
+    var writeErrno: Int32? = nil { didSet { reportFailure() } }
     var rewriteScheduled = false
     var lastRewriteOK = true
     var rewrites = 0, consecutiveFailures = 0, lastRewriteSeconds = -1, lastCowBytes = 0
@@ -47,7 +47,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     var heldClients: [Client] = []
     var lastErrorLogMs: Int64 = 0
 
-    init(server: Server) { self.server = server }
+    init(engine: ShardEngine) { self.engine = engine }
 
     /// Bytes held by the AOF buffer while the AOF is on (mem_not_counted_for_evict).
     var bufferAllocatedBytes: Int {
@@ -60,15 +60,19 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     var manifestPath: String { path(AOFManifest.manifestName(prefix)) }
     var tempIncrName: String { "temp-\(prefix).incr" }
     var policy: Config.AppendFsync { config.appendfsync }
-    var writeDeniedMessage: String? {
-        guard state != .off, let e = writeErrno ?? fsyncer.lastError else { return nil }
-        return "MISCONF Errors writing to the AOF file: \(IOFailure.text(e))"
+    /// Records the current write or fsync error where the engine refuses writes with it.
+    func reportFailure() {
+        var text: String? = nil
+        if state != .off, let e = writeErrno ?? fsyncer.lastError {
+            text = "MISCONF Errors writing to the AOF file: \(IOFailure.text(e))"
+        }
+        if engine.diskErrors.aofFailure != text { engine.diskErrors.aofFailure = text }
     }
 
     // MARK: feeding (Redis's feedAppendOnlyFile)
 
     func installSink() {
-        server.writeStream = self
+        engine.writeStream.add(self)
         timestamps = config.get("aof-timestamp-enabled") == "yes"
     }
     var timestamps = false
@@ -85,7 +89,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         if state == .waitRewrite && owner.child?.kind != .aof { return }
         if timestamps {
             // aof-timestamp-enabled: a "#TS:<unix time>" annotation whenever the second changes.
-            let sec = Server.wallClockMs() / 1000
+            let sec = ShardEngine.wallClockMs() / 1000
             if sec != lastTimestampSec {
                 lastTimestampSec = sec
                 out.bytes.append(contentsOf: Array("#TS:\(sec)\r\n".utf8))
@@ -107,7 +111,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     }
 
     func flush(force: Bool) {
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         let clients = unsyncedClients
         if !clients.isEmpty { unsyncedClients.removeAll(keepingCapacity: true) }
         if out.bytes.isEmpty {
@@ -126,15 +130,15 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         }
         flushPostponedStartMs = 0
         let count = out.bytes.count
-        let monitor = server.latencyMonitorEnabled
-        let writeStart = monitor ? Server.wallClockUs() : 0
+        let monitor = engine.latencyMonitorEnabled
+        let writeStart = monitor ? ShardEngine.wallClockUs() : 0
         let n = out.bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, count) }
         if monitor {
             // Redis's event names: the write classified by what else hit the disk meanwhile.
-            let ms = (Server.wallClockUs() - writeStart) / 1000
+            let ms = (ShardEngine.wallClockUs() - writeStart) / 1000
             let event = fsyncer.inProgress ? "aof-write-pending-fsync" : (owner.child != nil ? "aof-write-active-child" : "aof-write-alone")
-            server.latencyAddSample(event, ms)
-            server.latencyAddSample("aof-write", ms)
+            engine.latencyAddSample(event, ms)
+            engine.latencyAddSample("aof-write", ms)
         }
         if n != count {
             var written = n
@@ -154,14 +158,12 @@ public final class AppendOnlyFile: WriteStreamConsumer {
                 incrSize += written
             }
             writeErrno = err
-            owner.updateWriteDenial()
             holdIfAlways(clients)
             return
         }
         if writeErrno != nil {
             logger.warning("AOF write error looks solved, Tessera can write again.")
             writeErrno = nil
-            owner.updateWriteDenial()
         }
         currentSize += n
         incrSize += n
@@ -171,14 +173,13 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         if config.get("no-appendfsync-on-rewrite") == "yes" && owner.child != nil { releaseHeld(); return }
         switch policy {
         case .always:
-            let syncStart = monitor ? Server.wallClockUs() : 0
+            let syncStart = monitor ? ShardEngine.wallClockUs() : 0
             let synced = fdatasync(fd)
-            if monitor { server.latencyAddSample("aof-fsync-always", (Server.wallClockUs() - syncStart) / 1000) }
+            if monitor { engine.latencyAddSample("aof-fsync-always", (ShardEngine.wallClockUs() - syncStart) / 1000) }
             if synced != 0 {
                 let e = ts_errno()
                 logger.warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': \(IOFailure.text(e)).")
                 writeErrno = e
-                owner.updateWriteDenial()
                 holdIfAlways(clients)
                 return
             }
@@ -210,7 +211,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         if heldClients.isEmpty { return }
         for c in heldClients {
             c.replyHeld = false
-            server.host?.clientHasOutput(c)
+            engine.host?.clientHasOutput(c)
         }
         heldClients.removeAll()
     }
@@ -220,7 +221,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         guard state != .off else { return }
         if writeErrno != nil || !heldClients.isEmpty { flush(force: true) }
         else if policy == .everysec { flush(force: false) }
-        owner.updateWriteDenial()
+        reportFailure()   // the background fsync's error, if any
     }
 
     func flushForShutdown() {
@@ -286,12 +287,12 @@ public final class AppendOnlyFile: WriteStreamConsumer {
                 manifest.baseSeq = 1
                 logger.notice("Moving the old AOF file \(prefix) into \(dirname) as the base of the new layout")
             }
-            let start = Server.wallClockMs()
+            let start = ShardEngine.wallClockMs()
             if manifest.base != nil || !manifest.incrs.isEmpty {
                 let keys = try loadFiles(serveWhileLoading: true)
-                logger.notice("DB loaded from append only file: \(formatSeconds(Server.wallClockMs() - start)) seconds (\(keys) keys)")
+                logger.notice("DB loaded from append only file: \(formatSeconds(ShardEngine.wallClockMs() - start)) seconds (\(keys) keys)")
             }
-            server.dirty = 0
+            engine.dirty = 0
             try openAfterLoad()
         } catch {
             logger.critical("Fatal error loading the append only file: \(error). Exiting.")
@@ -308,17 +309,16 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         var files: [AOFFileInfo] = []
         if let b = manifest.base { files.append(b) }
         files += manifest.incrs
-        let client = server.makeReplayClient()
-        let stream = server.writeStream
-        server.writeStream = nil
-        defer { server.writeStream = stream }
+        let client = engine.makeReplayClient()
+        engine.writeStream.suspend()
+        defer { engine.writeStream.resume() }
         owner.beginLoading(totalBytes: files.reduce(0) { $0 + (FileIO.fileSize(path($1.name)) ?? 0) })
         defer { owner.endLoading() }
         let progress: ((Int, Int) -> Void)? = serveWhileLoading ? { [unowned self] d, t in self.owner.loadingProgress(d, t) } : nil
         for (i, f) in files.enumerated() {
             let p = path(f.name)
             guard FileIO.exists(p) else { throw AOFFormatError(description: "The AOF file \(f.name) doesn't exist") }
-            let r = try AOFLoader.load(path: p, server: server, client: client, progress: progress)
+            let r = try AOFLoader.load(path: p, engine: engine, client: client, progress: progress)
             if r.totalBytes == 0 { continue }
             if r.truncated {
                 let isLast = i == files.count - 1
@@ -338,7 +338,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
             }
         }
         var keys = 0
-        for db in server.databases { keys += db.count }
+        for db in engine.databases { keys += db.count }
         return keys
     }
 
@@ -377,9 +377,9 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         if rdbPreamble {
             var o = owner.rdbOptions
             o.aofBase = true
-            try RDBFile.write(server, to: f, options: o)
+            try RDBFile.write(engine, to: f, options: o)
         } else {
-            try AOFRewrite.writeCommands(server, to: f)
+            try AOFRewrite.writeCommands(engine, to: f)
         }
         try FileIO.fsyncOrThrow(f, what: p)
     }
@@ -389,7 +389,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     func bgrewriteaofCommand(_ c: Client) {
         if owner.child?.kind == .aof {
             c.error(static: "ERR Background append only file rewriting already in progress")
-        } else if owner.child != nil || server.callDepth > 1 {
+        } else if owner.child != nil || engine.callDepth > 1 {
             rewriteScheduled = true
             consecutiveFailures = 0
             c.reply.simple("Background append only file rewriting scheduled")
@@ -440,7 +440,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
 
     func rewriteChildDone(_ c: BackgroundChild, _ outcome: BackgroundChild.Outcome) {
         lastCowBytes = c.cowBytes
-        lastRewriteSeconds = Int((Server.wallClockMs() - c.startMs) / 1000)
+        lastRewriteSeconds = Int((ShardEngine.wallClockMs() - c.startMs) / 1000)
         let temp = ChildTempFile.aofRewrite.name(c.pid)
         guard case .exited(0) = outcome else {
             unlink(temp)
@@ -525,7 +525,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
                 logger.warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
             } else if !startRewrite() {
                 state = .off
-                server.writeStream = nil
+                engine.writeStream.remove(self)
                 return "Unable to turn on AOF. Check server logs."
             }
         } else if !wanted && state != .off {
@@ -534,11 +534,10 @@ public final class AppendOnlyFile: WriteStreamConsumer {
             if fd >= 0 { _ = fdatasync(fd); close(fd); fd = -1 }
             if owner.child?.kind == .aof { owner.killChild() }
             state = .off
-            server.writeStream = nil
+            engine.writeStream.remove(self)
             unsyncedClients.removeAll()
             writeErrno = nil
             releaseHeld()
-            owner.updateWriteDenial()
         } else if state != .off {
             installSink()
         }
@@ -549,7 +548,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
 
     func debugLoadAOF(_ c: Client) {
         if state != .off { flush(force: true); fsyncer.drain(); _ = fdatasync(fd) }
-        server.flushAll()
+        engine.flushAll()
         do {
             if let m = try readManifest() { manifest = m }
             try loadFiles(serveWhileLoading: false)
@@ -557,7 +556,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
             logger.critical("Fatal error loading the AOF by DEBUG LOADAOF: \(error). Exiting.")
             exit(1)
         }
-        server.dirty = 0
+        engine.dirty = 0
         logger.warning("Append Only File loaded by DEBUG LOADAOF")
         c.reply.ok()
     }
@@ -565,7 +564,7 @@ public final class AppendOnlyFile: WriteStreamConsumer {
     // MARK: INFO
 
     func infoFields(child: BackgroundChild?) -> [(String, String)] {
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         var f: [(String, String)] = [
             ("aof_enabled", state != .off ? "1" : "0"),
             ("aof_rewrite_in_progress", child?.kind == .aof ? "1" : "0"),

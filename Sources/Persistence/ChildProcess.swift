@@ -90,13 +90,13 @@ enum ChildTempFile: CaseIterable {
 enum Fork {
     /// Forks; the child runs `body` and exits with its result. Returns the
     /// child (and fork duration in µs) to the parent, or throws on failure.
-    static func start(kind: ChildKind, server: Server, body: () -> Int32) throws -> (BackgroundChild, Int64) {
+    static func start(kind: ChildKind, engine: ShardEngine, body: () -> Int32) throws -> (BackgroundChild, Int64) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw IOFailure("pipe") }
         for f in fds { _ = fcntl(f, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        let startUs = Server.wallClockUs()
-        let host = server.host   // read before the fork: the child only calls it
+        let startUs = ShardEngine.wallClockUs()
+        let host = engine.host   // read before the fork: the child only calls it
         let pid = ts_fork_bound_to_parent()
         if pid < 0 {
             let e = ts_errno()
@@ -112,7 +112,7 @@ enum Fork {
             _exit(code)
         }
         close(fds[1])
-        let forkUs = Server.wallClockUs() - startUs
+        let forkUs = ShardEngine.wallClockUs() - startUs
         return (BackgroundChild(pid: pid, kind: kind, startMs: startUs / 1000, reportFD: fds[0]), forkUs)
     }
 

@@ -10,16 +10,16 @@ import Engine
 
 public enum FileChecker {
     public static func checkRDB(_ path: String, print out: (String) -> Void) -> Int32 {
-        let server = Server(config: Config())
+        let engine = ShardEngine(config: Config())
         do {
             guard let bytes = try FileIO.readFile(path) else {
                 out("Cannot check RDB: \(path) does not exist")
                 return 1
             }
             out("[offset 0] Checking RDB file \(path)")
-            let r = try RDBLoader.load(bytes, into: server, options: RDBLoadOptions())
+            let r = try RDBLoader.load(bytes, into: engine, options: RDBLoadOptions())
             var expires = 0
-            for db in server.databases { expires += db.expiresCount }
+            for db in engine.databases { expires += db.expiresCount }
             if let v = r.aux["redis-ver"] { out("[offset \(r.bytesConsumed)] AUX redis-ver = '\(v)'") }
             out("[offset \(r.bytesConsumed)] Checksum OK")
             out("[offset \(r.bytesConsumed)] RDB looks OK (RDB version \(r.rdbVersion))")
@@ -57,12 +57,12 @@ public enum FileChecker {
             out("Invalid AOF manifest \(path): \(error)")
             return 1
         }
-        let server = Server(config: Config())
+        let engine = ShardEngine(config: Config())
         for (i, name) in files.enumerated() {
             let p = dir + "/" + name
             let isLast = i == files.count - 1
             do {
-                let r = try AOFLoader.scan(path: p, server: server, progress: nil) { _, _ in }
+                let r = try AOFLoader.scan(path: p, engine: engine, progress: nil) { _, _ in }
                 out("AOF analyzed: filename=\(name), size=\(r.totalBytes), ok_up_to=\(r.validBytes), diff=\(r.totalBytes - r.validBytes)")
                 guard r.truncated else {
                     out("AOF \(name) is valid (\(r.rdbPreamble ? "RDB preamble + " : "")\(r.commands) commands)")

@@ -11,14 +11,17 @@ import Engine
 import Logging
 
 public final class Persistence: PersistenceControl, ShardStage {
-    public let server: Server
-    var logger: Logger { server.logger }
-    var config: Config { server.config }
+    public let engine: ShardEngine
+    var logger: Logger { engine.logger }
+    var config: Config { engine.config }
 
     var child: BackgroundChild? = nil
     /// `server.dirty` when the running BGSAVE forked: what a successful save covers.
     var dirtyAtFork: Int64 = 0
-    var lastBgsaveOK = true
+    var lastBgsaveOK: Bool {
+        get { !engine.diskErrors.lastBgsaveFailed }
+        set { engine.diskErrors.lastBgsaveFailed = !newValue }
+    }
     var lastBgsaveTryMs: Int64 = 0
     var bgsaveScheduled = false
     var rdbSaves = 0
@@ -32,15 +35,15 @@ public final class Persistence: PersistenceControl, ShardStage {
 
     public let aof: AppendOnlyFile
 
-    public init(server: Server) {
-        self.server = server
-        aof = AppendOnlyFile(server: server)
+    public init(engine: ShardEngine) {
+        self.engine = engine
+        aof = AppendOnlyFile(engine: engine)
         aof.owner = self
-        server.persistence = self
-        server.addStage(self)
+        engine.persistence = self
+        engine.addStage(self)
         // The AOF buffer does not count toward maxmemory (Redis's
         // freeMemoryGetNotCountedMemory): evicting keys would only grow it.
-        server.addMemoryNotCountedForEvict { [unowned self] in self.aof.bufferAllocatedBytes }
+        engine.addMemoryNotCountedForEvict { [unowned self] in self.aof.bufferAllocatedBytes }
     }
 
     var rdbFilename: String { config.get("dbfilename")! }
@@ -62,11 +65,11 @@ public final class Persistence: PersistenceControl, ShardStage {
         if config.get("appendonly") == "yes" {
             return aof.loadAtStartup()
         }
-        let start = Server.wallClockMs()
+        let start = ShardEngine.wallClockMs()
         do {
             guard let r = try loadRDB(rdbFilename, serveWhileLoading: true) else { return true }
             logger.notice("Done loading RDB, keys loaded: \(r.keysLoaded), keys expired: \(r.keysExpired).")
-            logger.notice("DB loaded from disk: \(formatSeconds(Server.wallClockMs() - start)) seconds")
+            logger.notice("DB loaded from disk: \(formatSeconds(ShardEngine.wallClockMs() - start)) seconds")
             return true
         } catch {
             logger.critical("Fatal error loading the DB: \(error). Exiting.")
@@ -97,30 +100,30 @@ public final class Persistence: PersistenceControl, ShardStage {
         if serveWhileLoading { opts.progress = { [unowned self] done, total in self.loadingProgress(done, total) } }
         beginLoading(totalBytes: bytes.count)
         defer { endLoading() }
-        let r = try RDBLoader.load(bytes, into: server, options: opts)
+        let r = try RDBLoader.load(bytes, into: engine, options: opts)
         if let v = r.aux["redis-ver"] { logger.notice("Loading RDB produced by version \(v)") }
         lastLoadKeys = r.keysLoaded
         lastLoadExpired = r.keysExpired
-        server.stats.expiredKeys += r.keysExpired
+        engine.stats.expiredKeys += r.keysExpired
         return r
     }
 
     func beginLoading(totalBytes: Int) {
-        server.loading = true
-        loadingStartMs = Server.wallClockMs()
+        engine.loading = true
+        loadingStartMs = ShardEngine.wallClockMs()
         loadingTotalBytes = totalBytes
         loadingDoneBytes = 0
     }
 
     func endLoading() {
-        server.loading = false
-        server.updateClock()
+        engine.loading = false
+        engine.updateClock()
     }
 
     func loadingProgress(_ done: Int, _ total: Int) {
         loadingDoneBytes = done
         onLoadingProgress?(done, total)
-        server.host?.serveClientsWhileBlocked()
+        engine.host?.serveClientsWhileBlocked()
     }
 
     /// Called every few thousand keys while loading (systemd STATUS / EXTEND_TIMEOUT_USEC).
@@ -132,13 +135,13 @@ public final class Persistence: PersistenceControl, ShardStage {
     /// rename: a failure never replaces a good file. Throws with the reason.
     func writeSnapshot(to path: String, tempName: String) throws {
         try FileIO.replaceAtomically(path, via: tempName) { fd in
-            try RDBFile.write(server, to: fd, options: rdbOptions)
+            try RDBFile.write(engine, to: fd, options: rdbOptions)
         }
     }
 
     /// SAVE and the final save at shutdown (Redis's rdbSave).
     func saveSync() -> Bool {
-        let start = Server.wallClockMs()
+        let start = ShardEngine.wallClockMs()
         do {
             try writeSnapshot(to: rdbFilename, tempName: ChildTempFile.rdb.name(getpid()))
         } catch {
@@ -147,19 +150,18 @@ public final class Persistence: PersistenceControl, ShardStage {
             return false
         }
         logger.notice("DB saved on disk")
-        server.dirty = 0
-        server.lastSaveTime = Server.wallClockMs() / 1000
+        engine.dirty = 0
+        engine.lastSaveTime = ShardEngine.wallClockMs() / 1000
         lastBgsaveOK = true
-        lastBgsaveSeconds = Int((Server.wallClockMs() - start) / 1000)
-        updateWriteDenial()
+        lastBgsaveSeconds = Int((ShardEngine.wallClockMs() - start) / 1000)
         return true
     }
 
     /// Forks a child that writes the snapshot (Redis's rdbSaveBackground).
     func bgsave() -> Bool {
         if child != nil { return false }
-        lastBgsaveTryMs = Server.wallClockMs()
-        dirtyAtFork = server.dirty
+        lastBgsaveTryMs = ShardEngine.wallClockMs()
+        dirtyAtFork = engine.dirty
         rdbSaves += 1
         let path = rdbFilename
         do {
@@ -170,7 +172,6 @@ public final class Persistence: PersistenceControl, ShardStage {
             return true
         } catch {
             lastBgsaveOK = false
-            updateWriteDenial()
             logger.warning("Can't save in background: \(error)")
             return false
         }
@@ -180,7 +181,7 @@ public final class Persistence: PersistenceControl, ShardStage {
     /// line on stderr when it throws: the child must not use the parent's
     /// logger), makes it the running child and records the fork's cost.
     func forkChild(_ kind: ChildKind, name: String, work: @escaping () throws -> Void) throws -> BackgroundChild {
-        let (c, forkUs) = try Fork.start(kind: kind, server: server) {
+        let (c, forkUs) = try Fork.start(kind: kind, engine: engine) {
             do {
                 try work()
                 return 0
@@ -191,9 +192,9 @@ public final class Persistence: PersistenceControl, ShardStage {
             }
         }
         child = c
-        server.stats.totalForks += 1
-        server.stats.latestForkUsec = Int(forkUs)
-        server.latencyAddSample("fork", Int64(forkUs) / 1000)
+        engine.stats.totalForks += 1
+        engine.stats.latestForkUsec = Int(forkUs)
+        engine.latencyAddSample("fork", Int64(forkUs) / 1000)
         return c
     }
 
@@ -211,12 +212,12 @@ public final class Persistence: PersistenceControl, ShardStage {
 
     func rdbChildDone(_ c: BackgroundChild, _ outcome: BackgroundChild.Outcome) {
         lastRDBCowBytes = c.cowBytes
-        lastBgsaveSeconds = Int((Server.wallClockMs() - c.startMs) / 1000)
+        lastBgsaveSeconds = Int((ShardEngine.wallClockMs() - c.startMs) / 1000)
         switch outcome {
         case .exited(0):
             logger.notice("Background saving terminated with success")
-            server.dirty -= dirtyAtFork
-            server.lastSaveTime = Server.wallClockMs() / 1000
+            engine.dirty -= dirtyAtFork
+            engine.lastSaveTime = ShardEngine.wallClockMs() / 1000
             lastBgsaveOK = true
         case .exited:
             logger.warning("Background saving error")
@@ -228,7 +229,6 @@ public final class Persistence: PersistenceControl, ShardStage {
         case .running:
             return
         }
-        updateWriteDenial()
     }
 
     /// Stops a running child whose output is no longer wanted.
@@ -237,28 +237,18 @@ public final class Persistence: PersistenceControl, ShardStage {
         c.kill()
         child = nil
         if c.kind == .rdb {
-            let start = server.latencyMonitorEnabled ? Server.wallClockUs() : 0
+            let start = engine.latencyMonitorEnabled ? ShardEngine.wallClockUs() : 0
             unlink(ChildTempFile.rdb.name(c.pid))
-            if start != 0 { server.latencyAddSample("rdb-unlink-temp-file", (Server.wallClockUs() - start) / 1000) }
+            if start != 0 { engine.latencyAddSample("rdb-unlink-temp-file", (ShardEngine.wallClockUs() - start) / 1000) }
         } else { aof.rewriteChildKilled(c) }
     }
 
     /// MISCONF: writes are refused while the last save failed (with save points
     /// and stop-writes-on-bgsave-error on), or while the AOF can't be written.
-    func updateWriteDenial() {
-        if config.stopWritesOnBgsaveError && !config.savePoints.isEmpty && !lastBgsaveOK {
-            server.writeDeniedMessage = Server.rdbWriteDeniedMessage
-        } else if let aofError = aof.writeDeniedMessage {
-            server.writeDeniedMessage = aofError
-        } else {
-            server.writeDeniedMessage = nil
-        }
-    }
-
     // MARK: cron
 
     public func cron() {
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         if child != nil {
             checkChild()
         }
@@ -267,7 +257,7 @@ public final class Persistence: PersistenceControl, ShardStage {
                 bgsaveScheduled = false
                 _ = bgsave()
             } else {
-                for p in config.savePoints where server.dirty >= p.changes && now / 1000 - server.lastSaveTime > p.seconds
+                for p in config.savePoints where engine.dirty >= p.changes && now / 1000 - engine.lastSaveTime > p.seconds
                     && (lastBgsaveOK || now - lastBgsaveTryMs > Persistence.bgsaveRetryDelayMs) {
                     logger.notice("\(p.changes) changes in \(p.seconds) seconds. Saving...")
                     _ = bgsave()
@@ -290,8 +280,8 @@ public final class Persistence: PersistenceControl, ShardStage {
     public func bgsaveCommand(_ c: Client, schedule: Bool) {
         if child?.kind == .rdb {
             c.error(static: "ERR Background save already in progress")
-        } else if child != nil || server.callDepth > 1 {
-            if schedule || server.callDepth > 1 {
+        } else if child != nil || engine.callDepth > 1 {
+            if schedule || engine.callDepth > 1 {
                 bgsaveScheduled = true
                 c.reply.simple("Background saving scheduled")
             } else {
@@ -312,7 +302,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         if save && !saveSync() { c.error(static: "ERR"); return }
         if flush {
             killChild()
-            server.flushAll()
+            engine.flushAll()
         }
         do {
             _ = try loadRDB(rdbFilename, serveWhileLoading: false, merge: merge)
@@ -355,7 +345,7 @@ public final class Persistence: PersistenceControl, ShardStage {
     public func configChanged(_ name: String) -> String? {
         switch name {
         case "appendonly", "appendfsync", "aof-timestamp-enabled": return aof.appendonlyChanged()
-        case "stop-writes-on-bgsave-error", "save": updateWriteDenial(); return nil
+        case "stop-writes-on-bgsave-error", "save": return nil
         default: return nil
         }
     }
@@ -370,12 +360,12 @@ public final class Persistence: PersistenceControl, ShardStage {
     public var infoSection: String? { "persistence" }
 
     public func infoFields() -> [(String, String)] {
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         var f: [(String, String)] = [
-            ("loading", server.loading ? "1" : "0"),
-            ("rdb_changes_since_last_save", String(server.dirty)),
+            ("loading", engine.loading ? "1" : "0"),
+            ("rdb_changes_since_last_save", String(engine.dirty)),
             ("rdb_bgsave_in_progress", child?.kind == .rdb ? "1" : "0"),
-            ("rdb_last_save_time", String(server.lastSaveTime)),
+            ("rdb_last_save_time", String(engine.lastSaveTime)),
             ("rdb_last_bgsave_status", lastBgsaveOK ? "ok" : "err"),
             ("rdb_last_bgsave_time_sec", String(lastBgsaveSeconds)),
             ("rdb_current_bgsave_time_sec", child?.kind == .rdb ? String((now - child!.startMs) / 1000) : "-1"),
@@ -384,7 +374,7 @@ public final class Persistence: PersistenceControl, ShardStage {
             ("rdb_last_load_keys_expired", String(lastLoadExpired)),
             ("rdb_last_load_keys_loaded", String(lastLoadKeys)),
         ]
-        if server.loading {
+        if engine.loading {
             let elapsed = max(1, (now - loadingStartMs) / 1000)
             let perc = loadingTotalBytes > 0 ? Double(loadingDoneBytes) * 100 / Double(loadingTotalBytes) : 0
             f += [("loading_start_time", String(loadingStartMs / 1000)),

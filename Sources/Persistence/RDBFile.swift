@@ -67,7 +67,7 @@ public enum RDBFile {
 
     /// Writes the whole dataset of `server` to `fd`. Returns the number of keys.
     @discardableResult
-    public static func write(_ server: Server, to fd: Int32, options: RDBSaveOptions) throws -> Int {
+    public static func write(_ engine: ShardEngine, to fd: Int32, options: RDBSaveOptions) throws -> Int {
         var sink = RDBFileSink(fd: fd, compress: options.compress, checksum: options.checksum)
         sink.autoSyncBytes = options.incrementalFsync ? 4 << 20 : 0
         sink.w.raw(Array("REDIS00\(version)".utf8))
@@ -76,15 +76,15 @@ public enum RDBFile {
             sink.w.string(Array(k.utf8))
             sink.w.string(Array(v.utf8))
         }
-        aux("redis-ver", Server.redisVersion)
+        aux("redis-ver", ShardEngine.redisVersion)
         aux("redis-bits", String(MemoryLayout<Int>.size * 8))
-        aux("ctime", String(Server.wallClockMs() / 1000))
+        aux("ctime", String(ShardEngine.wallClockMs() / 1000))
         aux("used-mem", String(MemoryStats.allocator().allocated))
         aux("aof-base", options.aofBase ? "1" : "0")
-        let policy = server.config.maxmemoryPolicy
+        let policy = engine.config.maxmemoryPolicy
         let saveLRU = policy.hasSuffix("-lru"), saveLFU = policy.hasSuffix("-lfu")
         var keys = 0
-        for db in server.databases where db.count > 0 {
+        for db in engine.databases where db.count > 0 {
             sink.w.byte(RDBOpcode.selectDB)
             sink.w.length(db.index)
             sink.w.byte(RDBOpcode.resizeDB)
@@ -99,10 +99,10 @@ public enum RDBFile {
                 }
                 if saveLRU {
                     sink.w.byte(RDBOpcode.idle)
-                    sink.w.length(Int(server.idleTimeMs(e) / 1000))
+                    sink.w.length(Int(engine.idleTimeMs(e) / 1000))
                 } else if saveLFU {
                     sink.w.byte(RDBOpcode.freq)
-                    sink.w.byte(server.lfuDecayedCounter(e))
+                    sink.w.byte(engine.lfuDecayedCounter(e))
                 }
                 writeKeyValue(e, &sink.w)
                 keys += 1

@@ -26,16 +26,16 @@ public struct RDBLoadResult {
 }
 
 public enum RDBLoader {
-    public static func load(_ bytes: [UInt8], into server: Server, options: RDBLoadOptions = RDBLoadOptions()) throws -> RDBLoadResult {
+    public static func load(_ bytes: [UInt8], into engine: ShardEngine, options: RDBLoadOptions = RDBLoadOptions()) throws -> RDBLoadResult {
         var r = RDBReader(bytes)
         do {
-            return try load(&r, bytes, server, options)
+            return try load(&r, bytes, engine, options)
         } catch let e as RDBError {
             throw RDBError("Short read or corrupt RDB data at offset \(r.pos) of \(bytes.count): \(e.description)")
         }
     }
 
-    private static func load(_ r: inout RDBReader, _ bytes: [UInt8], _ server: Server, _ options: RDBLoadOptions) throws -> RDBLoadResult {
+    private static func load(_ r: inout RDBReader, _ bytes: [UInt8], _ engine: ShardEngine, _ options: RDBLoadOptions) throws -> RDBLoadResult {
         var result = RDBLoadResult()
         guard bytes.count >= 9, Array(bytes[0..<5]) == Array("REDIS".utf8),
               let version = Int(String(decoding: bytes[5..<9], as: UTF8.self)) else {
@@ -46,10 +46,10 @@ public enum RDBLoader {
         }
         result.rdbVersion = version
         r.pos = 9
-        var db = server.databases[0]
+        var db = engine.databases[0]
         var expireAt: Int64? = nil
         var idle: Int64? = nil, freq: Int? = nil
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         var sinceProgress = 0
         while true {
             let type = try r.byte()
@@ -71,8 +71,8 @@ public enum RDBLoader {
                 continue
             case RDBOpcode.selectDB:
                 let i = try r.plainLength()
-                guard let d = server.database(i) else {
-                    throw RDBError("FATAL: Data file was created with a Redis server configured to handle more than \(server.databases.count) databases. Exiting")
+                guard let d = engine.database(i) else {
+                    throw RDBError("FATAL: Data file was created with a Redis server configured to handle more than \(engine.databases.count) databases. Exiting")
                 }
                 db = d
                 continue
@@ -107,10 +107,10 @@ public enum RDBLoader {
             }
             // A key-value pair of type `type`.
             let key = try r.string()
-            let value = try ValueSerializer.read(type: type, &r, config: server.config)
+            let value = try ValueSerializer.read(type: type, &r, config: engine.config)
             defer { expireAt = nil; idle = nil; freq = nil }
             if case .object(let o, let t) = value, t != .stream, let v = o as? ValueObject, v.count == 0 {  // empty streams are kept, as Redis
-                server.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")
+                engine.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")
                 continue
             }
             if let t = expireAt, t < now, !options.aofPreamble {
@@ -122,11 +122,11 @@ public enum RDBLoader {
                     throw RDBError("RDB has duplicated key '\(String(decoding: key, as: UTF8.self))' in DB \(db.index)")
                 }
                 switch value {
-                case .string(let s): server.setString(db, k, s, expireAt: expireAt)
-                case .object(let o, let t): server.setObject(db, k, o, type: t, expireAt: expireAt)
+                case .string(let s): engine.setString(db, k, s, expireAt: expireAt)
+                case .object(let o, let t): engine.setObject(db, k, o, type: t, expireAt: expireAt)
                 }
                 if idle != nil || freq != nil, let e = db.rawLookup(k) {
-                    server.setAccessData(e, idleSeconds: idle, frequency: freq)
+                    engine.setAccessData(e, idleSeconds: idle, frequency: freq)
                 }
             }
             result.keysLoaded += 1

@@ -53,7 +53,7 @@ extension PluginHost {
     func setupWakeup() {
         wakeFd = tsm_wakeup_create()
         if wakeFd >= 0 {
-            server.host?.watchReadable(wakeFd) { [unowned self] in
+            engine.host?.watchReadable(wakeFd) { [unowned self] in
                 tsm_wakeup_drain()
                 self.drainCompletions()
             }
@@ -63,8 +63,8 @@ extension PluginHost {
     // MARK: timers
 
     func runDueTimers() {
-        guard let first = timerHeap.first, first.when <= Server.wallClockMs() else { return }
-        let now = Server.wallClockMs()
+        guard let first = timerHeap.first, first.when <= ShardEngine.wallClockMs() else { return }
+        let now = ShardEngine.wallClockMs()
         while let t = timerHeap.first, t.when <= now {
             timerHeap.removeFirst()
             guard let timer = timers.removeValue(forKey: t.id) else { continue }
@@ -150,7 +150,7 @@ extension PluginHost {
             if out.readableBytes > 0 { c.reply.out.append(out.base + out.readIndex, out.readableBytes) }
         }
         freePrivdata(bc)
-        server.unblockPluginClient(c)
+        engine.unblockPluginClient(c)
     }
 
     /// BlockClientOnKeys: a key is ready; the reply callback serves or keeps waiting.
@@ -159,7 +159,7 @@ extension PluginHost {
         withContext(module: bc.module, client: c, flags: TSM_CTX_BLOCKED_REPLY) { ctx in
             ctx.pointee.bc = bc.opaque
             ctx.pointee.blocked_privdata = bc.privdata
-            let ready = bc.keys.first { k in k.withUnsafeBytes { server.exists(c.db, $0) } } ?? bc.keys.first ?? []
+            let ready = bc.keys.first { k in k.withUnsafeBytes { engine.exists(c.db, $0) } } ?? bc.keys.first ?? []
             let readyKey = newString(nil, ready)
             ctx.pointee.blocked_ready_key = readyKey
             let mark = c.reply.out.writeIndex
@@ -174,7 +174,7 @@ extension PluginHost {
             liveBlocked.removeValue(forKey: ObjectIdentifier(bc))
         } else {
             // Still waiting: during a retry this only notes "still blocked".
-            server.blockForKeys(c, keys: bc.keys, deadline: 0, timeoutReply: .null) { _ in true }
+            engine.blockForKeys(c, keys: bc.keys, deadline: 0, timeoutReply: .null) { _ in true }
         }
     }
 }
@@ -185,7 +185,7 @@ extension PluginHost {
 func RMX_CreateTimer(_ ctx: Ctx?, _ period: Int64, _ callback: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?) -> UInt64 {
     guard let m = ctxModule(ctx), let cb = callback else { return 0 }
     let host = PluginHost.shared!
-    return host.addTimer(PluginTimer(module: m, callback: cb, data: data, when: Server.wallClockMs() + max(0, period),
+    return host.addTimer(PluginTimer(module: m, callback: cb, data: data, when: ShardEngine.wallClockMs() + max(0, period),
                                      dbid: Int32(ctxDatabase(ctx).index)))
 }
 
@@ -204,7 +204,7 @@ func RMX_GetTimerInfo(_ ctx: Ctx?, _ id: UInt64, _ remaining: UnsafeMutablePoint
                       _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
     let host = PluginHost.shared!
     guard let t = host.timers[id], t.module === ctxModule(ctx) else { return TSM_ERR }
-    remaining?.pointee = UInt64(max(0, t.when - Server.wallClockMs()))
+    remaining?.pointee = UInt64(max(0, t.when - ShardEngine.wallClockMs()))
     data?.pointee = t.data
     return TSM_OK
 }
@@ -233,15 +233,15 @@ private func block(_ ctx: Ctx?, _ reply: UnsafeMutableRawPointer?, _ timeout: Un
         bc.finished = true
         return bc.opaque
     }
-    let deadline = ms > 0 ? Server.wallClockMs() + ms : 0
+    let deadline = ms > 0 ? ShardEngine.wallClockMs() + ms : 0
     host.blockedByClient[client.id] = bc
     if let keys = keys {
         bc.onKeys = true
         bc.keys = keys
-        host.server.blockForKeys(client, keys: keys, deadline: deadline,
+        host.engine.blockForKeys(client, keys: keys, deadline: deadline,
                                  timeoutReply: .custom({ [unowned host] c in host.timedOut(bc, c) })) { _ in true }
     } else {
-        host.server.blockForKeys(client, keys: [], deadline: deadline,
+        host.engine.blockForKeys(client, keys: [], deadline: deadline,
                                  timeoutReply: .custom({ [unowned host] c in host.timedOut(bc, c) })) { _ in false }
     }
     bc.blockState = client.blocked
@@ -280,7 +280,7 @@ func RMX_AbortBlock(_ p: UnsafeMutableRawPointer?) -> Int32 {
 
 @_cdecl("RMX_SignalKeyAsReady")
 func RMX_SignalKeyAsReady(_ ctx: Ctx?, _ key: RMString?) -> Int32 {
-    PluginHost.shared.server.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
+    PluginHost.shared.engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
     return TSM_OK
 }
 

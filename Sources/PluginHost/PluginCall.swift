@@ -27,7 +27,7 @@ private func errorReply(_ ctx: Ctx?, _ msg: String) -> UnsafeMutablePointer<Redi
 func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMutablePointer<RMString?>?, _ argc: Int32,
                   _ flags: Int32) -> UnsafeMutablePointer<RedisModuleCallReply>? {
     let host = PluginHost.shared!
-    let server = host.server
+    let engine = host.engine
     let errorsAsReplies = flags & Int32(TSM_CALL_ERRORS_AS_REPLIES) != 0
     // Arguments: the command name, then argv.
     var bytes: [UInt8] = []
@@ -40,7 +40,7 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
         spans.append(ArgSpan(offset: bytes.count, count: b.count))
         bytes += b
     }
-    guard var cmd = server.commands.lookup(cmdName) else {
+    guard var cmd = engine.commands.lookup(cmdName) else {
         if errorsAsReplies { return errorReply(ctx, "ERR Unknown Redis command '\(cmdName)'.") }
         errno = ENOENT
         return nil
@@ -79,16 +79,15 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
     out.writeIndex = 0
     // Without '!' the command's effects are not propagated.
     let replicate = flags & Int32(TSM_CALL_REPLICATE) != 0
-    let stream = server.writeStream
-    if !replicate { server.writeStream = nil }
-    server.updateClock()
+    if !replicate { engine.writeStream.suspend() }
+    engine.updateClock()
     bytes.withUnsafeBytes { raw in
         spans.withUnsafeBufferPointer { sp in
             c.args = Args(base: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, spans: sp)
-            server.callForPlugin(c, cmd)
+            engine.callForPlugin(c, cmd)
         }
     }
-    if !replicate { server.writeStream = stream }
+    if !replicate { engine.writeStream.resume() }
     let reply = tsm_callreply_parse(ctx, UnsafeRawPointer(out.base + out.readIndex).assumingMemoryBound(to: CChar.self),
                                     out.readableBytes)
     out.readIndex = 0
@@ -98,11 +97,11 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
 
 @_cdecl("RMX_ReplicateArgv")
 func RMX_ReplicateArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMutablePointer<RMString?>?, _ argc: Int32) -> Int32 {
-    let server = PluginHost.shared.server
-    guard server.commands.lookup(cString(name)) != nil else { return TSM_ERR }
+    let engine = PluginHost.shared.engine
+    guard engine.commands.lookup(cString(name)) != nil else { return TSM_ERR }
     var all: [[UInt8]] = [Array(cString(name).utf8)]
     for i in 0..<Int(argc) { all.append(stringBytes(argv?[i])) }
-    server.alsoPropagate(db: ctxDatabase(ctx).index, all)
+    engine.alsoPropagate(db: ctxDatabase(ctx).index, all)
     return TSM_OK
 }
 

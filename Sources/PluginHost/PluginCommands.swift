@@ -89,9 +89,9 @@ extension PluginHost {
         if verbatimRequested {
             var all: [[UInt8]] = []
             for i in 0..<c.args.count { all.append(c.args.bytes(i)) }
-            server.rewritePropagation(c, all)
+            engine.rewritePropagation(c, all)
         } else {
-            server.preventPropagation(c)
+            engine.preventPropagation(c)
         }
         verbatimRequested = false
     }
@@ -189,7 +189,7 @@ extension PluginHost {
 
     /// enable-module-command: no / local / yes, as Redis.
     static func moduleCommandAllowed(_ c: Client) -> Bool {
-        let mode = c.server.config.get("enable-module-command") ?? "no"
+        let mode = c.engine.config.get("enable-module-command") ?? "no"
         if mode == "yes" { return true }
         if mode == "local" && (c.isUnixSocket || c.addr.hasPrefix("127.0.0.1:") || c.addr.hasPrefix("[::1]:") || c.addr.hasPrefix("::1:")) {
             return true
@@ -223,9 +223,9 @@ func RMX_CreateCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: Uns
     guard let m = ctxModule(ctx), host.loading === m else { return TSM_ERR }
     let n = cString(name)
     guard !n.isEmpty, !n.contains(" "), !n.contains("|"), let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
-    if host.server.commands.lookup(n) != nil { return TSM_ERR }
+    if host.engine.commands.lookup(n) != nil { return TSM_ERR }
     let cmd = host.makeCommand(name: n, module: m, fn: fn, flags: flags, keys: (Int(first), Int(last), Int(step)))
-    host.server.registerPluginCommand(cmd)
+    host.engine.registerPluginCommand(cmd)
     m.commands.append(cmd)
     return TSM_OK
 }

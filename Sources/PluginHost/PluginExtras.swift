@@ -8,7 +8,7 @@ import Glibc
 
 @_cdecl("RMX_SignalModifiedKey")
 func RMX_SignalModifiedKey(_ ctx: Ctx?, _ key: RMString?) -> Int32 {
-    PluginHost.shared.server.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
+    PluginHost.shared.engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
     return TSM_OK
 }
 
@@ -17,7 +17,7 @@ func RMX_DbSize(_ ctx: Ctx?) -> UInt64 { UInt64(ctxDatabase(ctx).count) }
 
 @_cdecl("RMX_RandomKey")
 func RMX_RandomKey(_ ctx: Ctx?) -> RMString? {
-    let s = PluginHost.shared.server
+    let s = PluginHost.shared.engine
     let db = ctxDatabase(ctx)
     for _ in 0..<16 {
         guard let e = db.randomEntry() else { return nil }
@@ -29,20 +29,20 @@ func RMX_RandomKey(_ ctx: Ctx?) -> RMString? {
 
 @_cdecl("RMX_ResetDataset")
 func RMX_ResetDataset(_ restartAOF: Int32, _ async: Int32) {
-    PluginHost.shared.server.flushAll(async: async != 0)
+    PluginHost.shared.engine.flushAll(async: async != 0)
 }
 
 @_cdecl("RMX_PublishMessage")
 func RMX_PublishMessage(_ ctx: Ctx?, _ channel: RMString?, _ message: RMString?) -> Int32 {
-    Int32(PluginHost.shared.server.publish(stringBuffer(channel), stringBuffer(message)))
+    Int32(PluginHost.shared.engine.publish(stringBuffer(channel), stringBuffer(message)))
 }
 
 @_cdecl("RMX_PublishMessageShard")
 func RMX_PublishMessageShard(_ ctx: Ctx?, _ channel: RMString?, _ message: RMString?) -> Int32 {
-    Int32(PluginHost.shared.server.publish(stringBuffer(channel), stringBuffer(message), shard: true))
+    Int32(PluginHost.shared.engine.publish(stringBuffer(channel), stringBuffer(message), shard: true))
 }
 
-private func client(_ id: UInt64) -> Client? { PluginHost.shared.server.clients[Int64(bitPattern: id)] }
+private func client(_ id: UInt64) -> Client? { PluginHost.shared.engine.clients[Int64(bitPattern: id)] }
 
 @_cdecl("RMX_GetClientNameById")
 func RMX_GetClientNameById(_ ctx: Ctx?, _ id: UInt64) -> RMString? {
@@ -93,7 +93,7 @@ func RMX_GetCurrentCommandName(_ ctx: Ctx?) -> UnsafePointer<CChar>? {
 @_cdecl("RMX_GetLRU")
 func RMX_GetLRU(_ p: UnsafeMutableRawPointer?, _ idle: UnsafeMutablePointer<Int64>?) -> Int32 {
     guard let k = pkey(p), let e = k.entry() else { return TSM_ERR }
-    let s = k.server
+    let s = k.engine
     if s.config.get("maxmemory-policy")?.hasSuffix("lfu") == true { idle?.pointee = -1; return TSM_OK }
     let now = s.lruClock
     let lru = e.lru & 0xFFFFFF
@@ -105,30 +105,30 @@ func RMX_GetLRU(_ p: UnsafeMutableRawPointer?, _ idle: UnsafeMutablePointer<Int6
 @_cdecl("RMX_SetLRU")
 func RMX_SetLRU(_ p: UnsafeMutableRawPointer?, _ idleMs: Int64) -> Int32 {
     guard let k = pkey(p), let e = k.entry() else { return TSM_ERR }
-    if k.server.config.get("maxmemory-policy")?.hasSuffix("lfu") == true { return TSM_ERR }
+    if k.engine.config.get("maxmemory-policy")?.hasSuffix("lfu") == true { return TSM_ERR }
     let secs = UInt32(clamping: max(0, idleMs / 1000))
-    e.lru = (k.server.lruClock &- secs) & 0xFFFFFF
+    e.lru = (k.engine.lruClock &- secs) & 0xFFFFFF
     return TSM_OK
 }
 
 @_cdecl("RMX_GetLFU")
 func RMX_GetLFU(_ p: UnsafeMutableRawPointer?, _ freq: UnsafeMutablePointer<Int64>?) -> Int32 {
     guard let k = pkey(p), let e = k.entry() else { return TSM_ERR }
-    freq?.pointee = k.server.config.get("maxmemory-policy")?.hasSuffix("lfu") == true ? Int64(e.lfu) : -1
+    freq?.pointee = k.engine.config.get("maxmemory-policy")?.hasSuffix("lfu") == true ? Int64(e.lfu) : -1
     return TSM_OK
 }
 
 @_cdecl("RMX_SetLFU")
 func RMX_SetLFU(_ p: UnsafeMutableRawPointer?, _ freq: Int64) -> Int32 {
     guard let k = pkey(p), let e = k.entry(), freq >= 0, freq <= 255 else { return TSM_ERR }
-    guard k.server.config.get("maxmemory-policy")?.hasSuffix("lfu") == true else { return TSM_ERR }
+    guard k.engine.config.get("maxmemory-policy")?.hasSuffix("lfu") == true else { return TSM_ERR }
     e.lfu = UInt8(freq)
     return TSM_OK
 }
 
 @_cdecl("RMX_GetUsedMemoryRatio")
 func RMX_GetUsedMemoryRatio() -> Float {
-    let s = PluginHost.shared.server
+    let s = PluginHost.shared.engine
     let max = s.config.maxmemory
     return max > 0 ? Float(s.memory.used) / Float(max) : 0
 }

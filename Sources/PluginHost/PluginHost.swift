@@ -50,8 +50,8 @@ public final class PluginHost {
     /// The host of this process (one shard per process).
     nonisolated(unsafe) public internal(set) static var shared: PluginHost! = nil
 
-    public let server: Server
-    var logger: Logger { server.logger }
+    public let engine: ShardEngine
+    var logger: Logger { engine.logger }
     public internal(set) var modules: [PluginModule] = []
     /// The plugin whose OnLoad is running (SetModuleAttribs, CreateCommand...).
     var loading: PluginModule? = nil
@@ -77,34 +77,34 @@ public final class PluginHost {
 
     /// Installs the host on `server` (once, before loading any plugin).
     @discardableResult
-    public static func install(on server: Server) -> PluginHost {
+    public static func install(on engine: ShardEngine) -> PluginHost {
         if let h = shared { return h }
-        let h = PluginHost(server: server)
+        let h = PluginHost(engine: engine)
         shared = h
         h.installHooks()
         return h
     }
 
-    init(server: Server) {
-        self.server = server
+    init(engine: ShardEngine) {
+        self.engine = engine
     }
 
     func makeInternalClient() -> Client {
-        let c = server.createClient(reply: ReplyEncoder())
-        server.unlistClient(c)
+        let c = engine.createClient(reply: ReplyEncoder())
+        engine.unlistClient(c)
         c.authenticated = true
         c.addr = "module:0"
         return c
     }
 
     private func installHooks() {
-        server.registerPluginCommand(Self.moduleCommand())
+        engine.registerPluginCommand(Self.moduleCommand())
         // The loop holds the lock plugin threads take with ThreadSafeContextLock,
         // except while it waits for events.
         tsm_gil_lock()
         gilHeld = true
-        server.addStage(self)
-        server.pluginObserver = self
+        engine.addStage(self)
+        engine.pluginObserver = self
         setupWakeup()
     }
 
@@ -173,7 +173,7 @@ public final class PluginHost {
 
     /// Removes what `m` registered (commands, timers, subscriptions).
     func unregister(_ m: PluginModule) {
-        for c in m.commands { server.unregisterPluginCommand(c) }
+        for c in m.commands { engine.unregisterPluginCommand(c) }
         m.commands.removeAll()
         for t in m.types {
             ModuleTypeRegistry.byID[t.typeID] = nil
@@ -215,7 +215,7 @@ func ctxModule(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?) -> PluginModule? {
 
 /// The database a context works on: its client's, else the one SelectDb chose.
 func ctxDatabase(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?) -> Database {
-    let s = PluginHost.shared.server
+    let s = PluginHost.shared.engine
     if let c = ctxClient(ctx) { return c.db }
     return s.database(Int(ctx?.pointee.dbid ?? 0)) ?? s.databases[0]
 }

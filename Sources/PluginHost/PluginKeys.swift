@@ -25,22 +25,22 @@ final class PluginKey {
         self.ctx = ctx; self.db = db; self.key = key; self.mode = mode
     }
 
-    var server: Server { PluginHost.shared.server }
+    var engine: ShardEngine { PluginHost.shared.engine }
     var writable: Bool { mode & MODE_WRITE != 0 }
 
-    func entry() -> Entry? { key.withUnsafeBytes { server.lookupWrite(db, $0, touch: false) } }
+    func entry() -> Entry? { key.withUnsafeBytes { engine.lookupWrite(db, $0, touch: false) } }
 
-    func modified(_ cls: Server.KeyspaceEventClass? = nil, _ event: StaticString? = nil) {
-        server.addDirty()
-        server.signalModifiedKey(db, key)
-        if let cls = cls, let ev = event { server.notifyKeyspaceEvent(cls, ev, key, db.index) }
+    func modified(_ cls: ShardEngine.KeyspaceEventClass? = nil, _ event: StaticString? = nil) {
+        engine.addDirty()
+        engine.signalModifiedKey(db, key)
+        if let cls = cls, let ev = event { engine.notifyKeyspaceEvent(cls, ev, key, db.index) }
     }
 
     /// Deletes the key if its aggregate became empty, as Redis does.
     func deleteIfEmpty() {
         guard let e = entry(), e.type != .string, e.type != .module, (e.object as? ValueObject)?.count == 0 else { return }
-        key.withUnsafeBytes { _ = server.deleteKey(db, $0) }
-        server.notifyKeyspaceEvent(.generic, "del", key, db.index)
+        key.withUnsafeBytes { _ = engine.deleteKey(db, $0) }
+        engine.notifyKeyspaceEvent(.generic, "del", key, db.index)
     }
 
     var opaque: UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
@@ -59,8 +59,8 @@ func RMX_OpenKey(_ ctx: Ctx?, _ name: RMString?, _ mode: Int32) -> UnsafeMutable
     if mode & MODE_WRITE == 0 {
         let touch = mode & (1 << 16) == 0
         let found: Bool = key.withUnsafeBytes { k in
-            if let c = ctxClient(ctx) { return host.server.lookupRead(c, k, touch: touch) != nil }
-            return host.server.lookupWrite(db, k, touch: touch) != nil
+            if let c = ctxClient(ctx) { return host.engine.lookupRead(c, k, touch: touch) != nil }
+            return host.engine.lookupWrite(db, k, touch: touch) != nil
         }
         if !found { return nil }
     }
@@ -75,7 +75,7 @@ func RMX_CloseKey(_ p: UnsafeMutableRawPointer?) {
     guard let p = p, let k = pkey(p), !k.closed else { return }
     k.closed = true
     tsm_automem_remove(k.ctx, p)
-    if k.writable { k.server.signalModifiedKey(k.db, k.key) }
+    if k.writable { k.engine.signalModifiedKey(k.db, k.key) }
     Unmanaged<PluginKey>.fromOpaque(p).release()
 }
 
@@ -107,7 +107,7 @@ func RMX_ValueLength(_ p: UnsafeMutableRawPointer?) -> Int {
 func RMX_DeleteKey(_ p: UnsafeMutableRawPointer?) -> Int32 {
     guard let k = pkey(p), k.writable else { return TSM_ERR }
     if k.entry() != nil {
-        _ = k.key.withUnsafeBytes { k.server.deleteKey(k.db, $0, lazy: false) }
+        _ = k.key.withUnsafeBytes { k.engine.deleteKey(k.db, $0, lazy: false) }
         k.modified()
     }
     return TSM_OK
@@ -117,7 +117,7 @@ func RMX_DeleteKey(_ p: UnsafeMutableRawPointer?) -> Int32 {
 func RMX_UnlinkKey(_ p: UnsafeMutableRawPointer?) -> Int32 {
     guard let k = pkey(p), k.writable else { return TSM_ERR }
     if k.entry() != nil {
-        _ = k.key.withUnsafeBytes { k.server.deleteKey(k.db, $0, lazy: true) }
+        _ = k.key.withUnsafeBytes { k.engine.deleteKey(k.db, $0, lazy: true) }
         k.modified()
     }
     return TSM_OK
@@ -126,7 +126,7 @@ func RMX_UnlinkKey(_ p: UnsafeMutableRawPointer?) -> Int32 {
 @_cdecl("RMX_GetExpire")
 func RMX_GetExpire(_ p: UnsafeMutableRawPointer?) -> Int64 {
     guard let k = pkey(p), let e = k.entry(), let at = e.expireAt else { return -1 }
-    return max(0, at - Server.wallClockMs())
+    return max(0, at - ShardEngine.wallClockMs())
 }
 
 @_cdecl("RMX_GetAbsExpire")
@@ -137,8 +137,8 @@ func RMX_GetAbsExpire(_ p: UnsafeMutableRawPointer?) -> Int64 {
 
 private func setExpire(_ p: UnsafeMutableRawPointer?, _ at: Int64?) -> Int32 {
     guard let k = pkey(p), k.writable, k.entry() != nil else { return TSM_ERR }
-    k.key.withUnsafeBytes { _ = k.server.setExpire(k.db, $0, at) }
-    k.server.addDirty()
+    k.key.withUnsafeBytes { _ = k.engine.setExpire(k.db, $0, at) }
+    k.engine.addDirty()
     return TSM_OK
 }
 
@@ -146,7 +146,7 @@ private func setExpire(_ p: UnsafeMutableRawPointer?, _ at: Int64?) -> Int32 {
 func RMX_SetExpire(_ p: UnsafeMutableRawPointer?, _ ms: Int64) -> Int32 {
     if ms == -1 { return setExpire(p, nil) }
     if ms < 0 { return TSM_ERR }
-    return setExpire(p, Server.wallClockMs() + ms)
+    return setExpire(p, ShardEngine.wallClockMs() + ms)
 }
 
 @_cdecl("RMX_SetAbsExpire")
@@ -159,13 +159,13 @@ func RMX_SetAbsExpire(_ p: UnsafeMutableRawPointer?, _ at: Int64) -> Int32 {
 @_cdecl("RMX_KeyExists")
 func RMX_KeyExists(_ ctx: Ctx?, _ name: RMString?) -> Int32 {
     let key = stringBytes(name)
-    return key.withUnsafeBytes { PluginHost.shared.server.exists(ctxDatabase(ctx), $0) } ? 1 : 0
+    return key.withUnsafeBytes { PluginHost.shared.engine.exists(ctxDatabase(ctx), $0) } ? 1 : 0
 }
 
 @_cdecl("RMX_SelectDb")
 func RMX_SelectDb(_ ctx: Ctx?, _ id: Int32) -> Int32 {
-    guard let ctx = ctx, PluginHost.shared.server.database(Int(id)) != nil else { return TSM_ERR }
-    if let c = ctxClient(ctx) { _ = PluginHost.shared.server.setClientDatabase(c, Int(id)) }
+    guard let ctx = ctx, PluginHost.shared.engine.database(Int(id)) != nil else { return TSM_ERR }
+    if let c = ctxClient(ctx) { _ = PluginHost.shared.engine.setClientDatabase(c, Int(id)) }
     ctx.pointee.dbid = id
     return TSM_OK
 }
@@ -188,7 +188,7 @@ func RMX_GetDbIdFromModuleKey(_ p: UnsafeMutableRawPointer?) -> Int32 { Int32(pk
 @_cdecl("RMX_StringSet")
 func RMX_StringSet(_ p: UnsafeMutableRawPointer?, _ s: RMString?) -> Int32 {
     guard let k = pkey(p), k.writable else { return TSM_ERR }
-    k.key.withUnsafeBytes { k.server.setString(k.db, $0, stringBuffer(s)) }
+    k.key.withUnsafeBytes { k.engine.setString(k.db, $0, stringBuffer(s)) }
     k.modified()
     return TSM_OK
 }
@@ -211,7 +211,7 @@ func RMX_StringDMA(_ p: UnsafeMutableRawPointer?, _ len: UnsafeMutablePointer<In
     len?.pointee = e.stringValue.count
     if mode & MODE_WRITE != 0 {
         e.encodingRaw = StringEncoding.raw.rawValue
-        k.server.addDirty()
+        k.engine.addDirty()
     }
     if e.stringValue.count == 0 { return emptyDMA }
     return UnsafeMutablePointer(mutating: e.stringValue.baseAddress!.assumingMemoryBound(to: CChar.self))
@@ -225,7 +225,7 @@ func RMX_StringTruncate(_ p: UnsafeMutableRawPointer?, _ newlen: Int) -> Int32 {
     if e == nil && newlen == 0 { return TSM_OK }
     var v = e.map { Array($0.stringValue) } ?? []
     if newlen < v.count { v.removeLast(v.count - newlen) } else { v += [UInt8](repeating: 0, count: newlen - v.count) }
-    k.key.withUnsafeBytes { k.server.setString(k.db, $0, v, keepTTL: true, encoding: .raw) }
+    k.key.withUnsafeBytes { k.engine.setString(k.db, $0, v, keepTTL: true, encoding: .raw) }
     k.modified()
     return TSM_OK
 }
@@ -238,8 +238,8 @@ private func listValue(_ k: PluginKey, create: Bool) -> ListValue?? {
         return .some(e.object as? ListValue)
     }
     guard create else { return nil }
-    let l = ListValue(fill: k.server.config.listMaxListpackSize)
-    k.key.withUnsafeBytes { k.server.setObject(k.db, $0, l, type: .list) }
+    let l = ListValue(fill: k.engine.config.listMaxListpackSize)
+    k.key.withUnsafeBytes { k.engine.setObject(k.db, $0, l, type: .list) }
     return .some(l)
 }
 
@@ -289,9 +289,9 @@ func RMX_ListSet(_ p: UnsafeMutableRawPointer?, _ index: Int, _ value: RMString?
 private func rebuildList(_ k: PluginKey, _ l: ListValue, _ change: (inout [[UInt8]]) -> Void) {
     var all = l.elements()
     change(&all)
-    let n = ListValue(fill: k.server.config.listMaxListpackSize)
+    let n = ListValue(fill: k.engine.config.listMaxListpackSize)
     for e in all { n.push(e, front: false) }
-    k.key.withUnsafeBytes { k.server.setObject(k.db, $0, n, type: .list, keepTTL: true) }
+    k.key.withUnsafeBytes { k.engine.setObject(k.db, $0, n, type: .list, keepTTL: true) }
 }
 
 @_cdecl("RMX_ListInsert")
@@ -337,7 +337,7 @@ func RMX_HashSetOne(_ p: UnsafeMutableRawPointer?, _ flags: Int32, _ field: Unsa
     } else {
         if del != 0 || flags & 2 != 0 { return 0 }   // nothing to delete; XX on a missing key
         h = HashValue()
-        k.key.withUnsafeBytes { k.server.setObject(k.db, $0, h, type: .hash) }
+        k.key.withUnsafeBytes { k.engine.setObject(k.db, $0, h, type: .hash) }
     }
     let exists = h.contains(f)
     if del != 0 {
@@ -349,7 +349,7 @@ func RMX_HashSetOne(_ p: UnsafeMutableRawPointer?, _ flags: Int32, _ field: Unsa
     }
     if flags & 1 != 0 && exists { return 0 }       // NX
     if flags & 2 != 0 && !exists { return 0 }      // XX
-    let cfg = k.server.config
+    let cfg = k.engine.config
     _ = h.set(f, Array(stringBuffer(value)), maxEntries: cfg.hashMaxListpackEntries, maxValue: cfg.hashMaxListpackValue)
     k.modified(.hash, "hset")
     // Updated fields count; inserted ones too with COUNT_ALL.

@@ -6,7 +6,7 @@ import Glibc
 import Logging
 
 private func log(_ module: PluginModule?, _ level: String, _ msg: String) {
-    let logger = PluginHost.shared.server.logger
+    let logger = PluginHost.shared.engine.logger
     let text = module.map { "<\($0.name)> \(msg)" } ?? "<module> \(msg)"
     switch level {
     case "debug": logger.debug("\(text)")
@@ -40,7 +40,7 @@ private let CTX_DENY_BLOCKING: Int32 = 1 << 21, CTX_RESP3: Int32 = 1 << 22
 
 @_cdecl("RMX_GetContextFlags")
 func RMX_GetContextFlags(_ ctx: Ctx?) -> Int32 {
-    let s = PluginHost.shared.server
+    let s = PluginHost.shared.engine
     var f = CTX_MASTER
     if let c = ctxClient(ctx) {
         if c.inMulti || c.denyBlocking { f |= CTX_MULTI }
@@ -68,20 +68,20 @@ func RMX_SubscribeToKeyspaceEvents(_ ctx: Ctx?, _ types: Int32, _ cb: UnsafeMuta
 @_cdecl("RMX_NotifyKeyspaceEvent")
 func RMX_NotifyKeyspaceEvent(_ ctx: Ctx?, _ type: Int32, _ event: UnsafePointer<CChar>?, _ key: RMString?) -> Int32 {
     guard ctx != nil else { return TSM_ERR }
-    let s = PluginHost.shared.server
+    let s = PluginHost.shared.engine
     s.notifyPluginKeyspaceEvent(type, Array(cString(event).utf8), stringBytes(key), ctxDatabase(ctx).index)
     return TSM_OK
 }
 
 @_cdecl("RMX_GetNotifyKeyspaceEvents")
-func RMX_GetNotifyKeyspaceEvents() -> Int32 { PluginHost.shared.server.config.notifyFlags }
+func RMX_GetNotifyKeyspaceEvents() -> Int32 { PluginHost.shared.engine.config.notifyFlags }
 
 extension PluginHost {
     func recomputeEventMask() {
         var mask: Int32 = 0
         for m in modules { for s in m.subscriptions { mask |= s.mask } }
         if let l = loading { for s in l.subscriptions { mask |= s.mask } }
-        server.moduleEventMask = mask
+        engine.moduleEventMask = mask
     }
 
     /// Delivers a keyspace event to the plugins subscribed to its class.

@@ -162,7 +162,7 @@ private func ptype(_ p: UnsafeMutableRawPointer?) -> PluginType? {
 func RMX_ModuleTypeSetValue(_ p: UnsafeMutableRawPointer?, _ mt: UnsafeMutableRawPointer?, _ value: UnsafeMutableRawPointer?) -> Int32 {
     guard let k = pkey(p), k.writable, let t = ptype(mt) else { return TSM_ERR }
     let v = ModuleValue(type: t, value: value)
-    k.key.withUnsafeBytes { k.server.setObject(k.db, $0, v, type: .module) }
+    k.key.withUnsafeBytes { k.engine.setObject(k.db, $0, v, type: .module) }
     k.modified()
     return TSM_OK
 }

@@ -15,7 +15,7 @@ private func zsetValue(_ k: PluginKey, create: Bool) -> ZSetValue?? {
     }
     guard create else { return nil }
     let z = ZSetValue()
-    k.key.withUnsafeBytes { k.server.setObject(k.db, $0, z, type: .zset) }
+    k.key.withUnsafeBytes { k.engine.setObject(k.db, $0, z, type: .zset) }
     return .some(z)
 }
 
@@ -37,7 +37,7 @@ private func zadd(_ p: UnsafeMutableRawPointer?, _ score: Double, _ ele: RMStrin
     if inFlags & ZADD_LT != 0 { f.insert(.lt) }
     if incr { f.insert(.incr) }
     var ns = 0.0
-    let cfg = k.server.config
+    let cfg = k.engine.config
     let r = z.add(stringBuffer(ele), score: score, flags: f, maxEntries: cfg.zsetMaxListpackEntries,
                   maxValue: cfg.zsetMaxListpackValue, newScore: &ns)
     switch r {

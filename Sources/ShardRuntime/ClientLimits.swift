@@ -17,7 +17,7 @@ extension ShardLoop {
         for conn in held where !conn.closed {
             conn.client.postponed = false
         }
-        server.admin.postponedClients = 0
+        engine.admin.postponedClients = 0
         for conn in held where !conn.closed {
             processInput(conn)
             scheduleFlush(conn)
@@ -29,8 +29,8 @@ extension ShardLoop {
     /// Closes `conn` now if its client is over its output limit (the policy
     /// is the engine's: Server.outputLimitReached).
     func closeIfOverOutputLimit(_ conn: Connection) -> Bool {
-        guard conn.output.readableBytes > 0, server.outputLimitReached(conn.client) else { return false }
-        server.closeForOutputLimit(conn.client)
+        guard conn.output.readableBytes > 0, engine.outputLimitReached(conn.client) else { return false }
+        engine.closeForOutputLimit(conn.client)
         closeConnection(conn)
         return true
     }
@@ -40,7 +40,7 @@ extension ShardLoop {
     /// SO_KEEPALIVE with Redis's timings: first probe after `tcp-keepalive`
     /// seconds idle, then every third of it, 3 probes.
     func setKeepAlive(_ fd: Int32) {
-        let interval = Int32(clamping: server.config.tcpKeepalive)
+        let interval = Int32(clamping: engine.config.tcpKeepalive)
         if interval <= 0 { return }
         var one: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
@@ -69,12 +69,12 @@ extension ShardLoop {
     /// refuses, lowers maxclients to what the limit allows and says so.
     public func adjustOpenFilesLimit() {
         let reserved = 32
-        let maxClients = server.config.maxClients
+        let maxClients = engine.config.maxClients
         let wanted = rlim_t(maxClients + reserved)
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
             logger.warning("Unable to obtain the current NOFILE limit (\(String(cString: strerror(errno)))), assuming 1024 and setting the max clients configuration accordingly.")
-            try? server.config.set("maxclients", String(1024 - reserved))
+            try? engine.config.set("maxclients", String(1024 - reserved))
             return
         }
         let old = limit.rlim_cur
@@ -99,7 +99,7 @@ extension ShardLoop {
             logger.warning("You requested maxclients of \(maxClients) requiring at least \(wanted) max file descriptors.")
             logger.warning("Server can't set maximum open files to \(wanted) because of OS error: \(String(cString: strerror(lastError))).")
             logger.warning("Current maximum open files is \(best). maxclients has been reduced to \(allowed) to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.")
-            try? server.config.set("maxclients", String(allowed))
+            try? engine.config.set("maxclients", String(allowed))
         } else {
             logger.notice("Increased maximum number of open files to \(wanted) (it was originally set to \(old)).")
         }
@@ -110,8 +110,8 @@ extension ShardLoop {
     /// Once per cron tick: idle timeout, soft output limits that expired,
     /// query buffers of idle clients given back, oversized ones shrunk.
     func clientsCron() {
-        let now = server.now
-        let timeoutMs = Int64(server.config.idleTimeout) * 1000
+        let now = engine.now
+        let timeoutMs = Int64(engine.config.idleTimeout) * 1000
         var toClose: [Connection] = []
         for case let conn? in connections where !conn.closed {
             let c = conn.client

@@ -19,7 +19,7 @@ import Logging
 import DequeModule
 
 final class Forwarder {
-    let server: Server
+    let engine: ShardEngine
     let topology: ClusterTopology
     /// Abstract unix socket names of every shard's internal listener.
     let peerNames: [String]
@@ -36,14 +36,14 @@ final class Forwarder {
     var withOutput: [Connection] = []
     static let linkTag: UInt64 = 1 << 62
 
-    init(server: Server, topology: ClusterTopology, peerNames: [String], epfd: Int32, logger: Logger) {
-        self.server = server
+    init(engine: ShardEngine, topology: ClusterTopology, peerNames: [String], epfd: Int32, logger: Logger) {
+        self.engine = engine
         self.topology = topology
         self.peerNames = peerNames
         self.epfd = epfd
         self.logger = logger
         shared = [Array(repeating: nil, count: topology.shardCount), Array(repeating: nil, count: topology.shardCount)]
-        server.relaysKeyspaceEvents = topology.shardCount > 1
+        engine.relaysKeyspaceEvents = topology.shardCount > 1
     }
 
     /// A keyspace notification goes to the other shards' subscribers too
@@ -71,15 +71,15 @@ final class Forwarder {
 
     func dispatch(_ conn: Connection) -> Outcome {
         let c = conn.client
-        let resolved = server.resolve(c.args)
-        switch server.route(c, resolved) {
+        let resolved = engine.resolve(c.args)
+        switch engine.route(c, resolved) {
         case .local:
             if conn.replies.isEmpty {
-                server.execute(c, resolved)
+                engine.execute(c, resolved)
                 return .done
             }
             if resolved.waitsForEarlierReplies { return .waitThenRetry }
-            runHoldingReply(conn) { server.execute(c, resolved) }
+            runHoldingReply(conn) { engine.execute(c, resolved) }
             return .done
         case .forward(let shard):
             guard let link = sharedLink(shard, proto: c.reply.proto) else { return failLocally(conn, shard) }
@@ -99,7 +99,7 @@ final class Forwarder {
             link.select(c.dbIndex)
             link.append([Array("MULTI".utf8)])
             link.waiters.append(.discard)
-            let transaction = server.takeTransaction(c)
+            let transaction = engine.takeTransaction(c)
             for argv in transaction {
                 link.append(argv)
                 link.waiters.append(.discard)
@@ -108,19 +108,19 @@ final class Forwarder {
             awaitReply(conn, on: link)
             if exclusive {
                 // Its SELECT/HELLO now hold for the client (and its own link).
-                server.applyConnectionState(c, of: transaction)
+                engine.applyConnectionState(c, of: transaction)
                 link.db = c.dbIndex
                 link.proto = c.reply.proto
             }
             return .sentThenWait
         case .discardTransaction(let message):
             if !conn.replies.isEmpty { return .waitThenRetry }
-            _ = server.takeTransaction(c)
+            _ = engine.takeTransaction(c)
             c.error(message)
             return .done
         case .error(let message):
             // Inside MULTI the error (MOVED, CROSSSLOT) fails the transaction, as Redis.
-            runHoldingReply(conn) { server.reject(c, nil, message) }
+            runHoldingReply(conn) { engine.reject(c, nil, message) }
             return .done
         case .fanOut(let kind):
             return fanOut(conn, kind)
@@ -150,7 +150,7 @@ final class Forwarder {
     private func awaitReply(_ conn: Connection, on link: PeerLink) {
         let reply = conn.replies.reserve(for: conn, silent: takeReplySilence(conn.client))
         link.waiters.append(.reply(reply))
-        server.stats.forwardedCommands += 1
+        engine.stats.forwardedCommands += 1
         queueFlush(link)
     }
 
@@ -199,7 +199,7 @@ final class Forwarder {
         case .scan:
             guard let cursor = UInt64(String(decoding: args[1], as: UTF8.self)) else {
                 // Not a cursor: the local shard replies the error.
-                runHoldingReply(conn) { server.execute(c) }
+                runHoldingReply(conn) { engine.execute(c) }
                 return .done
             }
             let (shard, local) = FanOutMerge.decodeCursor(cursor, shards: n)
@@ -231,7 +231,7 @@ final class Forwarder {
             link.select(c.dbIndex)
             link.append(sub.argv)
             link.waiters.append(.part(request, index))
-            if sub.shard != topology.myIndex { server.stats.forwardedCommands += 1 }
+            if sub.shard != topology.myIndex { engine.stats.forwardedCommands += 1 }
             queueFlush(link)
         }
         if request.remaining == 0 { complete(request) }

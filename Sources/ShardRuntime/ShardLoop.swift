@@ -15,7 +15,7 @@ nonisolated(unsafe) var shutdownSignal: Int32 = 0
 nonisolated(unsafe) var reloadSignal: Int32 = 0
 
 public final class ShardLoop: ShardHost {
-    public let server: Server
+    public let engine: ShardEngine
     private let epfd: Int32
     private var listeners: [Int32] = []
     /// How connections accepted on each listener are routed (main port by default).
@@ -38,12 +38,12 @@ public final class ShardLoop: ShardHost {
     /// Marks listener fds in epoll data (the high bit; connection fds never have it).
     private static let listenerTag: UInt64 = 1 << 63
 
-    public init(server: Server, logger: Logger) {
-        self.server = server
+    public init(engine: ShardEngine, logger: Logger) {
+        self.engine = engine
         self.logger = logger
         epfd = ts_epoll_create()
         precondition(epfd >= 0, "epoll_create1 failed")
-        server.host = self
+        engine.host = self
     }
 
     // MARK: ShardHost
@@ -110,18 +110,18 @@ public final class ShardLoop: ShardHost {
     /// Runs until SHUTDOWN or SIGTERM/SIGINT; returns the exit code.
     public func run() -> Int32 {
         installSignalHandlers()
-        lastCron = Server.wallClockMs()
+        lastCron = ShardEngine.wallClockMs()
         while running {
-            let cronPeriod = Int64(1000 / server.config.hz)
-            let nowMs = Server.wallClockMs()
+            let cronPeriod = Int64(1000 / engine.config.hz)
+            let nowMs = ShardEngine.wallClockMs()
             var wait = max(0, lastCron + cronPeriod - nowMs)
             // Wake up for the nearest blocked client's deadline too.
-            if let d = server.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
+            if let d = engine.nextBlockedDeadline { wait = min(wait, max(0, d - nowMs)) }
             // Eviction that ran out of its time budget goes on at once (Redis's evictionTimeProc).
-            if server.evictionInProgress { wait = 0 }
-            for stage in server.wakeupStages { if let d = stage.wakeupDeadline() { wait = min(wait, max(0, d - nowMs)) } }
+            if engine.evictionInProgress { wait = 0 }
+            for stage in engine.stages.wakeup { if let d = stage.wakeupDeadline() { wait = min(wait, max(0, d - nowMs)) } }
             pollOnce(timeoutMs: Int32(wait))
-            if server.evictionInProgress { server.evictionTimeProc() }
+            if engine.evictionInProgress { engine.evictionTimeProc() }
             if reloadSignal != 0 {
                 reloadSignal = 0
                 logger.notice("Received SIGHUP, reloading the configuration")
@@ -131,13 +131,13 @@ public final class ShardLoop: ShardHost {
                 logger.warning("Received \(shutdownSignal == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
                 shutdownSignal = 0
                 onShutdownStarting?()
-                if let p = server.persistence, !p.prepareForShutdown(save: nil) {
+                if let p = engine.persistence, !p.prepareForShutdown(save: nil) {
                     logger.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
                     continue
                 }
                 break
             }
-            let now = Server.wallClockMs()
+            let now = ShardEngine.wallClockMs()
             if now - lastCron >= cronPeriod {
                 lastCron = now
                 cron()
@@ -163,11 +163,11 @@ public final class ShardLoop: ShardHost {
 
     /// One round: wait for events (at most `timeoutMs`), serve them, write replies.
     private func pollOnce(timeoutMs: Int32) {
-        for stage in server.sleepStages { stage.beforeSleep() }
+        for stage in engine.stages.sleep { stage.beforeSleep() }
         let n = events.withUnsafeMutableBufferPointer {
             ts_epoll_wait(epfd, $0.baseAddress, 256, timeoutMs)
         }
-        for stage in server.sleepStages { stage.afterSleep() }
+        for stage in engine.stages.sleep { stage.afterSleep() }
         if n > 0 {
             for i in 0..<Int(n) {
                 let data = events[2 * i], ev = UInt32(truncatingIfNeeded: events[2 * i + 1])
@@ -197,24 +197,24 @@ public final class ShardLoop: ShardHost {
                 }
             }
         }
-        if !postponed.isEmpty && !server.admin.isPaused { resumePostponed() }
+        if !postponed.isEmpty && !engine.admin.isPaused { resumePostponed() }
         // Blocked clients whose deadline passed, then those unblocked meanwhile.
-        server.handleBlockedClientsTimeout()
-        for stage in server.afterEventsStages { stage.afterEvents() }
+        engine.handleBlockedClientsTimeout()
+        for stage in engine.stages.afterEvents { stage.afterEvents() }
         serveUnblockedClients()
         if let f = forwarder {
             resumeForwarded(f)
             f.flushLinks()
         }
         // Before any reply leaves: the AOF gets this round's writes (and fsync per policy).
-        for stage in server.beforeRepliesStages { stage.beforeReplies() }
+        for stage in engine.stages.beforeReplies { stage.beforeReplies() }
         flushPending()
     }
 
     /// Serves clients during a long operation of the loop thread (loading the
     /// dataset at startup): commands get -LOADING meanwhile. At most every 100 ms.
     public func processEventsWhileBlocked() {
-        let now = Server.wallClockMs()
+        let now = ShardEngine.wallClockMs()
         if now - lastBlockedPoll < 100 { return }
         lastBlockedPoll = now
         for _ in 0..<4 { pollOnce(timeoutMs: 0) }
@@ -233,11 +233,11 @@ public final class ShardLoop: ShardHost {
                 adoptShardLink(fd)
                 continue
             }
-            if server.clients.count >= server.config.maxClients {
+            if engine.clients.count >= engine.config.maxClients {
                 let msg: StaticString = "-ERR max number of clients reached\r\n"
                 _ = Glibc.write(fd, msg.utf8Start, msg.utf8CodeUnitCount)
                 close(fd)
-                server.stats.rejectedConnections += 1
+                engine.stats.rejectedConnections += 1
                 continue
             }
             var one: Int32 = 1
@@ -259,7 +259,7 @@ public final class ShardLoop: ShardHost {
         conn.client.authenticated = true
         conn.client.name = Array("tessera-shard-link".utf8)
         conn.parser.authenticated = true
-        server.unlistClient(conn.client)
+        engine.unlistClient(conn.client)
     }
 
     /// Turns on cross-shard routing: `internalListener` receives the other
@@ -268,7 +268,7 @@ public final class ShardLoop: ShardHost {
     /// the shard ports still need Redis Cluster's checks: pass -1 and no names.)
     public func enableForwarding(topology: ClusterTopology, internalListener: Int32, peerNames: [String]) {
         if internalListener >= 0 { adoptListener(internalListener, routing: .internalLink) }
-        forwarder = Forwarder(server: server, topology: topology, peerNames: peerNames, epfd: epfd, logger: logger)
+        forwarder = Forwarder(engine: engine, topology: topology, peerNames: peerNames, epfd: epfd, logger: logger)
     }
 
     /// Connections whose forwarded replies all arrived go on with their commands.
@@ -286,11 +286,11 @@ public final class ShardLoop: ShardHost {
     /// Makes `fd` a client connection of this loop.
     @discardableResult
     private func register(_ fd: Int32) -> Connection {
-        let client = server.createClient(reply: ReplyEncoder())
+        let client = engine.createClient(reply: ReplyEncoder())
         client.fd = fd
         client.addr = sockname(fd, peer: true)
         client.laddr = sockname(fd, peer: false)
-        let conn = Connection(fd: fd, client: client, maxBulk: server.config.protoMaxBulkLen)
+        let conn = Connection(fd: fd, client: client, maxBulk: engine.config.protoMaxBulkLen)
         conn.parser.authenticated = client.authenticated
         client.replyBufferSize = { [unowned conn] in conn.output.readableBytes }
         if Int(fd) >= connections.count {
@@ -322,7 +322,7 @@ public final class ShardLoop: ShardHost {
         conn.client.routing = .internalLink
         conn.parser.authenticated = true
         // Internal: not a client operators count or list (connected_clients, CLIENT LIST).
-        server.unlistClient(conn.client)
+        engine.unlistClient(conn.client)
         supervisorLink = conn
     }
     private var supervisorLink: Connection? = nil
@@ -346,14 +346,14 @@ public final class ShardLoop: ShardHost {
             return
         }
         q.writeIndex += n
-        if !conn.client.isInternal { server.stats.netInputBytes += n }
+        if !conn.client.isInternal { engine.stats.netInputBytes += n }
         if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
         if conn.closed { return }
-        if q.readableBytes > server.config.clientQueryBufferLimit {
+        if q.readableBytes > engine.config.clientQueryBufferLimit {
             logger.warning("Closing client that reached max query buffer length: id=\(conn.client.id) addr=\(conn.client.addr) qbuf=\(q.readableBytes)")
-            server.stats.queryBufferLimitDisconnections += 1
+            engine.stats.queryBufferLimitDisconnections += 1
             closeConnection(conn)
             return
         }
@@ -369,11 +369,11 @@ public final class ShardLoop: ShardHost {
         let q = conn.query
         let client = conn.client
         if client.postponed || conn.waitingForReplies { return }
-        conn.parser.maxBulkLength = server.config.protoMaxBulkLen
+        conn.parser.maxBulkLength = engine.config.protoMaxBulkLen
         var pos = q.readIndex + conn.parsedAhead
         conn.parsedAhead = 0
         // A pipeline can build a huge reply in one batch: enforce the hard limit as it grows.
-        let hardLimit = Int(server.config.outputBufferLimits[client.clientClass.rawValue].hard)
+        let hardLimit = Int(engine.config.outputBufferLimits[client.clientClass.rawValue].hard)
         while pos < q.writeIndex && !client.closeAfterReply && !client.closeASAP && !client.postponed && client.blocked == nil
                 && !conn.waitingForReplies {
             conn.parser.authenticated = client.authenticated
@@ -387,7 +387,7 @@ public final class ShardLoop: ShardHost {
                 var outcome = Forwarder.Outcome.done
                 conn.parser.args.withUnsafeBufferPointer { spans in
                     client.args = Args(base: UnsafeRawPointer(q.base), spans: spans)
-                    if let f = forwarder { outcome = f.dispatch(conn) } else { server.execute(client) }
+                    if let f = forwarder { outcome = f.dispatch(conn) } else { engine.execute(client) }
                 }
                 if outcome != .done && !conn.replies.isEmpty {
                     // Waits for the forwarded replies before it (or its own) arrive.
@@ -401,7 +401,7 @@ public final class ShardLoop: ShardHost {
                     // Held by CLIENT PAUSE: parse it again when the pause ends.
                     q.readIndex = start
                     postponed.append(conn)
-                    server.admin.postponedClients = postponed.count
+                    engine.admin.postponedClients = postponed.count
                     break
                 }
                 q.readIndex = pos
@@ -467,7 +467,7 @@ public final class ShardLoop: ShardHost {
     private func flushPending() {
         // MONITOR output and CLIENT KILL may target connections other than the
         // ones that read this round.
-        for m in server.monitors where m.reply.out.readableBytes > 0 {
+        for m in engine.clients.monitors where m.reply.out.readableBytes > 0 {
             if let conn = connection(for: m) { scheduleFlush(conn) }
         }
         // So do replies relayed from other shards.
@@ -500,7 +500,7 @@ public final class ShardLoop: ShardHost {
     private func write(_ conn: Connection) {
         var written = 0
         let result = drain(conn.output, to: conn.fd, written: &written)
-        if !conn.client.isInternal { server.stats.netOutputBytes += written }
+        if !conn.client.isInternal { engine.stats.netOutputBytes += written }
         switch result {
         case .blocked:
             if !conn.wantsWrite {
@@ -528,12 +528,12 @@ public final class ShardLoop: ShardHost {
         if let f = forwarder { f.connectionClosed(conn) }
         if conn.client.postponed {
             postponed.removeAll { $0 === conn }
-            server.admin.postponedClients = postponed.count
+            engine.admin.postponedClients = postponed.count
         }
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, conn.fd, 0, 0)
         close(conn.fd)
         connections[Int(conn.fd)] = nil
-        server.removeClient(conn.client)
+        engine.removeClient(conn.client)
     }
 
     func connection(for client: Client) -> Connection? {
@@ -546,11 +546,11 @@ public final class ShardLoop: ShardHost {
 
     private func cron() {
         cronCount += 1
-        server.updateClock()
-        server.stats.sample(now: server.now)
-        server.activeExpireCycle()
-        server.serverCron()
-        for stage in server.cronStages { stage.cron() }
+        engine.updateClock()
+        engine.stats.sample(now: engine.now)
+        engine.activeExpireCycle()
+        engine.serverCron()
+        for stage in engine.stages.cron { stage.cron() }
         clientsCron()
     }
 

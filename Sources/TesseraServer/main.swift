@@ -52,7 +52,7 @@ if arguments.first == "--shard-worker", arguments.count >= 6,
     // signal before exec (and checked the supervisor was still there).
 }
 if arguments.first == "-v" || arguments.first == "--version" {
-    print("Tessera server v=\(Server.tesseraVersion) redis_compat=\(Server.redisVersion)")
+    print("Tessera server v=\(ShardEngine.tesseraVersion) redis_compat=\(ShardEngine.redisVersion)")
     exit(0)
 }
 // Offline checkers, like redis-check-rdb and redis-check-aof.
@@ -125,7 +125,7 @@ if !FileManager.default.changeCurrentDirectoryPath(dir) {
 if worker == nil {
     // The supervisor: listening sockets, then the shards.
     RedisStyleLogHandler.role = "X"
-    logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), supervisor pid=\(getpid()), just started")
+    logger.notice("Tessera \(ShardEngine.tesseraVersion) (Redis \(ShardEngine.redisVersion) compatible), supervisor pid=\(getpid()), just started")
     let shardsSetting = config.get("shards")!
     let shardCount = shardsSetting == "auto" ? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) : (Int(shardsSetting) ?? 0)
     if shardCount < 1 || shardCount > 1024 {
@@ -213,13 +213,13 @@ if worker == nil {
     exit(Supervisor(options: options, logger: logger).run())
 }
 
-let server = Server(config: config, logger: logger)
-server.configFile = absoluteConfigFile
-server.executablePath = CommandLine.arguments[0]
+let engine = ShardEngine(config: config, logger: logger)
+engine.configFile = absoluteConfigFile
+engine.executablePath = CommandLine.arguments[0]
 let port = Int(config.get("port")!)!
-server.port = port
-let loop = ShardLoop(server: server, logger: logger)
-logger.notice("Tessera \(Server.tesseraVersion) (Redis \(Server.redisVersion) compatible), shard \(worker!.index) pid=\(getpid()), just started")
+engine.port = port
+let loop = ShardLoop(engine: engine, logger: logger)
+logger.notice("Tessera \(ShardEngine.tesseraVersion) (Redis \(ShardEngine.redisVersion) compatible), shard \(worker!.index) pid=\(getpid()), just started")
 loop.adjustOpenFilesLimit()
 if port > 0 { loop.checkBacklog(Int(config.get("tcp-backlog")!)!) }
 for fd in worker!.listeners { loop.adoptListener(fd) }
@@ -232,7 +232,7 @@ if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
     }
     let topology = ClusterTopology(shardCount: w.shardCount, myIndex: w.index,
                                    clusterPortBase: Int(config.get("shard-ports")!)!, announceHost: announce)
-    server.cluster = topology
+    engine.cluster = topology
     for fd in w.clusterListeners { loop.adoptListener(fd, routing: .cluster) }
     loop.enableForwarding(topology: topology, internalListener: w.shardCount > 1 ? w.internalListener : -1,
                           peerNames: w.shardCount > 1 ? (0..<w.shardCount).map { w.peerPrefix + String($0) } : [])
@@ -240,7 +240,7 @@ if worker!.shardCount > 1 || !worker!.clusterListeners.isEmpty {
 if worker!.link >= 0 { loop.adoptSupervisorLink(worker!.link) }
 // Plugins load before the dataset: their data types must be known to read it.
 if !config.loadModules.isEmpty {
-    let host = PluginHost.install(on: server)
+    let host = PluginHost.install(on: engine)
     for (path, args) in config.loadModules {
         do { _ = try host.load(path: path, args: args) } catch {
             logger.warning("Module \(path) failed to load")
@@ -248,16 +248,16 @@ if !config.loadModules.isEmpty {
         }
     }
 } else {
-    PluginHost.install(on: server)
+    PluginHost.install(on: engine)
 }
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
-let persistence = Persistence(server: server)
+let persistence = Persistence(engine: engine)
 if !persistence.loadAtStartup() { exit(1) }
 logger.notice("Ready to accept connections tcp")
 loop.onReload = {
     if let path = absoluteConfigFile, let text = try? String(contentsOfFile: path, encoding: .utf8) {
         do {
-            let r = try server.reloadConfig(fileText: text, file: path, overrides: ConfigFile.lines(fromArguments: rest))
+            let r = try engine.reloadConfig(fileText: text, file: path, overrides: ConfigFile.lines(fromArguments: rest))
             logger.notice("Configuration reloaded: \(r.applied.count) parameters changed\(r.applied.isEmpty ? "" : " (" + r.applied.joined(separator: ", ") + ")")")
             if !r.needRestart.isEmpty { logger.warning("These parameters only change with a restart: \(r.needRestart.joined(separator: ", "))") }
             for (name, why) in r.refused { logger.warning("Reload could not apply \(name): \(why)") }

@@ -18,7 +18,7 @@ public func run(_ c: Client, arguments args: [String]) -> String {
     bytes.withUnsafeBytes { raw in
         spans.withUnsafeBufferPointer { sp in
             c.args = Args(base: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, spans: sp)
-            c.server.execute(c)
+            c.engine.execute(c)
         }
     }
     let out = UnsafeRawBufferPointer(rebasing: c.reply.out.readableView[(mark - c.reply.out.readIndex)...])

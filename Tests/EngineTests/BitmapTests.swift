@@ -293,16 +293,16 @@ struct BitmapCommandTests {
         #expect(h.run("OBJECT", "ENCODING", "k") == .bulk(Array("raw".utf8)))
         // The expires index follows the reallocated entry: the key still expires.
         #expect(h.run("PEXPIRE", "k", "100000") == .int(1))  // long: a slow machine must not expire it mid-test
-        #expect(h.server.databases[0].expiresCount == 1)
+        #expect(h.engine.databases[0].expiresCount == 1)
         // And a second growth of a key with an expire.
         #expect(h.run("BITFIELD", "k", "SET", "u8", "#5000", "255") == .array([.int(0)]))
         #expect(h.run("STRLEN", "k") == .int(5001))
-        #expect(h.server.databases[0].expiresCount == 1)
+        #expect(h.engine.databases[0].expiresCount == 1)
     }
 
     @Test func dirtyOnlyWhenSomethingChanged() {
         let h = Harness()
-        func dirty() -> Int64 { h.server.dirty }
+        func dirty() -> Int64 { h.engine.dirty }
         var d = dirty()
         h.run("SETBIT", "a", "0", "0")
         h.run("BITFIELD", "b", "SET", "i5", "0", "0")
@@ -336,7 +336,7 @@ struct BitmapCommandTests {
             #expect(h.run("BITFIELD", "k", "SET", "i64", off, "1") == offErr, "offset \(off)")
         }
         // Past 4 GB a string no longer fits an entry: refused whatever proto-max-bulk-len says.
-        try? h.server.config.set("proto-max-bulk-len", "100gb")
+        try? h.engine.config.set("proto-max-bulk-len", "100gb")
         #expect(h.run("SETBIT", "k", String(Int64(1) << 35), "1") == offErr)
         #expect(h.run("BITFIELD", "k", "INCRBY", "u8", String((Int64(UInt32.max) - 8) * 8), "1") == offErr)
         #expect(h.run("EXISTS", "k") == .int(0))

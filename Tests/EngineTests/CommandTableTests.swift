@@ -9,7 +9,7 @@ import RESP
 import EngineTestSupport
 
 private func allCommands() -> [Command] {
-    let s = Server(config: Config())
+    let s = ShardEngine(config: Config())
     return s.commands.all.flatMap { [$0] + $0.subcommands }
 }
 
@@ -65,7 +65,7 @@ private let notInRedis70: Set<String> = ["client|no-touch"]
     private func keys(_ line: String, arity: Int = -2) -> [String] {
         let argv = line.split(separator: " ").map { Array($0.utf8) }
         let cmd = Command(String(decoding: argv[0], as: UTF8.self), arity: arity, group: .generic, handler: { _ in })
-        return Server.commandKeys(cmd, argv).map { String(decoding: argv[$0.pos], as: UTF8.self) }
+        return ShardEngine.commandKeys(cmd, argv).map { String(decoding: argv[$0.pos], as: UTF8.self) }
     }
 
     @Test func keysFromRangeSpecs() {
@@ -95,17 +95,17 @@ private let notInRedis70: Set<String> = ["client|no-touch"]
         #expect(keys("sort k by w_* get o_*") == ["k"])
         let migrate = Command("migrate", arity: -6, group: .generic, handler: { _ in })
         let margv = ["migrate", "h", "1", "", "0", "5", "keys", "a", "b"].map { Array($0.utf8) }
-        #expect(Server.commandKeys(migrate, margv).map { $0.pos } == [7, 8])
+        #expect(ShardEngine.commandKeys(migrate, margv).map { $0.pos } == [7, 8])
         let argv = ["set", "k", "v", "get"].map { Array($0.utf8) }
         let set = Command("set", arity: -3, group: .string, handler: { _ in })
-        #expect(Server.commandKeys(set, argv).map { $0.flags } == [["RW", "access", "update"]])
-        #expect(Server.commandKeys(set, Array(argv.prefix(3))).map { $0.flags } == [["OW", "update"]])
+        #expect(ShardEngine.commandKeys(set, argv).map { $0.flags } == [["RW", "access", "update"]])
+        #expect(ShardEngine.commandKeys(set, Array(argv.prefix(3))).map { $0.flags } == [["OW", "update"]])
     }
 
     @Test func derivedSpecsForCommandsRedisLacks() {
         let cmd = Command("tessera-only", arity: -2, flags: [.write], keys: (1, -1, 2), group: .generic, handler: { _ in })
         let argv = ["tessera-only", "a", "1", "b", "2"].map { Array($0.utf8) }
-        #expect(Server.commandKeys(cmd, argv).map { $0.pos } == [1, 3])
+        #expect(ShardEngine.commandKeys(cmd, argv).map { $0.pos } == [1, 3])
         #expect(cmd.keySpecs.first?.flags == ["RW", "update"])
         #expect(!cmd.hasMovableKeys)
     }

@@ -7,10 +7,10 @@ import RESP
 @testable import Engine
 import EngineTestSupport
 
-private func makeServer(_ lines: String = "") throws -> (Server, Client) {
+private func makeServer(_ lines: String = "") throws -> (ShardEngine, Client) {
     let config = Config()
     try ConfigFile.apply(lines, to: config, file: "test.conf")
-    let s = Server(config: config)
+    let s = ShardEngine(config: config)
     return (s, s.createClient(reply: ReplyEncoder()))
 }
 

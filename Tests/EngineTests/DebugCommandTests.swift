@@ -6,10 +6,10 @@ import RESP
 @testable import Engine
 import EngineTestSupport
 
-private func makeServer(debug: String = "yes") throws -> (Server, Client) {
+private func makeServer(debug: String = "yes") throws -> (ShardEngine, Client) {
     let config = Config()
     try config.set("enable-debug-command", debug)
-    let s = Server(config: config)
+    let s = ShardEngine(config: config)
     return (s, s.createClient(reply: ReplyEncoder()))
 }
 

@@ -52,12 +52,12 @@ func parseReply(_ b: [UInt8], _ i: inout Int) -> Reply {
 
 /// A server and one client; `run` executes a command and decodes its reply.
 final class Harness {
-    let server: Server
+    let engine: ShardEngine
     let client: Client
 
     init(config: Config = Config()) {
-        server = Server(config: config)
-        client = server.createClient(reply: ReplyEncoder())
+        engine = ShardEngine(config: config)
+        client = engine.createClient(reply: ReplyEncoder())
     }
 
     @discardableResult
@@ -75,7 +75,7 @@ final class Harness {
         buf.withUnsafeBytes { raw in
             spans.withUnsafeBufferPointer { sp in
                 client.args = Args(base: raw.baseAddress!, spans: sp)
-                server.execute(client)
+                engine.execute(client)
             }
         }
         let out = Array(client.reply.out.readableView)
@@ -87,12 +87,12 @@ final class Harness {
     var db: Database { client.db }
 
     func entry(_ k: String, db: Int? = nil) -> Entry? {
-        let d = db.map { server.databases[$0] } ?? client.db
+        let d = db.map { engine.databases[$0] } ?? client.db
         return Array(k.utf8).withUnsafeBytes { d.rawLookup($0) }
     }
 
     func putObject(_ k: String, _ o: AnyObject, type: ValueType) {
-        Array(k.utf8).withUnsafeBytes { server.setObject(client.db, $0, o, type: type) }
+        Array(k.utf8).withUnsafeBytes { engine.setObject(client.db, $0, o, type: type) }
     }
 }
 
@@ -185,7 +185,7 @@ final class FakeHash: ValueObject {
     #expect(h.run("MOVE", "a", "1") == .int(0))
     #expect(h.run("MOVE", "a", "0") == .error("ERR source and destination objects are the same"))
     #expect(h.run("MOVE", "a", "16") == .error("ERR DB index is out of range"))
-    #expect(h.server.databases[1].expiresIndexIsConsistent())
+    #expect(h.engine.databases[1].expiresIndexIsConsistent())
 }
 
 @Test func copyDuplicatesAggregatesAndKeepsTTL() {
@@ -221,28 +221,28 @@ final class FakeHash: ValueObject {
     #expect(h.run("TTL", "l") == .int(-1))
     #expect(h.run("EXPIRE", "l", "-1") == .int(1))
     #expect(h.entry("l") == nil)
-    #expect(h.server.stats.expiredKeys == 0)
+    #expect(h.engine.stats.expiredKeys == 0)
 }
 
 @Test func lazyExpiryThroughCommands() {
     let h = Harness()
     h.run("SET", "k", "v")
     h.run("SET", "keep", "v")
-    let past = h.server.now - 1
-    _ = Array("k".utf8).withUnsafeBytes { h.server.setExpire(h.db, $0, past) }
+    let past = h.engine.now - 1
+    _ = Array("k".utf8).withUnsafeBytes { h.engine.setExpire(h.db, $0, past) }
     #expect(h.run("DBSIZE") == .int(2))
     #expect(h.run("KEYS", "*") == .strings(["keep"]))
     #expect(h.run("DBSIZE") == .int(2))  // KEYS skips, does not delete
     #expect(h.run("SCAN", "0", "COUNT", "100") == .array([.b("0"), .strings(["keep"])]))
     #expect(h.run("DBSIZE") == .int(1))  // SCAN deletes what it skips
-    #expect(h.server.stats.expiredKeys == 1)
+    #expect(h.engine.stats.expiredKeys == 1)
 }
 
 @Test func randomkeySkipsAndDeletesExpired() {
     let h = Harness()
     for i in 0..<50 { h.run("SET", "dead\(i)", "v", "PX", "100000") }
     h.run("SET", "live", "v")
-    for i in 0..<50 { _ = Array("dead\(i)".utf8).withUnsafeBytes { h.server.setExpire(h.db, $0, h.server.now - 1) } }
+    for i in 0..<50 { _ = Array("dead\(i)".utf8).withUnsafeBytes { h.engine.setExpire(h.db, $0, h.engine.now - 1) } }
     #expect(h.run("RANDOMKEY") == .b("live"))
     h.run("DEL", "live")
     #expect(h.run("RANDOMKEY") == .null)
@@ -283,9 +283,9 @@ final class FakeHash: ValueObject {
     #expect(h.run("TTL", "b") == .int(100))
     #expect(h.run("FLUSHDB", "ASYNC") == .simple("OK"))
     #expect(h.run("DBSIZE") == .int(0))
-    #expect(h.server.databases[1].count == 1)
+    #expect(h.engine.databases[1].count == 1)
     #expect(h.run("FLUSHALL", "SYNC") == .simple("OK"))
-    #expect(h.server.databases[1].count == 0)
+    #expect(h.engine.databases[1].count == 0)
     #expect(h.run("FLUSHALL", "LAZY") == .error("ERR syntax error"))
 }
 
@@ -300,7 +300,7 @@ final class FakeHash: ValueObject {
     #expect(h.run("OBJECT", "REFCOUNT", "l") == .int(1))
     h.run("SET", "n", "42")
     #expect(h.run("OBJECT", "REFCOUNT", "n") == .int(2147483647))
-    h.entry("s")!.lru = h.server.lruClock &- 30
+    h.entry("s")!.lru = h.engine.lruClock &- 30
     #expect(h.run("OBJECT", "IDLETIME", "s") == .int(30))
     #expect(h.run("OBJECT", "IDLETIME", "s") == .int(30))  // OBJECT does not touch
     h.run("GET", "s")
@@ -313,7 +313,7 @@ final class FakeHash: ValueObject {
     guard case .array(let help) = h.run("OBJECT", "HELP") else { Issue.record("expected array"); return }
     #expect(help.count > 5)
 
-    try h.server.config.set("maxmemory-policy", "allkeys-lfu")
+    try h.engine.config.set("maxmemory-policy", "allkeys-lfu")
     h.run("SET", "t", "v")
     #expect(h.run("OBJECT", "FREQ", "t") == .int(5))
     for _ in 0..<3 { h.run("GET", "t") }
@@ -445,17 +445,17 @@ private func sortFixture() -> Harness {
 @Test func writesTouchTheAccessTimeAndInspectionDoesNot() {
     let h = Harness()
     h.run("RPUSH", "l", "a")
-    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.entry("l")!.lru = h.engine.lruClock &- 50
     for cmd in [["EXISTS", "l"], ["TYPE", "l"], ["TTL", "l"], ["OBJECT", "ENCODING", "l"], ["SCAN", "0"]] {
         h.run(cmd.map { Array($0.utf8) })
     }
     #expect(h.run("OBJECT", "IDLETIME", "l") == .int(50))
     h.run("RPUSH", "l", "b")
     #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
-    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.entry("l")!.lru = h.engine.lruClock &- 50
     h.run("EXPIRE", "l", "100")
     #expect(h.run("OBJECT", "IDLETIME", "l") == .int(0))
-    h.entry("l")!.lru = h.server.lruClock &- 50
+    h.entry("l")!.lru = h.engine.lruClock &- 50
     h.run("RENAME", "l", "l2")
     #expect(h.run("OBJECT", "IDLETIME", "l2") == .int(0))
 }

@@ -8,9 +8,9 @@ import EngineTestSupport
 
 private func key(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-private func makeServer() -> Server { Server(config: Config()) }
+private func makeServer() -> ShardEngine { ShardEngine(config: Config()) }
 
-extension Server {
+extension ShardEngine {
     /// Test helper: stores a string value.
     func put(_ db: Database, _ k: [UInt8], _ v: String = "v", expireAt: Int64? = nil) {
         k.withUnsafeBytes { setString(db, $0, Array(v.utf8), expireAt: expireAt) }
@@ -361,11 +361,11 @@ func globMatches(pattern: String, string: String, expected: Bool) {
     let config = Config()
     try config.set("maxmemory-policy", "allkeys-lfu")
     #expect(config.lfuPolicy)
-    let s = Server(config: config)
+    let s = ShardEngine(config: config)
     let db = s.databases[0]
     s.put(db, key("k"))
     let e = key("k").withUnsafeBytes { db.rawLookup($0) }!
-    #expect(e.lfu == Server.lfuInitialCounter)
+    #expect(e.lfu == ShardEngine.lfuInitialCounter)
     #expect(e.lru == s.lfuClockMinutes)
     // Up to the initial value every access counts; beyond it increments get rarer.
     for _ in 0..<100 { s.touchEntry(e) }
@@ -390,7 +390,7 @@ func globMatches(pattern: String, string: String, expected: Bool) {
     let config = Config()
     try config.set("maxmemory-policy", "volatile-lfu")
     try config.set("lfu-log-factor", "0")
-    let s = Server(config: config)
+    let s = ShardEngine(config: config)
     var c: UInt8 = 5
     for _ in 0..<50 { c = s.lfuLogIncrement(c) }
     #expect(c == 55)

@@ -11,10 +11,10 @@ import RESP
 @testable import Engine
 import EngineTestSupport
 
-private func makeServer(_ settings: [(String, String)] = []) -> (Server, Client) {
+private func makeServer(_ settings: [(String, String)] = []) -> (ShardEngine, Client) {
     let config = Config()
     for (k, v) in settings { try! config.set(k, v) }
-    let s = Server(config: config)
+    let s = ShardEngine(config: config)
     return (s, s.createClient(reply: ReplyEncoder()))
 }
 
@@ -120,7 +120,7 @@ func runArray(_ c: Client, _ a: [String]) -> String {
 @Suite struct LFUTests {
     @Test func counterGrowsLogarithmically() {
         let (s, _) = makeServer([("maxmemory-policy", "allkeys-lfu")])
-        var counter = Server.lfuInitialCounter
+        var counter = ShardEngine.lfuInitialCounter
         for _ in 0..<1000 { counter = s.lfuLogIncrement(counter) }
         // With lfu-log-factor 10, 1000 hits reach roughly 15-20 (Redis's table: 100 hits ~ 10, 1K ~ 18).
         #expect(counter > 10 && counter < 30)
@@ -160,10 +160,10 @@ func runArray(_ c: Client, _ a: [String]) -> String {
     }
 
     @Test func tenacityBudget() {
-        #expect(Server.evictionTimeLimitUs(tenacity: 0) == 0)
-        #expect(Server.evictionTimeLimitUs(tenacity: 10) == 500)
-        #expect(Server.evictionTimeLimitUs(tenacity: 20) == Int64(500 * pow(1.15, 10.0)))
-        #expect(Server.evictionTimeLimitUs(tenacity: 100) == Int64.max)
+        #expect(ShardEngine.evictionTimeLimitUs(tenacity: 0) == 0)
+        #expect(ShardEngine.evictionTimeLimitUs(tenacity: 10) == 500)
+        #expect(ShardEngine.evictionTimeLimitUs(tenacity: 20) == Int64(500 * pow(1.15, 10.0)))
+        #expect(ShardEngine.evictionTimeLimitUs(tenacity: 100) == Int64.max)
     }
 
     @Test(arguments: EvictionPolicy.allCases.filter { $0 != .noeviction && !$0.allKeys })
@@ -217,7 +217,7 @@ func runArray(_ c: Client, _ a: [String]) -> String {
                                  ("lazyfree-lazy-eviction", lazy ? "yes" : "no")])
         var seen: [[[UInt8]]] = []
         let stream = RecordingStream { seen.append($0.argv) }
-        s.writeStream = stream
+        s.writeStream.add(stream)
         for i in 0..<2000 { _ = run(c, "SET", "k:\(i)", String(repeating: "x", count: 100)) }
         seen.removeAll()
         let evictedBefore = s.stats.evictedKeys

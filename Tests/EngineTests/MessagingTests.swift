@@ -7,8 +7,8 @@ import RESP
 @testable import Engine
 import EngineTestSupport
 
-private func makeServer() -> Server { Server(config: Config()) }
-private func newClient(_ s: Server) -> Client { s.createClient(reply: ReplyEncoder()) }
+private func makeServer() -> ShardEngine { ShardEngine(config: Config()) }
+private func newClient(_ s: ShardEngine) -> Client { s.createClient(reply: ReplyEncoder()) }
 
 /// Takes (and clears) what a client has in its reply buffer.
 private func drain(_ c: Client) -> String {
@@ -218,7 +218,7 @@ private func drain(_ c: Client) -> String {
         let s = makeServer()
         var log: [String] = []
         let stream = RecordingStream { p in log.append(p.argv.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")) }
-        s.writeStream = stream
+        s.writeStream.add(stream)
         let w = newClient(s), m = newClient(s), o = newClient(s)
         _ = run(w, "BLPOP", "k", "0")
         _ = run(m, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0")
@@ -233,6 +233,6 @@ private func drain(_ c: Client) -> String {
 }
 
 private func usleepMs(_ ms: Int) {
-    let deadline = Server.wallClockUs() + Int64(ms) * 1000
-    while Server.wallClockUs() < deadline {}
+    let deadline = ShardEngine.wallClockUs() + Int64(ms) * 1000
+    while ShardEngine.wallClockUs() < deadline {}
 }

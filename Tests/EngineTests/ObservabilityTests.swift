@@ -58,7 +58,7 @@ private func truncated(_ args: [[UInt8]], redacted: Set<Int> = []) -> [String] {
     }
 
     @Test func slowlogGetThroughTheDispatcher() {
-        let s = Server(config: Config())
+        let s = ShardEngine(config: Config())
         try! s.config.set("slowlog-log-slower-than", "0")
         let c = s.createClient(reply: ReplyEncoder())
         _ = run(c, "set", "k", "v")
@@ -164,7 +164,7 @@ private func truncated(_ args: [[UInt8]], redacted: Set<Int> = []) -> [String] {
     }
 
     @Test func analysisAndDoctorNameTheCause() {
-        let s = Server(config: Config())
+        let s = ShardEngine(config: Config())
         try! s.config.set("latency-monitor-threshold", "10")
         s.latencyAddSample("command", 5)   // below the threshold: ignored
         #expect(s.latency.names.isEmpty)
@@ -179,9 +179,9 @@ private func truncated(_ args: [[UInt8]], redacted: Set<Int> = []) -> [String] {
 }
 
 @Suite struct ClientKillFilterTests {
-    typealias F = Server.ClientKillFilter
+    typealias F = ShardEngine.ClientKillFilter
 
-    private func parse(_ words: String...) -> Result<F, Server.ClientKillError> {
+    private func parse(_ words: String...) -> Result<F, ShardEngine.ClientKillError> {
         F.parse(words.map { Array($0.utf8) })
     }
 
@@ -203,7 +203,7 @@ private func truncated(_ args: [[UInt8]], redacted: Set<Int> = []) -> [String] {
     }
 
     @Test func errorsAreRedisTexts() {
-        func err(_ r: Result<F, Server.ClientKillError>) -> String? {
+        func err(_ r: Result<F, ShardEngine.ClientKillError>) -> String? {
             if case .failure(let e) = r { return e.message } else { return nil }
         }
         #expect(err(parse("id", "10", "wrong_arg")) == "ERR syntax error")

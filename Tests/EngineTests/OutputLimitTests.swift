@@ -7,15 +7,15 @@ import EngineTestSupport
 /// runtime and Pub/Sub both ask Server.outputLimitReached.
 @Suite("Output buffer limits")
 struct OutputLimitTests {
-    static func server(_ limits: String) throws -> (Server, Client) {
+    static func engine(_ limits: String) throws -> (ShardEngine, Client) {
         let config = Config()
         try config.set("client-output-buffer-limit", limits)
-        let s = Server(config: config)
+        let s = ShardEngine(config: config)
         return (s, s.createClient(reply: ReplyEncoder()))
     }
 
     @Test func limitsAreParsedOncePerClass() throws {
-        let (s, _) = try Self.server("normal 1000 500 2 pubsub 300 0 0")
+        let (s, _) = try Self.engine("normal 1000 500 2 pubsub 300 0 0")
         let l = s.config.outputBufferLimits
         #expect(l[ClientClass.normal.rawValue].hard == 1000 && l[ClientClass.normal.rawValue].soft == 500)
         #expect(l[ClientClass.normal.rawValue].seconds == 2)
@@ -24,7 +24,7 @@ struct OutputLimitTests {
     }
 
     @Test func hardLimitIsReachedAtOnce() throws {
-        let (s, c) = try Self.server("normal 1000 0 0")
+        let (s, c) = try Self.engine("normal 1000 0 0")
         c.reply.out.append([UInt8](repeating: 65, count: 999))
         #expect(!s.outputLimitReached(c))
         c.reply.out.append(66)
@@ -32,7 +32,7 @@ struct OutputLimitTests {
     }
 
     @Test func softLimitNeedsItsSecondsAndResetsBelowIt() throws {
-        let (s, c) = try Self.server("normal 0 100 1")
+        let (s, c) = try Self.engine("normal 0 100 1")
         c.reply.out.append([UInt8](repeating: 65, count: 200))
         s.updateClock()
         #expect(!s.outputLimitReached(c))            // the clock starts
@@ -45,13 +45,13 @@ struct OutputLimitTests {
     }
 
     @Test func noLimitsNeverClose() throws {
-        let (s, c) = try Self.server("normal 0 0 0")
+        let (s, c) = try Self.engine("normal 0 0 0")
         c.reply.out.append([UInt8](repeating: 65, count: 1 << 20))
         #expect(!s.outputLimitReached(c))
     }
 
     @Test func closingCountsAndMarksTheClient() throws {
-        let (s, c) = try Self.server("normal 10 0 0")
+        let (s, c) = try Self.engine("normal 10 0 0")
         let host = RecordingHost()
         s.host = host
         let before = s.stats.outputBufferLimitDisconnections

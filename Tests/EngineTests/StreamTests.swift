@@ -15,18 +15,18 @@ private func parse(_ s: String, missingSeq: UInt64 = 0, strict: Bool = false, st
         .map { ($0.id, $0.seqGiven) }
 }
 
-nonisolated(unsafe) private var liveServers: [Server] = []
+nonisolated(unsafe) private var liveServers: [ShardEngine] = []
 
 private func makeClient(_ lines: [(String, String)] = []) -> Client {
     let cfg = Config()
     for (k, v) in lines { try! cfg.set(k, v) }
-    let s = Server(config: cfg)
+    let s = ShardEngine(config: cfg)
     liveServers.append(s)  // clients hold their server unowned
     return s.createClient(reply: ReplyEncoder())
 }
 
 private func stream(_ c: Client, _ key: String = "s") -> StreamValue? {
-    b(key).withUnsafeBytes { c.server.lookupWrite(c.db, $0) }.map { $0.object as! StreamValue }
+    b(key).withUnsafeBytes { c.engine.lookupWrite(c.db, $0) }.map { $0.object as! StreamValue }
 }
 
 /// IDs of the live entries, ascending or descending.
@@ -293,7 +293,7 @@ private struct Rng {
         let c = makeClient([("stream-node-max-entries", "10")])
         var got: [[String]] = []
         let stream = RecordingStream { p in got.append(p.argv.map { String(decoding: $0, as: UTF8.self) }) }
-        c.server.writeStream = stream
+        c.engine.writeStream.add(stream)
         let out = run(c, "XADD", "s", "*", "f", "v")
         let id = String(out.split(separator: "\r\n")[1])
         #expect(got.last == ["XADD", "s", id, "f", "v"])

@@ -14,7 +14,7 @@ import EngineTestSupport
 struct AOFStageTests {
     final class Shard {
         let dir: String
-        let server: Server
+        let engine: ShardEngine
         let persistence: Persistence
         let host = RecordingHost()
         let client: Client
@@ -25,11 +25,11 @@ struct AOFStageTests {
             let config = Config()
             try ConfigFile.apply("appendonly yes\nappendfsync always\nsave \"\"\nappenddirname \(dir)/aof\n",
                                  to: config, file: "test")
-            server = Server(config: config)
-            server.host = host
-            persistence = Persistence(server: server)
+            engine = ShardEngine(config: config)
+            engine.host = host
+            persistence = Persistence(engine: engine)
             #expect(persistence.loadAtStartup())
-            client = server.createClient(reply: ReplyEncoder())
+            client = engine.createClient(reply: ReplyEncoder())
         }
 
         deinit { _ = system("rm -rf '\(dir)'") }
@@ -38,7 +38,7 @@ struct AOFStageTests {
         func run(_ args: String...) -> String { EngineTestSupport.run(client, arguments: args) }
 
         /// Step 4: every stage's work before replies leave.
-        func beforeReplies() { for stage in server.beforeRepliesStages { stage.beforeReplies() } }
+        func beforeReplies() { for stage in engine.stages.beforeReplies { stage.beforeReplies() } }
 
         /// What the AOF's current incr file holds.
         var incrFile: String {
@@ -70,7 +70,7 @@ struct AOFStageTests {
         #expect(shard.run("SET", "k", "v") == "+OK\r\n")
         shard.beforeReplies()
         #expect(shard.client.replyHeld, "the write is not on disk: the reply must wait")
-        #expect(shard.server.writeDeniedMessage?.hasPrefix("MISCONF") == true)
+        #expect(shard.engine.diskErrors.aofFailure?.hasPrefix("MISCONF") == true)
         #expect(shard.host.withOutput.isEmpty)
         #expect(shard.run("SET", "k2", "v2").hasPrefix("-MISCONF"))
 
@@ -81,12 +81,12 @@ struct AOFStageTests {
         #expect(!shard.client.replyHeld)
         #expect(shard.host.withOutput == [shard.client.id])
         #expect(shard.incrFile.hasSuffix(Self.setCommand))
-        #expect(shard.server.writeDeniedMessage == nil)
+        #expect(shard.engine.diskErrors.aofFailure == nil)
     }
 
     @Test func onlyClientsThatWroteAreHeld() throws {
         let shard = try Shard()
-        let reader = shard.server.createClient(reply: ReplyEncoder())
+        let reader = shard.engine.createClient(reply: ReplyEncoder())
         let aof = shard.persistence.aof
         let file = aof.fd
         let full = open("/dev/full", O_WRONLY)

@@ -10,10 +10,10 @@ import RESP
 @Suite("Reply order of a pipeline")
 struct ReplyOrderTests {
     final class Pipeline {
-        let server = Server(config: Config())
+        let engine = ShardEngine(config: Config())
         let conn: Connection
         init() {
-            conn = Connection(fd: -1, client: server.createClient(reply: ReplyEncoder()), maxBulk: 512 << 20)
+            conn = Connection(fd: -1, client: engine.createClient(reply: ReplyEncoder()), maxBulk: 512 << 20)
         }
         var output: String { String(decoding: conn.output.readableView, as: UTF8.self) }
         func arrive(_ slot: PendingReply, _ reply: String) -> Bool {

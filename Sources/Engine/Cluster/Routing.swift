@@ -94,7 +94,7 @@ extension Command {
     var routing: CommandRouting {
         if let r = cachedRouting { return r }
         let name = fullName
-        let finder = Server.customKeyFinder(name)
+        let finder = ShardEngine.customKeyFinder(name)
         let specs = keySpecs.filter { !$0.notKey }
         let keys: KeyLayout
         if specs.isEmpty && finder == nil {
@@ -107,8 +107,8 @@ extension Command {
         } else {
             keys = .specs
         }
-        let r = CommandRouting(keys: keys, fanOut: Server.fanOutCommands[name],
-                               localOnly: Server.localOnlyCommands.contains(name),
+        let r = CommandRouting(keys: keys, fanOut: ShardEngine.fanOutCommands[name],
+                               localOnly: ShardEngine.localOnlyCommands.contains(name),
                                isExec: name == "exec", isWatch: name == "watch",
                                waitsForEarlierReplies: flags.contains(.blocking) || flags.contains(.pubsub)
                                    || ["multi", "exec", "discard", "watch", "unwatch", "quit", "reset", "hello",
@@ -118,7 +118,7 @@ extension Command {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Calls `body` with the slot of each key argument of `cmd` in `args`, in
     /// order, until it returns false.
     @inline(__always)
@@ -136,7 +136,7 @@ extension Server {
             }
         case .specs:
             let argv = (0..<args.count).map { args.bytes($0) }
-            for k in Server.commandKeys(cmd, argv) where !body(k.pos, HashSlot.of(argv[k.pos])) { return }
+            for k in ShardEngine.commandKeys(cmd, argv) where !body(k.pos, HashSlot.of(argv[k.pos])) { return }
         }
     }
 
@@ -245,7 +245,7 @@ extension Server {
         // The other shard runs it for us: SELECT and HELLO are carried over
         // (on the client's own link); other connection-state commands would
         // change the link's connection, not the client's.
-        if let q = c.multiQueue.first(where: { Server.connectionStateCommands.contains($0.command.name) }) {
+        if let q = c.multiQueue.first(where: { ShardEngine.connectionStateCommands.contains($0.command.name) }) {
             return .discardTransaction("ERR \(q.command.fullName.uppercased()) inside a transaction that runs on another shard is not supported")
         }
         let changesState = c.multiQueue.contains { $0.command.name == "select" || $0.command.name == "hello" }

@@ -94,7 +94,7 @@ enum Bitfield {
     }
 }
 
-extension Server {
+extension ShardEngine {
     private enum BitfieldOpKind { case get, set, incrby }
 
     private struct BitfieldOp {
@@ -232,7 +232,7 @@ extension Server {
             if target.grew || w.changed { changes += 1 }
         }
         if changes > 0 {
-            let s = c.server
+            let s = c.engine
             s.signalModifiedKey(c.db, key)
             s.notifyKeyspaceEvent(.string, "setbit", key, c.dbIndex)
             s.addDirty(changes)

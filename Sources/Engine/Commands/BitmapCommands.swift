@@ -8,7 +8,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func bitmapCommands() -> [Command] {
         let w: CommandFlags = [.write, .denyOOM]
         return [
@@ -33,7 +33,7 @@ extension Server {
     /// proto-max-bulk-len, capped so that the string still fits an entry
     /// (UInt32 lengths) when BITFIELD writes up to 8 bytes past that byte.
     static func maxBitmapBytes(_ c: Client) -> Int {
-        min(c.server.config.protoMaxBulkLen, Int(UInt32.max) - 8)
+        min(c.engine.config.protoMaxBulkLen, Int(UInt32.max) - 8)
     }
 
     /// Parses the bit offset argument `i` as Redis's getBitOffsetFromArgument;
@@ -60,7 +60,7 @@ extension Server {
     /// encoding becomes raw, as Redis's dbUnshareStringValue does). Nil after an
     /// error reply (WRONGTYPE). `grew`: the key was created or lengthened.
     static func bitmapForWrite(_ c: Client, _ key: UnsafeRawBufferPointer, bytes: Int) -> (entry: Entry, grew: Bool)? {
-        let s = c.server, db = c.db
+        let s = c.engine, db = c.db
         var created = false
         if let e = s.lookupWrite(db, key) {
             if e.type != .string { c.wrongType(); return nil }
@@ -96,7 +96,7 @@ extension Server {
         let wasSet = p.pointee & mask != 0
         if target.grew || wasSet != (on == 1) {
             if on == 1 { p.pointee |= mask } else { p.pointee &= ~mask }
-            let s = c.server
+            let s = c.engine
             s.signalModifiedKey(c.db, key)
             s.notifyKeyspaceEvent(.string, "setbit", key, c.dbIndex)
             s.addDirty()
@@ -244,7 +244,7 @@ extension Server {
                 maxLength = max(maxLength, e.stringValue.count)
             }
         }
-        let s = c.server
+        let s = c.engine
         let dest = a[2]
         if maxLength == 0 {
             if s.deleteKey(c.db, dest) {

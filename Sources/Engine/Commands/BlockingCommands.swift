@@ -5,7 +5,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func blockingCommands() -> [Command] {
         let f: CommandFlags = [.write, .noScript, .blocking]
         return [
@@ -50,11 +50,11 @@ extension Server {
                 c.reply.bulk(key)
                 list.pop(front: front) { c.reply.bulk($0) }
                 listElementsRemoved(c, key, list, front: front, 1)
-                c.server.rewritePropagation(c, [Array((front ? "LPOP" : "RPOP").utf8), a.bytes(i)])
+                c.engine.rewritePropagation(c, [Array((front ? "LPOP" : "RPOP").utf8), a.bytes(i)])
                 return
             }
         }
-        c.server.blockForKeys(c, keys: keyArgs(c, 1..<last), deadline: deadline, timeoutReply: .nullArray,
+        c.engine.blockForKeys(c, keys: keyArgs(c, 1..<last), deadline: deadline, timeoutReply: .nullArray,
                               shouldServe: servesList)
     }
 
@@ -65,9 +65,9 @@ extension Server {
         switch mpopFromLists(c, first..<(first + n), front: front, count: count) {
         case .failed: return
         case .served(let i, let k):
-            c.server.rewritePropagation(c, [Array((front ? "LPOP" : "RPOP").utf8), c.args.bytes(i), Array(String(k).utf8)])
+            c.engine.rewritePropagation(c, [Array((front ? "LPOP" : "RPOP").utf8), c.args.bytes(i), Array(String(k).utf8)])
         case .empty:
-            c.server.blockForKeys(c, keys: keyArgs(c, first..<(first + n)), deadline: deadline,
+            c.engine.blockForKeys(c, keys: keyArgs(c, first..<(first + n)), deadline: deadline,
                                   timeoutReply: .nullArray, shouldServe: servesList)
         }
     }
@@ -85,7 +85,7 @@ extension Server {
 
     /// BLMOVE / BRPOPLPUSH: LMOVE when the source has elements, otherwise block on it.
     static func blmoveGeneric(_ c: Client, fromFront: Bool, toFront: Bool, deadline: Int64) {
-        let s = c.server
+        let s = c.engine
         switch lookupList(c, c.args[1], write: true) {
         case .wrongType: c.wrongType()
         case .found:
@@ -114,11 +114,11 @@ extension Server {
         guard let deadline = blockDeadline(c, last) else { return }
         let served = genericZpop(c, keys: 1..<last, max: max, emitKey: true, count: nil, nested: false,
                                  nilWhenEmpty: true) { c in
-            c.server.blockForKeys(c, keys: keyArgs(c, 1..<last), deadline: deadline, timeoutReply: .nullArray,
+            c.engine.blockForKeys(c, keys: keyArgs(c, 1..<last), deadline: deadline, timeoutReply: .nullArray,
                                   shouldServe: servesZSet)
         }
         if let (i, _) = served {
-            c.server.rewritePropagation(c, [Array((max ? "ZPOPMAX" : "ZPOPMIN").utf8), c.args.bytes(i)])
+            c.engine.rewritePropagation(c, [Array((max ? "ZPOPMAX" : "ZPOPMIN").utf8), c.args.bytes(i)])
         }
     }
 
@@ -128,11 +128,11 @@ extension Server {
         guard let deadline = blockDeadline(c, 1) else { return }
         let served = genericZpop(c, keys: keys, max: max, emitKey: true, count: count, nested: true,
                                  nilWhenEmpty: true) { c in
-            c.server.blockForKeys(c, keys: keyArgs(c, keys), deadline: deadline, timeoutReply: .nullArray,
+            c.engine.blockForKeys(c, keys: keyArgs(c, keys), deadline: deadline, timeoutReply: .nullArray,
                                   shouldServe: servesZSet)
         }
         if let (i, n) = served {
-            c.server.rewritePropagation(c, [Array((max ? "ZPOPMAX" : "ZPOPMIN").utf8), c.args.bytes(i),
+            c.engine.rewritePropagation(c, [Array((max ? "ZPOPMAX" : "ZPOPMIN").utf8), c.args.bytes(i),
                                             Array(String(n).utf8)])
         }
     }

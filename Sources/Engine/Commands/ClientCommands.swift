@@ -2,7 +2,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func clientCommands() -> [Command] {
         let f: CommandFlags = [.noScript, .loading, .stale]
         let admin: CommandFlags = [.admin, .noScript, .loading, .stale]
@@ -141,7 +141,7 @@ extension Server {
             subcommandSyntaxError(c)
             return
         }
-        let s = c.server
+        let s = c.engine
         let end = s.now &+ ms
         // A new pause never shortens one in effect, and ALL wins over WRITE.
         if !s.admin.isPaused || end > s.admin.pauseEndMs { s.admin.pauseEndMs = end }
@@ -150,8 +150,8 @@ extension Server {
     }
 
     static func clientUnpauseCommand(_ c: Client) {
-        c.server.admin.pauseEndMs = 0
-        c.server.admin.pauseAll = false
+        c.engine.admin.pauseEndMs = 0
+        c.engine.admin.pauseAll = false
         c.reply.ok()
     }
 
@@ -169,7 +169,7 @@ extension Server {
             subcommandSyntaxError(c)
             return
         }
-        c.reply.integer(c.server.unblockClientByID(id, withError: withError) ? 1 : 0)
+        c.reply.integer(c.engine.unblockClientByID(id, withError: withError) ? 1 : 0)
     }
 
     static func clientTrackingCommand(_ c: Client) {
@@ -219,14 +219,14 @@ extension Server {
     }
 
     static func clientListCommand(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         var out = ""
         if a.count == 4 && a.equals(2, "type") {
             guard let t = clientType(named: a.bytes(3)) else {
                 c.error("ERR Unknown client type '\(a.string(3))'")
                 return
             }
-            for cl in s.clientsByID where clientType(of: cl) == t { out += clientInfoLine(cl, for: c) + "\n" }
+            for cl in s.clients.byID where clientType(of: cl) == t { out += clientInfoLine(cl, for: c) + "\n" }
         } else if a.count > 3 && a.equals(2, "id") {
             for i in 3..<a.count {
                 guard let id = a.int64(i) else { c.error(static: "ERR Invalid client ID"); return }
@@ -236,7 +236,7 @@ extension Server {
             c.syntaxError()
             return
         } else {
-            for cl in s.clientsByID { out += clientInfoLine(cl, for: c) + "\n" }
+            for cl in s.clients.byID { out += clientInfoLine(cl, for: c) + "\n" }
         }
         c.reply.verbatim(out)
     }
@@ -244,7 +244,7 @@ extension Server {
     /// One CLIENT LIST line (without the newline) describing `cl`; `caller` is
     /// the client running the command (only its own arguments are readable).
     static func clientInfoLine(_ cl: Client, for caller: Client) -> String {
-        let s = cl.server
+        let s = cl.engine
         let now = s.now
         var flags = ""
         if cl.clientClass == .replica { flags += "S" }
@@ -283,9 +283,6 @@ extension Server {
         f += " user=\(cl.user) redir=-1 resp=\(cl.reply.proto)"
         return f
     }
-
-    /// Connected clients in connection order.
-    var clientsByID: [Client] { clients.values.sorted { $0.id < $1.id } }
 
     // MARK: KILL
 
@@ -366,7 +363,7 @@ extension Server {
     }
 
     static func clientKillCommand(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         let f: ClientKillFilter
         switch ClientKillFilter.parse((2..<a.count).map { a.bytes($0) }) {
         case .success(let x): f = x
@@ -374,7 +371,7 @@ extension Server {
         }
         let oldForm = f.oldForm
         var killed = 0
-        for cl in s.clientsByID where f.matches(cl, caller: c) {
+        for cl in s.clients.byID where f.matches(cl, caller: c) {
             killed += 1
             if cl === c {
                 c.closeAfterReply = true

@@ -3,7 +3,7 @@
 // to the shard ports. Every shard is a master owning one slot range; there
 // are no replicas, so the topology is static and the same on every shard.
 
-extension Server {
+extension ShardEngine {
     static func clusterCommands() -> [Command] {
         let f: CommandFlags = [.stale]
         return [
@@ -28,7 +28,7 @@ extension Server {
 
     /// The topology when cluster support (the shard ports) is on; otherwise replies Redis's error.
     private static func clusterTopology(_ c: Client) -> ClusterTopology? {
-        if let t = c.server.cluster, t.clusterEnabled { return t }
+        if let t = c.engine.cluster, t.clusterEnabled { return t }
         c.error(static: "ERR This instance has cluster support disabled")
         return nil
     }
@@ -120,7 +120,7 @@ extension Server {
             let (first, last) = t.slotRange(of: shard)
             let port = t.clusterPorts[shard]
             let flags = shard == t.myIndex ? "myself,master" : "master"
-            let pong = shard == t.myIndex ? 0 : c.server.now
+            let pong = shard == t.myIndex ? 0 : c.engine.now
             text += "\(t.nodeIds[shard]) \(t.announceHost):\(port)@\(port + 10000) \(flags) - 0 \(pong) \(shard + 1) connected \(first)-\(last)\n"
         }
         c.reply.verbatim(text)
@@ -150,7 +150,7 @@ extension Server {
     /// Keys of db 0 in `slot` (a scan: Tessera keeps no per-slot index, these are admin commands).
     private static func keys(inSlot slot: Int, of c: Client, limit: Int) -> [[UInt8]] {
         var out: [[UInt8]] = []
-        c.server.databases[0].forEach { e in
+        c.engine.databases[0].forEach { e in
             if out.count < limit && HashSlot.of(e.key) == slot { out.append(e.keyBytes) }
         }
         return out

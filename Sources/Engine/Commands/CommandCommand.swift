@@ -3,14 +3,14 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func commandCommands() -> [Command] {
         let f: CommandFlags = [.loading, .stale]
         return [
             Command("command", arity: -1, flags: f, group: .server, since: "2.8.13", handler: commandCommand)
                 .withSubcommands([
                     Command("count", arity: 2, flags: f, group: .server, since: "2.8.13",
-                            handler: { $0.reply.integer($0.server.commands.all.count) }),
+                            handler: { $0.reply.integer($0.engine.commands.all.count) }),
                     Command("docs", arity: -2, flags: f, group: .server, since: "7.0.0", handler: commandDocsCommand),
                     Command("info", arity: -2, flags: f, group: .server, since: "2.8.13", handler: commandInfoCommand),
                     Command("getkeysandflags", arity: -4, flags: f, group: .server, since: "7.0.0",
@@ -67,13 +67,13 @@ extension Server {
     // MARK: COMMAND / COMMAND INFO
 
     static func commandCommand(_ c: Client) {
-        let all = c.server.commands.all
+        let all = c.engine.commands.all
         c.reply.array(all.count)
         for cmd in all { writeCommandInfo(c.reply, cmd) }
     }
 
     static func commandInfoCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         if c.args.count == 2 { commandCommand(c); return }
         c.reply.array(c.args.count - 2)
         for i in 2..<c.args.count {
@@ -110,7 +110,7 @@ extension Server {
     // MARK: COMMAND DOCS
 
     static func commandDocsCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         if c.args.count == 2 {
             let all = s.commands.all
             c.reply.map(all.count)
@@ -170,7 +170,7 @@ extension Server {
             return
         }
         var names: [String] = []
-        for cmd in c.server.commands.all {
+        for cmd in c.engine.commands.all {
             if filter?(cmd) ?? true { names.append(cmd.fullName) }
             for sub in cmd.subcommands where filter?(sub) ?? true { names.append(sub.fullName) }
         }
@@ -182,7 +182,7 @@ extension Server {
 
     static func commandGetKeysCommand(_ c: Client, withFlags: Bool) {
         let argv = (2..<c.args.count).map { c.args.bytes($0) }
-        var cmd = argv[0].withUnsafeBytes { c.server.commands.lookup($0) }
+        var cmd = argv[0].withUnsafeBytes { c.engine.commands.lookup($0) }
         if let top = cmd, !top.subcommands.isEmpty, argv.count >= 2 {
             cmd = argv[1].withUnsafeBytes { top.subcommand($0) }
         }

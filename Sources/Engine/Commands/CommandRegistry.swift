@@ -1,6 +1,6 @@
 // Every command family contributes its table here.
 
-extension Server {
+extension ShardEngine {
     static func allCommands() -> [Command] {
         var all: [Command] = []
         all += stringCommands()

@@ -4,7 +4,7 @@ import Glibc
 import CShims
 import Logging
 
-extension Server {
+extension ShardEngine {
     static func configCommands() -> [Command] {
         let f: CommandFlags = [.admin, .noScript, .loading, .stale]
         return [
@@ -40,7 +40,7 @@ extension Server {
     static let protectedConfigs: Set<String> = ["dir", "dbfilename"]
 
     static func configGetCommand(_ c: Client) {
-        let config = c.server.config
+        let config = c.engine.config
         var seen = Set<String>()
         var out: [(String, String)] = []
         for i in 2..<c.args.count {
@@ -69,7 +69,7 @@ extension Server {
     }
 
     static func configSetCommand(_ c: Client) {
-        let a = c.args, s = c.server, config = s.config
+        let a = c.args, s = c.engine, config = s.config
         if a.count % 2 != 0 { c.syntaxError(); return }
         var unknown: String? = nil
         var failure: (arg: String, reason: String)? = nil
@@ -152,14 +152,14 @@ extension Server {
     }
 
     static func protectedConfigAllowed(_ c: Client) -> Bool {
-        let setting = c.server.config.get("enable-protected-configs") ?? "no"
+        let setting = c.engine.config.get("enable-protected-configs") ?? "no"
         return setting == "yes" || (setting == "local" && c.isLocal)
     }
 
     /// Checks that need the running server (a directory that must exist...).
     /// Why CONFIG SET port cannot move the listener: the port is taken, or (free)
     /// the supervisor owns the listening sockets.
-    static func portChangeRefusal(_ s: Server, _ value: String) -> String {
+    static func portChangeRefusal(_ s: ShardEngine, _ value: String) -> String {
         guard let port = Int32(value), port >= 0, port <= 65535 else { return "argument couldn't be parsed into an integer" }
         let fd = ts_listen_tcp("0.0.0.0", port, 1)
         if fd < 0 { return "Unable to listen on this port: \(String(cString: strerror(-fd)))" }
@@ -167,7 +167,7 @@ extension Server {
         return "can't set immutable config (the supervisor owns the listening sockets: change port in the config file and restart)"
     }
 
-    static func runtimeCheck(_ s: Server, _ name: String, _ value: String) -> String? {
+    static func runtimeCheck(_ s: ShardEngine, _ name: String, _ value: String) -> String? {
         if name == "dir" {
             var st = stat()
             if stat(value, &st) != 0 { return String(cString: strerror(errno)) }
@@ -177,7 +177,7 @@ extension Server {
     }
 
     /// Effects Config.didChange hooks do not cover.
-    static func applyAtRuntime(_ s: Server, _ name: String, _ value: String) {
+    static func applyAtRuntime(_ s: ShardEngine, _ name: String, _ value: String) {
         switch name {
         case "dir": _ = chdir(value)
         case "loglevel":
@@ -188,12 +188,12 @@ extension Server {
     }
 
     static func configResetStatCommand(_ c: Client) {
-        c.server.resetStatistics()
+        c.engine.resetStatistics()
         c.reply.ok()
     }
 
     static func configRewriteCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         guard let path = s.configFile else {
             c.error(static: "ERR The server is running without a config file")
             return
@@ -209,7 +209,7 @@ extension Server {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// CONFIG RESETSTAT: server counters, commandstats, errorstats, latency.
     public func resetStatistics() {
         stats.reset()

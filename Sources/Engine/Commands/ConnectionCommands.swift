@@ -1,7 +1,7 @@
 // Connection commands: PING ECHO SELECT QUIT RESET HELLO AUTH
 // (CLIENT and COMMAND live in their own files).
 
-extension Server {
+extension ShardEngine {
     static func connectionCommands() -> [Command] {
         let f: CommandFlags = [.fast, .loading, .stale]
         return [
@@ -34,13 +34,13 @@ extension Server {
     static func selectCommand(_ c: Client) {
         guard let i = c.args.int64(1) else { c.error(static: "ERR value is not an integer or out of range"); return }
         if c.routing == .cluster && i != 0 { c.error(static: "ERR SELECT is not allowed in cluster mode"); return }
-        guard let db = c.server.database(Int(i)) else { c.error(static: "ERR DB index is out of range"); return }
+        guard let db = c.engine.database(Int(i)) else { c.error(static: "ERR DB index is out of range"); return }
         c.db = db
         c.reply.ok()
     }
 
     static func resetCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         if c.inMulti { c.inMulti = false; c.multiQueue = []; c.multiError = false }
         s.unwatchAll(c)
         s.pubsubRemoveClient(c)
@@ -50,7 +50,7 @@ extension Server {
         c.noEvict = false
         c.noTouch = false
         c.name = nil
-        if c.isMonitor { c.isMonitor = false; s.monitors.removeAll { $0 === c } }
+        if c.isMonitor { c.isMonitor = false; s.clients.removeMonitor(c) }
         c.authenticated = s.config.requirePass == nil
         c.user = "default"
         c.reply.simple("RESET")
@@ -58,7 +58,7 @@ extension Server {
 
     /// Checks a password; on failure replies WRONGPASS and returns false.
     static func checkPassword(_ c: Client, user: [UInt8]?, pass: [UInt8]) -> Bool {
-        let s = c.server
+        let s = c.engine
         let userOK = user == nil || user! == Array("default".utf8)
         if userOK, let required = s.config.requirePass, required == pass {
             c.authenticated = true
@@ -76,7 +76,7 @@ extension Server {
     static func authCommand(_ c: Client) {
         let a = c.args
         if a.count > 3 { c.syntaxError(); return }
-        if a.count == 2 && c.server.config.requirePass == nil {
+        if a.count == 2 && c.engine.config.requirePass == nil {
             c.error(static: "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
             return
         }
@@ -127,7 +127,7 @@ extension Server {
         c.reply.proto = proto
         c.reply.map(7)
         c.reply.bulk(string: "server"); c.reply.bulk(string: "redis")
-        c.reply.bulk(string: "version"); c.reply.bulk(string: Server.redisVersion)
+        c.reply.bulk(string: "version"); c.reply.bulk(string: ShardEngine.redisVersion)
         c.reply.bulk(string: "proto"); c.reply.integer(proto)
         c.reply.bulk(string: "id"); c.reply.integer(c.id)
         c.reply.bulk(string: "mode"); c.reply.bulk(string: "standalone")

@@ -6,7 +6,7 @@ import Glibc
 import RESP
 import CJemalloc
 
-extension Server {
+extension ShardEngine {
     static func debugCommands() -> [Command] {
         [Command("debug", arity: -2, flags: [.admin, .noScript, .loading, .stale, .protected], group: .server,
                  handler: debugCommand)]
@@ -72,7 +72,7 @@ extension Server {
     ]
 
     static func debugCommand(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         let n = a.count
         func is_(_ name: StaticString, _ argc: ClosedRange<Int>) -> Bool { a.equals(1, name) && argc.contains(n) }
         if is_("help", 2...2) {
@@ -221,7 +221,7 @@ extension Server {
     // MARK: POPULATE
 
     static func debugPopulate(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         guard let count = a.int64(2), count >= 0 else {
             c.error(static: "ERR value is out of range, must be positive")
             return
@@ -255,7 +255,7 @@ extension Server {
     // MARK: REPLYBUFFER
 
     static func debugReplyBuffer(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         if a.equals(2, "peak-reset-time") {
             if a.equals(3, "never") { s.admin.replyBufferPeakResetTimeMs = -1 }
             else if a.equals(3, "reset") { s.admin.replyBufferPeakResetTimeMs = 5000 }

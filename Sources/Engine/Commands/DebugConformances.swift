@@ -44,7 +44,7 @@ enum ListpackSize {
     }
 
     /// RDB bytes of a listpack of `size` bytes saved as a string.
-    static func rdbBlob(_ size: Int) -> Int { Server.rdbLengthSize(size) + size }
+    static func rdbBlob(_ size: Int) -> Int { ShardEngine.rdbLengthSize(size) + size }
 }
 
 /// RDB bytes of one string as Redis writes it (integer encodings, no LZF).
@@ -83,7 +83,7 @@ extension ListValue: DebugInspectable, MemoryMeasurable {
     public var debugSerializedLength: Int {
         // quicklist 2: node count, then per node its container type and listpack.
         let nodes = nodeSizes
-        return Server.rdbLengthSize(nodes.count) + nodes.reduce(0) { $0 + 1 + ListpackSize.rdbBlob($1) }
+        return ShardEngine.rdbLengthSize(nodes.count) + nodes.reduce(0) { $0 + 1 + ListpackSize.rdbBlob($1) }
     }
 
     public var debugQuicklist: (nodes: Int, avgNode: Double, listpackMax: Int, compressed: Int, uncompressedSize: Int)? {
@@ -116,7 +116,7 @@ extension HashValue: DebugInspectable, MemoryMeasurable {
             forEach { f, v in size += ListpackSize.entry(f) + ListpackSize.entry(v) }
             return ListpackSize.rdbBlob(size)
         }
-        var size = Server.rdbLengthSize(count)
+        var size = ShardEngine.rdbLengthSize(count)
         forEach { f, v in size += rdbString(f) + rdbString(v) }
         return size
     }
@@ -143,7 +143,7 @@ extension SetValue: DebugInspectable, MemoryMeasurable {
             }
             return ListpackSize.rdbBlob(8 + count * width)
         }
-        var size = Server.rdbLengthSize(count)
+        var size = ShardEngine.rdbLengthSize(count)
         forEach { m in size += rdbString(m) }
         return size
     }
@@ -167,7 +167,7 @@ extension ZSetValue: DebugInspectable, MemoryMeasurable {
             return ListpackSize.rdbBlob(size)
         }
         // RDB_TYPE_ZSET_2: members with 8-byte binary scores.
-        var size = Server.rdbLengthSize(count)
+        var size = ShardEngine.rdbLengthSize(count)
         forEach { m, _ in size += rdbString(m) + 8 }
         return size
     }

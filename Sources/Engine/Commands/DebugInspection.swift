@@ -72,7 +72,7 @@ extension DebugInspectable {
     public var debugQuicklist: (nodes: Int, avgNode: Double, listpackMax: Int, compressed: Int, uncompressedSize: Int)? { nil }
 }
 
-extension Server {
+extension ShardEngine {
     /// DEBUG DIGEST: every key of every database, independent of order.
     func datasetDigest() -> DebugDigest {
         var final = DebugDigest()
@@ -111,7 +111,7 @@ extension Server {
     // MARK: DEBUG OBJECT
 
     static func debugObject(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         guard let e = s.lookupWrite(c.db, c.args[2], touch: false) else { c.error(static: "ERR no such key"); return }
         var refcount = 1
         if e.type == .string && e.encodingName.description == "int",
@@ -176,7 +176,7 @@ extension Server {
 
     static func debugHTStats(_ c: Client) {
         guard let i = c.args.int64(2) else { c.notInteger(); return }
-        guard let db = c.server.database(Int(i)) else { c.error(static: "ERR Out of range database"); return }
+        guard let db = c.engine.database(Int(i)) else { c.error(static: "ERR Out of range database"); return }
         // The keyspace is an open-addressing table: a slot holds at most one key.
         var text = htStatsText(title: "Dictionary HT", size: db.capacity, count: db.count)
         text += htStatsText(title: "Expires HT", size: powerOfTwo(atLeast: db.expiresCount), count: db.expiresCount)
@@ -184,7 +184,7 @@ extension Server {
     }
 
     static func debugHTStatsKey(_ c: Client) {
-        guard let e = c.server.lookupWrite(c.db, c.args[2], touch: false) else { c.error(static: "ERR no such key"); return }
+        guard let e = c.engine.lookupWrite(c.db, c.args[2], touch: false) else { c.error(static: "ERR no such key"); return }
         let enc = e.encodingName.description
         guard e.type != .string, enc == "hashtable" || enc == "skiplist", let v = e.object as? ValueObject else {
             c.error(static: "ERR The value stored at the specified key is not represented using an hash table")

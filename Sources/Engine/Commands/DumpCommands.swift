@@ -1,7 +1,7 @@
 // DUMP and RESTORE: a key's value in Redis's serialized form (RDB value +
 // RDB version + CRC64), portable between Tessera and Redis.
 
-extension Server {
+extension ShardEngine {
     static func dumpCommands() -> [Command] {
         [
             Command("dump", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: .generic, since: "2.6.0",
@@ -12,13 +12,13 @@ extension Server {
     }
 
     static func dumpCommand(_ c: Client) {
-        guard let e = c.server.lookupRead(c, c.args[1]) else { c.reply.null(); return }
-        c.reply.bulk(ValueSerializer.dumpPayload(e, compress: c.server.config.get("rdbcompression") == "yes"))
+        guard let e = c.engine.lookupRead(c, c.args[1]) else { c.reply.null(); return }
+        c.reply.bulk(ValueSerializer.dumpPayload(e, compress: c.engine.config.get("rdbcompression") == "yes"))
     }
 
     static func restoreCommand(_ c: Client) {
         let a = c.args
-        let s = c.server
+        let s = c.engine
         var replace = false, absTTL = false
         var idle: Int64 = -1, freq: Int64 = -1
         var i = 4

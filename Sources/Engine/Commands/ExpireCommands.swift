@@ -1,7 +1,7 @@
 // Expire commands (Redis's expire.c): EXPIRE PEXPIRE EXPIREAT PEXPIREAT
 // with NX/XX/GT/LT, TTL PTTL EXPIRETIME PEXPIRETIME, PERSIST.
 
-extension Server {
+extension ShardEngine {
     static func expireCommands() -> [Command] {
         let wf: CommandFlags = [.write, .fast]
         let rf: CommandFlags = [.readonly, .fast]
@@ -65,7 +65,7 @@ extension Server {
     static func expireCommand(_ c: Client, relative: Bool, seconds: Bool, name: String) {
         guard let cond = parseExpireCondition(c, from: 3) else { return }
         guard var when = c.intArg(2) else { return }
-        let s = c.server
+        let s = c.engine
         if seconds {
             if when > Int64.max / 1000 || when < Int64.min / 1000 {
                 c.error("ERR invalid expire time in '\(name)' command")
@@ -114,7 +114,7 @@ extension Server {
     /// TTL/PTTL (remaining time) and EXPIRETIME/PEXPIRETIME (absolute unix time):
     /// -2 for a missing key, -1 without an expire; seconds are rounded to nearest.
     static func ttlCommand(_ c: Client, ms: Bool, absolute: Bool) {
-        let s = c.server
+        let s = c.engine
         guard let e = s.lookupRead(c, c.args[1], touch: false) else { c.reply.integer(-2); return }
         guard let t = e.expireAt else { c.reply.integer(-1); return }
         var v = absolute ? t : t - s.now
@@ -123,7 +123,7 @@ extension Server {
     }
 
     static func persistCommand(_ c: Client) {
-        let s = c.server, db = c.db, key = c.args[1]
+        let s = c.engine, db = c.db, key = c.args[1]
         guard let e = s.lookupWrite(db, key), e.hasExpire else { c.reply.integer(0); return }
         s.setExpire(db, key, nil)
         s.signalModifiedKey(db, key)

@@ -5,7 +5,7 @@
 // so. Clients and Redis's test suite call FUNCTION FLUSH / SCRIPT FLUSH to
 // reset a server, which therefore works.
 
-extension Server {
+extension ShardEngine {
     static func functionCommands() -> [Command] {
         let unsupported: CommandHandler = { c in
             c.error("ERR \(c.args.string(0).uppercased()) \(c.args.count > 1 ? c.args.string(1).uppercased() + " " : "")is not supported: Tessera has no scripting engine yet")

@@ -4,7 +4,7 @@ import Glibc
 import RESP
 import CShims
 
-extension Server {
+extension ShardEngine {
     static func hashCommands() -> [Command] {
         let wf: CommandFlags = [.write, .denyOOM, .fast]
         let rf: CommandFlags = [.readonly, .fast]
@@ -50,14 +50,14 @@ extension Server {
         case .found(let h): return h
         case .missing:
             let h = HashValue()
-            c.server.setObject(c.db, key, h, type: .hash)
+            c.engine.setObject(c.db, key, h, type: .hash)
             return h
         }
     }
 
     @inline(__always)
     static func hashSet(_ c: Client, _ h: HashValue, _ f: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer) -> Bool {
-        let cfg = c.server.config
+        let cfg = c.engine.config
         return h.set(f, v, maxEntries: cfg.hashMaxListpackEntries, maxValue: cfg.hashMaxListpackValue)
     }
 
@@ -70,7 +70,7 @@ extension Server {
         guard let h = hashForWrite(c, key) else { return }
         if h.isListpack {
             // Convert up front when any argument is too long (hashTypeTryConversion).
-            let limit = c.server.config.hashMaxListpackValue
+            let limit = c.engine.config.hashMaxListpackValue
             for i in 2..<a.count where a[i].count > limit { h.convertToTable(); break }
         }
         var created = 0
@@ -80,7 +80,7 @@ extension Server {
             i += 2
         }
         if isHmset { c.reply.ok() } else { c.reply.integer(created) }
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.hash, "hset", key, c.dbIndex)
         s.addDirty((a.count - 2) / 2)
@@ -92,7 +92,7 @@ extension Server {
         if h.contains(c.args[2]) { c.reply.integer(0); return }
         _ = hashSet(c, h, c.args[2], c.args[3])
         c.reply.integer(1)
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.hash, "hset", key, c.dbIndex)
         s.addDirty()
@@ -191,7 +191,7 @@ extension Server {
             _ = hashSet(c, h, field, UnsafeRawBufferPointer(rebasing: raw[0..<n]))
         }
         c.reply.integer(r)
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.hash, "hincrby", key, c.dbIndex)
         s.addDirty()
@@ -235,7 +235,7 @@ extension Server {
         let bytes = out[0..<n].map { UInt8(bitPattern: $0) }
         bytes.withUnsafeBytes { _ = hashSet(c, h, field, $0) }
         c.reply.bulk(bytes)
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.hash, "hincrbyfloat", key, c.dbIndex)
         s.rewritePropagation(c, "HSET", Array(key), Array(field), bytes)

@@ -11,7 +11,7 @@ import Glibc
 import CJemalloc
 import CShims
 
-extension Server {
+extension ShardEngine {
     /// INFO sections in output order, with their titles.
     static let infoSections: [(name: String, title: String)] = [
         ("server", "Server"), ("clients", "Clients"), ("memory", "Memory"), ("persistence", "Persistence"),
@@ -34,7 +34,7 @@ extension Server {
             default: wanted.insert(name)
             }
         }
-        c.reply.verbatim(c.server.infoString(sections: wanted, everything: everything))
+        c.reply.verbatim(c.engine.infoString(sections: wanted, everything: everything))
     }
 
     /// The INFO text for the requested sections (all of them with `everything`).
@@ -45,11 +45,11 @@ extension Server {
         var extraSections: [(String, [(String, String)])] = []
         var contributors: [(String, [(String, String)])] = []
         if let host { contributors.append(("runtime", host.infoFields())) }
-        for stage in stages { if let name = stage.infoSection { contributors.append((name, stage.infoFields())) } }
+        for stage in stages.all { if let name = stage.infoSection { contributors.append((name, stage.infoFields())) } }
         contributors.sort { $0.0 < $1.0 }
         for (name, fields) in contributors {
             for (k, v) in fields { overrides[k] = v }
-            if Server.infoSections.contains(where: { $0.name == name }) {
+            if ShardEngine.infoSections.contains(where: { $0.name == name }) {
                 extraFields[name] = fields
             } else {
                 extraSections.append((name, fields))
@@ -61,7 +61,7 @@ extension Server {
             out += "# \(title)\r\n"
             for (k, v) in fields { out += "\(k):\(v)\r\n" }
         }
-        for (name, title) in Server.infoSections where everything || wanted.contains(name) {
+        for (name, title) in ShardEngine.infoSections where everything || wanted.contains(name) {
             var fields = infoFields(name)
             var known = Set<String>()
             for i in fields.indices {
@@ -71,13 +71,13 @@ extension Server {
             for (k, v) in extraFields[name] ?? [] where !known.contains(k) { fields.append((k, v)) }
             emit(title, fields)
         }
-        if !extraSections.isEmpty && Server.knownInfoFields == nil {
-            Server.knownInfoFields = Set(Server.infoSections.flatMap { infoFields($0.name).map { $0.0 } })
+        if !extraSections.isEmpty && ShardEngine.knownInfoFields == nil {
+            ShardEngine.knownInfoFields = Set(ShardEngine.infoSections.flatMap { infoFields($0.name).map { $0.0 } })
         }
         for (name, fields) in extraSections
-        where everything || wanted.contains(name) || wanted.isSuperset(of: Server.defaultInfoSections) {
+        where everything || wanted.contains(name) || wanted.isSuperset(of: ShardEngine.defaultInfoSections) {
             // Fields that replaced engine figures are not repeated here.
-            let own = fields.filter { !Server.knownInfoFields!.contains($0.0) }
+            let own = fields.filter { !ShardEngine.knownInfoFields!.contains($0.0) }
             if !own.isEmpty { emit(name.prefix(1).uppercased() + name.dropFirst(), own) }
         }
         return out
@@ -112,10 +112,10 @@ extension Server {
         func field<T>(_ t: T) -> String {
             withUnsafeBytes(of: t) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         }
-        let nowUs = Server.wallClockUs()
+        let nowUs = ShardEngine.wallClockUs()
         let uptime = (nowUs / 1000 - startTime) / 1000
         return [
-            ("redis_version", Server.redisVersion), ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"),
+            ("redis_version", ShardEngine.redisVersion), ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"),
             ("redis_build_id", "0"), ("redis_mode", "standalone"),
             ("os", "\(field(u.sysname)) \(field(u.release)) \(field(u.machine))"),
             ("arch_bits", String(MemoryLayout<Int>.size * 8)), ("monotonic_clock", "POSIX clock_gettime"),
@@ -125,7 +125,7 @@ extension Server {
             ("uptime_in_seconds", String(uptime)), ("uptime_in_days", String(uptime / 86400)),
             ("hz", String(config.hz)), ("configured_hz", config.get("hz") ?? "10"), ("lru_clock", String(lruClock)),
             ("executable", executableAbsolutePath), ("config_file", configFile ?? ""), ("io_threads_active", "0"),
-            ("tessera_version", Server.tesseraVersion),
+            ("tessera_version", ShardEngine.tesseraVersion),
         ]
     }
 
@@ -190,7 +190,7 @@ extension Server {
             ("mem_not_counted_for_evict", String(memoryNotCountedForEvict)), ("mem_replication_backlog", "0"),
             ("mem_total_replication_buffers", "0"), ("mem_clients_slaves", "0"),
             ("mem_clients_normal", String(f.clientsNormal)), ("mem_cluster_links", "0"), ("mem_aof_buffer", "0"),
-            ("mem_allocator", "jemalloc-" + Server.jemallocVersion), ("active_defrag_running", "0"),
+            ("mem_allocator", "jemalloc-" + ShardEngine.jemallocVersion), ("active_defrag_running", "0"),
             ("lazyfree_pending_objects", String(lazyFree.pending)), ("lazyfreed_objects", String(lazyFree.freed)),
         ]
     }

@@ -5,11 +5,11 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func keyCommands() -> [Command] {
         var all: [Command] = [
             Command("del", arity: -2, flags: [.write], keys: (1, -1, 1), group: .generic,
-                    handler: { delCommand($0, lazy: $0.server.config.lazyfreeLazyUserDel) }),
+                    handler: { delCommand($0, lazy: $0.engine.config.lazyfreeLazyUserDel) }),
             Command("unlink", arity: -2, flags: [.write, .fast], keys: (1, -1, 1), group: .generic, since: "4.0.0",
                     handler: { delCommand($0, lazy: true) }),
             Command("exists", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: .generic,
@@ -95,7 +95,7 @@ extension Server {
     /// DEL and UNLINK: UNLINK (and DEL with lazyfree-lazy-user-del) frees big
     /// values on the lazy-free thread.
     static func delCommand(_ c: Client, lazy: Bool) {
-        let s = c.server, db = c.db
+        let s = c.engine, db = c.db
         var n = 0
         for i in 1..<c.args.count {
             let key = c.args[i]
@@ -110,20 +110,20 @@ extension Server {
     }
 
     static func existsCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         var n = 0
         for i in 1..<c.args.count where s.lookupRead(c, c.args[i], touch: false) != nil { n += 1 }
         c.reply.integer(n)
     }
 
     static func typeCommand(_ c: Client) {
-        guard let e = c.server.lookupRead(c, c.args[1], touch: false) else { c.reply.simple("none"); return }
+        guard let e = c.engine.lookupRead(c, c.args[1], touch: false) else { c.reply.simple("none"); return }
         if e.type == .module, let m = e.object as? ModuleValue { c.reply.simple(string: m.moduleType.typeName); return }
         c.reply.simple(e.type.name)
     }
 
     static func touchCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         var n = 0
         for i in 1..<c.args.count where s.lookupRead(c, c.args[i]) != nil { n += 1 }
         c.reply.integer(n)
@@ -132,7 +132,7 @@ extension Server {
     // MARK: RENAME RENAMENX
 
     static func renameCommand(_ c: Client, nx: Bool) {
-        let s = c.server, db = c.db
+        let s = c.engine, db = c.db
         let src = c.args[1], dst = c.args[2]
         guard let e = s.lookupWrite(db, src) else { c.error(static: "ERR no such key"); return }
         if bytesEqual(src, dst) {
@@ -150,7 +150,7 @@ extension Server {
 
     /// Moves entry `e` (key `from` of `src`) to key `to` of `dst`, which is
     /// free, and signals both sides (RENAME, MOVE).
-    static func transferKey(_ s: Server, _ e: Entry, _ from: UnsafeRawBufferPointer, in src: Database,
+    static func transferKey(_ s: ShardEngine, _ e: Entry, _ from: UnsafeRawBufferPointer, in src: Database,
                             to: UnsafeRawBufferPointer, in dst: Database, events: (StaticString, StaticString)) {
         dst.insertNew(entryTransferring(e, to: to, expireAt: e.expireAt))
         s.notifyKeyspaceEvent(.new, "new", to, dst.index)
@@ -165,7 +165,7 @@ extension Server {
     // MARK: MOVE COPY SWAPDB
 
     static func moveCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         if s.clusterRestricted(c) { c.error(static: "ERR MOVE is not allowed in cluster mode"); return }
         let src = c.db
         guard let id = dbIndexArg(c, 2) else { return }
@@ -179,7 +179,7 @@ extension Server {
     }
 
     static func copyCommand(_ c: Client) {
-        let s = c.server, a = c.args
+        let s = c.engine, a = c.args
         let src = c.db
         var dst = c.db
         var replace = false
@@ -223,7 +223,7 @@ extension Server {
     }
 
     static func swapdbCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         if s.clusterRestricted(c) { c.error(static: "ERR SWAPDB is not allowed in cluster mode"); return }
         guard let a = dbIndexArg(c, 1, message: "ERR invalid first DB index"),
               let b = dbIndexArg(c, 2, message: "ERR invalid second DB index") else { return }
@@ -239,7 +239,7 @@ extension Server {
     // MARK: RANDOMKEY DBSIZE FLUSHDB FLUSHALL
 
     static func randomkeyCommand(_ c: Client) {
-        let s = c.server, db = c.db
+        let s = c.engine, db = c.db
         while let e = db.randomEntry() {
             if let t = e.expireAt, t <= s.now {
                 // Expired: delete it and draw again (Redis's dbRandomKey).
@@ -261,12 +261,12 @@ extension Server {
             return nil
         }
         if a.count == 2 { return a.equals(1, "async") }
-        return c.server.config.lazyfreeLazyUserFlush
+        return c.engine.config.lazyfreeLazyUserFlush
     }
 
     static func flushdbCommand(_ c: Client) {
         guard let async = flushAsyncMode(c) else { return }
-        let s = c.server
+        let s = c.engine
         let removed = c.db.count
         s.flush(c.db, async: async)
         s.addDirty(removed)
@@ -275,7 +275,7 @@ extension Server {
 
     static func flushallCommand(_ c: Client) {
         guard let async = flushAsyncMode(c) else { return }
-        let s = c.server
+        let s = c.engine
         var removed = 0
         for db in s.databases { removed += db.count }
         s.flushAll(async: async)

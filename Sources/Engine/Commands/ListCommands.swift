@@ -2,7 +2,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func listCommands() -> [Command] {
         let wf: CommandFlags = [.write, .denyOOM, .fast]
         return [
@@ -48,8 +48,8 @@ extension Server {
     /// Creates an empty list under `key` (absent). The one place a list key
     /// comes into existence: blocking pops hook in here (signal key as ready).
     static func createListKey(_ c: Client, _ key: UnsafeRawBufferPointer) -> ListValue {
-        let l = ListValue(fill: c.server.config.listMaxListpackSize)
-        c.server.setObject(c.db, key, l, type: .list)
+        let l = ListValue(fill: c.engine.config.listMaxListpackSize)
+        c.engine.setObject(c.db, key, l, type: .list)
         return l
     }
 
@@ -57,7 +57,7 @@ extension Server {
     /// (Redis's listElementsRemoved): event, key deletion when empty, WATCH, dirty.
     static func listElementsRemoved(_ c: Client, _ key: UnsafeRawBufferPointer, _ list: ListValue,
                                     front: Bool, _ n: Int) {
-        let s = c.server
+        let s = c.engine
         s.notifyKeyspaceEvent(.list, front ? "lpop" : "rpop", key, c.dbIndex)
         if list.count == 0 {
             s.deleteKey(c.db, key)
@@ -79,7 +79,7 @@ extension Server {
 
     static func pushCommand(_ c: Client, front: Bool, onlyExisting: Bool) {
         let key = c.args[1]
-        let s = c.server
+        let s = c.engine
         let list: ListValue
         switch lookupList(c, key, write: true) {
         case .wrongType: c.wrongType(); return
@@ -254,7 +254,7 @@ extension Server {
         if index < 0 || index >= Int64(list.count) { c.error(static: "ERR index out of range"); return }
         list.set(at: Int(index), c.args[3])
         c.reply.ok()
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.list, "lset", key, c.dbIndex)
         s.addDirty()
@@ -274,7 +274,7 @@ extension Server {
         case .found(let l): list = l
         }
         if !list.insert(a[4], pivot: a[3], after: after) { c.reply.integer(-1); return }
-        let s = c.server
+        let s = c.engine
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.list, "linsert", key, c.dbIndex)
         s.addDirty()
@@ -293,7 +293,7 @@ extension Server {
         let fromTail = toRemove < 0
         let limit = toRemove == Int64.min ? Int.max : Int(abs(toRemove))
         let removed = list.remove(c.args[3], limit: limit, fromTail: fromTail)
-        let s = c.server
+        let s = c.engine
         if removed > 0 {
             s.signalModifiedKey(c.db, key)
             s.notifyKeyspaceEvent(.list, "lrem", key, c.dbIndex)
@@ -323,7 +323,7 @@ extension Server {
         }
         list.removeFirst(ltrim)
         list.removeLast(rtrim)
-        let s = c.server
+        let s = c.engine
         s.notifyKeyspaceEvent(.list, "ltrim", key, c.dbIndex)
         if list.count == 0 {
             s.deleteKey(c.db, key)
@@ -348,7 +348,7 @@ extension Server {
     /// Pops from args[1] and pushes to args[2], replying the element (or null).
     static func lmoveGeneric(_ c: Client, fromFront: Bool, toFront: Bool) {
         let src = c.args[1], dst = c.args[2]
-        let s = c.server
+        let s = c.engine
         let srcList: ListValue
         switch lookupList(c, src, write: true) {
         case .wrongType: c.wrongType(); return

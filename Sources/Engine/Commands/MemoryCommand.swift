@@ -15,7 +15,7 @@ public protocol MemoryMeasurable: AnyObject {
     func memoryUsage(samples: Int) -> Int
 }
 
-extension Server {
+extension ShardEngine {
     static func memoryCommands() -> [Command] {
         [
             Command("memory", arity: -2, group: .server, since: "4.0.0", handler: { _ in })
@@ -65,7 +65,7 @@ extension Server {
                 return
             }
         }
-        guard let e = c.server.lookupRead(c, a[2], touch: false) else { c.reply.null(); return }
+        guard let e = c.engine.lookupRead(c, a[2], touch: false) else { c.reply.null(); return }
         c.reply.integer(entryMemoryUsage(e, samples: samples))
     }
 
@@ -124,7 +124,7 @@ extension Server {
     enum StatValue { case int(Int), double(Double), db(main: Int, expires: Int) }
 
     static func memoryStatsCommand(_ c: Client) {
-        let f = c.server.memoryFigures()
+        let f = c.engine.memoryFigures()
         func ratio(_ x: Int, _ y: Int) -> Double { y > 0 ? Double(x) / Double(y) : 0 }
         var pairs: [(String, StatValue)] = [
             ("peak.allocated", .int(f.peak)), ("total.allocated", .int(f.used)),
@@ -216,7 +216,7 @@ extension Server {
     }
 
     static func memoryDoctorCommand(_ c: Client) {
-        c.reply.verbatim(memoryDoctorReport(c.server.memoryFigures()))
+        c.reply.verbatim(memoryDoctorReport(c.engine.memoryFigures()))
     }
 
     static func memoryPurgeCommand(_ c: Client) {

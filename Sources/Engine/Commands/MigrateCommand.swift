@@ -10,7 +10,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func migrateCommands() -> [Command] {
         [
             Command("migrate", arity: -6, flags: [.write], keys: (3, 3, 1), group: .generic, since: "2.6.0",
@@ -19,7 +19,7 @@ extension Server {
     }
 
     static func migrateCommand(_ c: Client) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         var copy = false, replace = false
         var auth: [[UInt8]] = []
         var firstKey = 3, numKeys = 1

@@ -2,7 +2,7 @@
 // OBJECT is a container command: its subcommands are full Command entries,
 // dispatched by Server.execute (Command.withSubcommands).
 
-extension Server {
+extension ShardEngine {
     static func objectCommand() -> Command {
         let subs = [
             Command("encoding", arity: 3, flags: [.readonly], keys: (2, 2, 1), group: .generic, since: "2.2.3",
@@ -23,7 +23,7 @@ extension Server {
 
     /// The key of an OBJECT subcommand, looked up without touching it; replies null if missing.
     static func objectLookup(_ c: Client) -> Entry? {
-        guard let e = c.server.lookupRead(c, c.args[2], touch: false, notify: false) else { c.reply.null(); return nil }
+        guard let e = c.engine.lookupRead(c, c.args[2], touch: false, notify: false) else { c.reply.null(); return nil }
         return e
     }
 
@@ -34,7 +34,7 @@ extension Server {
 
     static func objectFreqCommand(_ c: Client) {
         guard let e = objectLookup(c) else { return }
-        let s = c.server
+        let s = c.engine
         guard s.config.lfuPolicy else {
             c.error(static: "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             return
@@ -44,7 +44,7 @@ extension Server {
 
     static func objectIdletimeCommand(_ c: Client) {
         guard let e = objectLookup(c) else { return }
-        let s = c.server
+        let s = c.engine
         if s.config.lfuPolicy {
             c.error(static: "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             return
@@ -56,7 +56,7 @@ extension Server {
     /// INT_MAX) unless an LRU/LFU maxmemory policy needs per-key access data.
     static func objectRefcountCommand(_ c: Client) {
         guard let e = objectLookup(c) else { return }
-        let s = c.server
+        let s = c.engine
         if e.type == .string && e.encodingRaw == StringEncoding.int.rawValue,
            let v = parseCanonicalInt64(e.stringValue), v >= 0 && v < 10000 {
             let policy = s.config.maxmemoryPolicy

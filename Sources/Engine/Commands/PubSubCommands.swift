@@ -3,7 +3,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func pubsubCommands() -> [Command] {
         let sub: CommandFlags = [.pubsub, .noScript, .loading, .stale]
         let pub: CommandFlags = [.pubsub, .loading, .stale, .fast]
@@ -22,9 +22,9 @@ extension Server {
             Command("sunsubscribe", arity: -1, flags: sub, keys: (1, -1, 1), group: .pubsub, since: "7.0.0",
                     handler: { c in unsubscribeEach(c, .shard) }),
             Command("publish", arity: 3, flags: pub, group: .pubsub, since: "2.0.0",
-                    handler: { c in c.reply.integer(c.server.publish(c.args[1], c.args[2])) }),
+                    handler: { c in c.reply.integer(c.engine.publish(c.args[1], c.args[2])) }),
             Command("spublish", arity: 3, flags: pub, keys: (1, 1, 1), group: .pubsub, since: "7.0.0",
-                    handler: { c in c.reply.integer(c.server.publish(c.args[1], c.args[2], shard: true)) }),
+                    handler: { c in c.reply.integer(c.engine.publish(c.args[1], c.args[2], shard: true)) }),
             Command("pubsub", arity: -2, group: .pubsub, since: "2.8.0", handler: { _ in })
                 .withSubcommands([
                     Command("channels", arity: -2, flags: intro, group: .pubsub, since: "2.8.0",
@@ -32,7 +32,7 @@ extension Server {
                     Command("numsub", arity: -2, flags: intro, group: .pubsub, since: "2.8.0",
                             handler: { c in pubsubNumsub(c, shard: false) }),
                     Command("numpat", arity: 2, flags: intro, group: .pubsub, since: "2.8.0",
-                            handler: { c in c.reply.integer(c.server.pubsubPatternCount) }),
+                            handler: { c in c.reply.integer(c.engine.pubsubPatternCount) }),
                     Command("shardchannels", arity: -2, flags: intro, group: .pubsub, since: "7.0.0",
                             handler: { c in pubsubChannels(c, shard: true) }),
                     Command("shardnumsub", arity: -2, flags: intro, group: .pubsub, since: "7.0.0",
@@ -72,12 +72,12 @@ extension Server {
     }
 
     static func subscribeEach(_ c: Client, _ kind: PubSubKind) {
-        let s = c.server
+        let s = c.engine
         for i in 1..<c.args.count { s.subscribe(c, c.args.bytes(i), kind: kind) }
     }
 
     static func unsubscribeEach(_ c: Client, _ kind: PubSubKind) {
-        let s = c.server
+        let s = c.engine
         if c.args.count == 1 {
             s.unsubscribeAll(c, kind: kind)
             return
@@ -87,7 +87,7 @@ extension Server {
 
     static func pubsubChannels(_ c: Client, shard: Bool) {
         if c.args.count > 3 { subcommandSyntaxError(c); return }
-        let s = c.server
+        let s = c.engine
         let dict = shard ? s.pubsub.shardChannels : s.pubsub.channels
         let pattern: [UInt8]? = c.args.count == 3 ? c.args.bytes(2) : nil
         var names: [[UInt8]] = []
@@ -97,7 +97,7 @@ extension Server {
     }
 
     static func pubsubNumsub(_ c: Client, shard: Bool) {
-        let s = c.server
+        let s = c.engine
         let n = c.args.count - 2
         c.reply.array(n * 2)
         for i in 2..<c.args.count {

@@ -2,7 +2,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func scanCommands() -> [Command] {
         [
             Command("keys", arity: 2, flags: [.readonly], group: .generic, handler: keysCommand),
@@ -14,7 +14,7 @@ extension Server {
     static func keysCommand(_ c: Client) {
         let pattern = c.args[1]
         let all = pattern.count == 1 && pattern[0] == UInt8(ascii: "*")
-        let now = c.server.now
+        let now = c.engine.now
         let reply = c.reply
         let mark = reply.deferLength()
         var n = 0
@@ -84,7 +84,7 @@ extension Server {
             budget -= 1
         } while next != 0 && budget >= 0 && Int64(keys.count) < count
 
-        let s = c.server
+        let s = c.engine
         var out: [[UInt8]] = []
         out.reserveCapacity(keys.count)
         for k in keys {

@@ -3,7 +3,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func serverCommands() -> [Command] {
         var all: [Command] = []
         all += clientCommands()
@@ -16,7 +16,7 @@ extension Server {
             Command("time", arity: 1, flags: [.loading, .stale, .fast], group: .server, since: "2.6.0",
                     handler: timeCommand),
             Command("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: .server,
-                    handler: { $0.reply.integer($0.server.lastSaveTime) }),
+                    handler: { $0.reply.integer($0.engine.lastSaveTime) }),
             Command("shutdown", arity: -1, flags: [.admin, .noScript, .loading, .stale, .noMulti, .allowBusy],
                     group: .server, handler: shutdownCommand),
             Command("monitor", arity: 1, flags: [.admin, .noScript, .loading, .stale], group: .server,
@@ -26,7 +26,7 @@ extension Server {
     }
 
     static func timeCommand(_ c: Client) {
-        let us = Server.wallClockUs()
+        let us = ShardEngine.wallClockUs()
         c.reply.array(2)
         c.reply.bulk(decimal: us / 1_000_000)
         c.reply.bulk(decimal: us % 1_000_000)
@@ -51,7 +51,7 @@ extension Server {
             else { c.syntaxError(); return }
         }
         if (abort && a.count != 2) || (save && noSave) { c.syntaxError(); return }
-        let s = c.server
+        let s = c.engine
         if abort {
             c.error(static: "ERR No shutdown in progress.")
             return
@@ -81,7 +81,7 @@ extension Server {
     static func monitorCommand(_ c: Client) {
         // A client already monitoring gets no reply, as in Redis.
         if c.isMonitor { return }
-        c.server.addMonitor(c)
+        c.engine.addMonitor(c)
         c.reply.ok()
     }
 }

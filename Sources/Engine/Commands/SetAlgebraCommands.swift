@@ -2,7 +2,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     /// Looks up the sets named by arguments `from..<to` (nil for missing keys);
     /// replies WRONGTYPE and returns nil if one is not a set.
     static func lookupSets(_ c: Client, _ from: Int, _ to: Int) -> [SetValue?]? {
@@ -20,7 +20,7 @@ extension Server {
 
     /// Stores `result` under `dst` (or deletes `dst` when empty) and replies its size.
     static func storeSetResult(_ c: Client, _ dst: UnsafeRawBufferPointer, _ result: SetValue, event: StaticString) {
-        let s = c.server
+        let s = c.engine
         if result.count > 0 {
             s.setObject(c.db, dst, result, type: .set)
             s.signalModifiedKey(c.db, dst)
@@ -69,7 +69,7 @@ extension Server {
 
     static func sinterGeneric(_ c: Client, from: Int, to: Int, mode: SinterMode) {
         guard let found = lookupSets(c, from, to) else { return }
-        let s = c.server
+        let s = c.engine
         if found.contains(where: { $0 == nil }) {
             switch mode {
             case .store:
@@ -121,7 +121,7 @@ extension Server {
     static func sunionDiff(_ c: Client, diff: Bool, store: Bool) {
         let from = store ? 2 : 1
         guard let sets = lookupSets(c, from, c.args.count) else { return }
-        let maxInts = c.server.config.setMaxIntsetEntries
+        let maxInts = c.engine.config.setMaxIntsetEntries
         let result = SetValue()
         if !diff {
             for case let set? in sets { set.forEach { result.add($0, maxIntsetEntries: maxInts) } }

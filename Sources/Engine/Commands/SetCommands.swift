@@ -3,7 +3,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func setCommands() -> [Command] {
         let ro: CommandFlags = [.readonly]
         let rof: CommandFlags = [.readonly, .fast]
@@ -39,7 +39,7 @@ extension Server {
     }
 
     static func saddCommand(_ c: Client) {
-        let a = c.args, key = a[1], s = c.server
+        let a = c.args, key = a[1], s = c.engine
         let set: SetValue
         switch lookupSet(c, key, write: true) {
         case .wrongType: c.wrongType(); return
@@ -110,7 +110,7 @@ extension Server {
         let a = c.args
         if a.count == 3 { spopWithCount(c); return }
         if a.count > 3 { c.syntaxError(); return }
-        let key = a[1], s = c.server
+        let key = a[1], s = c.engine
         switch lookupSet(c, key, write: true) {
         case .wrongType: c.wrongType()
         case .missing: c.reply.null()
@@ -132,7 +132,7 @@ extension Server {
 
     static func spopWithCount(_ c: Client) {
         guard let count = SZArgs.positiveLong(c, 2) else { return }
-        let key = c.args[1], s = c.server
+        let key = c.args[1], s = c.engine
         let set: SetValue
         switch lookupSet(c, key, write: true) {
         case .wrongType: c.wrongType(); return
@@ -210,7 +210,7 @@ extension Server {
     }
 
     static func smoveCommand(_ c: Client) {
-        let a = c.args, src = a[1], dst = a[2], member = a[3], s = c.server
+        let a = c.args, src = a[1], dst = a[2], member = a[3], s = c.engine
         let srcEntry = s.lookupWrite(c.db, src)
         let dstEntry = s.lookupWrite(c.db, dst)
         guard let se = srcEntry else { c.reply.integer(0); return }

@@ -9,7 +9,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     static func sortCommands() -> [Command] {
         [
             Command("sort", arity: -2, flags: [.write, .denyOOM], keys: (1, 1, 1), group: .generic,
@@ -82,7 +82,7 @@ extension Server {
         key.append(contentsOf: pattern[..<star])
         key.append(contentsOf: element)
         key.append(contentsOf: pattern[(star + 1)..<postfixEnd])
-        let s = c.server
+        let s = c.engine
         return key.withUnsafeBytes { kb -> [UInt8]? in
             guard let e = s.lookupRead(c, kb) else { return nil }
             if fieldStart >= 0 {
@@ -105,7 +105,7 @@ extension Server {
 
     /// Parses SORT's options; nil after replying an error.
     static func parseSortOptions(_ c: Client, readonly: Bool) -> SortOptions? {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         var o = SortOptions()
         var j = 2
         while j < a.count {
@@ -148,7 +148,7 @@ extension Server {
     }
 
     static func sortCommand(_ c: Client, readonly: Bool) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         guard let o = parseSortOptions(c, readonly: readonly) else { return }
         let desc = o.desc
         var alpha = o.alpha, dontSort = o.dontSort
@@ -247,7 +247,7 @@ extension Server {
     /// Replies the sorted range (or stores it with STORE and replies its length).
     private static func sortReply(_ c: Client, _ items: [SortItem], from start: Int64, to end: Int64,
                                   getArgs: [Int], storeArg: Int, outputLen: Int) {
-        let a = c.args, s = c.server
+        let a = c.args, s = c.engine
         let span = end >= start ? Int(end - start + 1) : 0
         if storeArg == 0 {
             c.reply.array(outputLen)

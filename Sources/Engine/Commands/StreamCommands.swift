@@ -4,7 +4,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func streamCommands() -> [Command] {
         let g = CommandGroup.stream
         return [
@@ -215,7 +215,7 @@ extension Server {
                 return nil
             }
         } else if t.approx {
-            var l = 100 * c.server.config.streamNodeMaxEntries
+            var l = 100 * c.engine.config.streamNodeMaxEntries
             if l <= 0 { l = 10000 }
             if l > 1_000_000 { l = 1_000_000 }
             t.limit = l
@@ -255,7 +255,7 @@ extension Server {
 
     static func xaddCommand(_ c: Client) {
         guard let t = parseStreamTrimArgs(c, xadd: true) else { return }
-        let a = c.args, s = c.server, key = a[1]
+        let a = c.args, s = c.engine, key = a[1]
         let fieldPos = t.idIndex + 1
         if a.count - fieldPos < 2 || (a.count - fieldPos) % 2 == 1 {
             c.wrongArity()
@@ -295,7 +295,7 @@ extension Server {
                 id = given
             }
         } else {
-            let now = UInt64(max(0, Server.wallClockMs()))
+            let now = UInt64(max(0, ShardEngine.wallClockMs()))
             id = now > stream.lastID.ms ? StreamID(ms: now, seq: 0) : stream.lastID.incremented!
         }
         if id <= stream.lastID {
@@ -362,7 +362,7 @@ extension Server {
     // MARK: XDEL / XTRIM / XSETID
 
     static func xdelCommand(_ c: Client) {
-        let a = c.args, key = a[1], srv = c.server
+        let a = c.args, key = a[1], srv = c.engine
         let s: StreamValue
         switch lookupStream(c, key, write: true) {
         case .missing: c.reply.integer(0); return
@@ -394,7 +394,7 @@ extension Server {
 
     static func xtrimCommand(_ c: Client) {
         guard let t = parseStreamTrimArgs(c, xadd: false) else { return }
-        let key = c.args[1], srv = c.server
+        let key = c.args[1], srv = c.engine
         let s: StreamValue
         switch lookupStream(c, key, write: true) {
         case .missing: c.reply.integer(0); return
@@ -412,7 +412,7 @@ extension Server {
     }
 
     static func xsetidCommand(_ c: Client) {
-        let a = c.args, key = a[1], srv = c.server
+        let a = c.args, key = a[1], srv = c.engine
         guard let id = streamIDArg(c, 2, strict: true) else { return }
         var entriesAdded: Int64 = -1
         var maxDeleted = StreamID.zero

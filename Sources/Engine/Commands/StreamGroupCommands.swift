@@ -3,7 +3,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     enum XGroupSub { case create, setid, destroy, createConsumer, delConsumer }
 
     static func xgroupCommand() -> Command {
@@ -49,7 +49,7 @@ extension Server {
     }
 
     static func xgroupGeneric(_ c: Client, _ sub: XGroupSub) {
-        let a = c.args, srv = c.server, key = a[2], gname = a[3]
+        let a = c.args, srv = c.engine, key = a[2], gname = a[3]
         var mkstream = false
         var entriesRead = StreamGroup.invalidEntriesRead
         var i = 5
@@ -159,7 +159,7 @@ extension Server {
     // MARK: XACK
 
     static func xackCommand(_ c: Client) {
-        let a = c.args, srv = c.server
+        let a = c.args, srv = c.engine
         var group: StreamGroup? = nil
         switch lookupStream(c, a[1], write: false) {
         case .wrongType: c.wrongType(); return
@@ -183,7 +183,7 @@ extension Server {
     // MARK: XPENDING
 
     static func xpendingCommand(_ c: Client) {
-        let a = c.args, now = c.server.now
+        let a = c.args, now = c.engine.now
         let justInfo = a.count == 3
         if a.count != 3 && (a.count < 6 || a.count > 9) { c.syntaxError(); return }
         var start = StreamID.zero, end = StreamID.max
@@ -268,7 +268,7 @@ extension Server {
     // MARK: XCLAIM
 
     static func xclaimCommand(_ c: Client) {
-        let a = c.args, srv = c.server, key = a[1]
+        let a = c.args, srv = c.engine, key = a[1]
         defer { srv.preventPropagation(c) }
         let s: StreamValue
         var group: StreamGroup? = nil
@@ -389,8 +389,8 @@ extension Server {
             return existing
         }
         let created = g.createConsumer(c.args[3], now: now)!  // absent: checked above
-        c.server.addDirty()
-        c.server.notifyKeyspaceEvent(.stream, "xgroup-createconsumer", key, c.dbIndex)
+        c.engine.addDirty()
+        c.engine.notifyKeyspaceEvent(.stream, "xgroup-createconsumer", key, c.dbIndex)
         return created
     }
 
@@ -403,7 +403,7 @@ extension Server {
     }
 
     static func xautoclaimCommand(_ c: Client) {
-        let a = c.args, srv = c.server, key = a[1]
+        let a = c.args, srv = c.engine, key = a[1]
         defer { srv.preventPropagation(c) }
         guard let mi = a.int64(4) else { c.error(static: "ERR Invalid min-idle-time argument for XAUTOCLAIM"); return }
         let minIdle = max(0, mi)

@@ -4,7 +4,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func xinfoCommand() -> Command {
         let g = CommandGroup.stream
         let subs = [
@@ -47,7 +47,7 @@ extension Server {
     static func xinfoConsumersCommand(_ c: Client) {
         guard let s = xinfoStream(c) else { return }
         guard let g = s.group(c.args[3]) else { noGroupForKey(c, group: 3, key: 2); return }
-        let now = c.server.now
+        let now = c.engine.now
         c.reply.array(g.consumers.count)
         for cons in g.consumers {
             c.reply.map(3)
@@ -95,7 +95,7 @@ extension Server {
             }
         }
         guard let s = xinfoStream(c) else { return }
-        let now = c.server.now
+        let now = c.engine.now
         _ = now
         c.reply.map(full ? 9 : 10)
         field(c, "length"); c.reply.integer(s.length)

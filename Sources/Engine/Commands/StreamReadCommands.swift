@@ -18,14 +18,14 @@ struct StreamReadRequest {
     var timeout: Int64? = nil
 }
 
-extension Server {
+extension ShardEngine {
     /// A stream may have new data or a group was destroyed (wakes blocked readers).
     func signalStreamReady(_ db: Database, _ key: UnsafeRawBufferPointer) {
         if blocking.keyCount != 0 { signalKeyAsReady(db.index, Array(key)) }
     }
 
     static func xreadCommand(_ c: Client, group isGroup: Bool) {
-        defer { c.server.preventPropagation(c) }
+        defer { c.engine.preventPropagation(c) }
         if isGroup && c.blockRetry && !blockedStreamsStillExist(c) {
             // As Redis: a blocked XREADGROUP whose stream was deleted or replaced gets an error.
             c.error(static: "UNBLOCKED the stream key no longer exists")
@@ -44,7 +44,7 @@ extension Server {
         for k in 0..<req.keys.count where argv[firstID + k] == [UInt8(ascii: "$")] {
             argv[firstID + k] = Array(req.ids[k].description.utf8)
         }
-        c.server.blockForKeys(c, keys: req.keys, deadline: deadline, timeoutReply: .nullArray, argv: argv,
+        c.engine.blockForKeys(c, keys: req.keys, deadline: deadline, timeoutReply: .nullArray, argv: argv,
                               shouldServe: isGroup ? { _ in true } : { $0?.type == .stream })
     }
 
@@ -52,7 +52,7 @@ extension Server {
     static func blockedStreamsStillExist(_ c: Client) -> Bool {
         guard let st = c.blocked else { return true }
         for key in st.keys {
-            let e = key.withUnsafeBytes { c.server.lookupWrite(c.db, $0, touch: false) }
+            let e = key.withUnsafeBytes { c.engine.lookupWrite(c.db, $0, touch: false) }
             if e == nil || e!.type != .stream { return false }
         }
         return true
@@ -60,7 +60,7 @@ extension Server {
 
     /// Parses the arguments and resolves "$"; nil after an error reply.
     static func parseStreamRead(_ c: Client, group isGroup: Bool) -> StreamReadRequest? {
-        let a = c.args, srv = c.server
+        let a = c.args, srv = c.engine
         var timeout: Int64? = nil
         var count: Int64 = 0
         var streamsArg = 0, streamsCount = 0
@@ -161,7 +161,7 @@ extension Server {
 
     /// Serves what can be served now; true if it replied (some stream had data).
     static func serveStreamRead(_ c: Client, _ req: inout StreamReadRequest) -> Bool {
-        let srv = c.server
+        let srv = c.engine
         var mark = 0
         var served = 0
         for k in 0..<req.keys.count {
@@ -213,7 +213,7 @@ extension Server {
     /// The reading consumer, created (and announced) if new.
     static func consumerForRead(_ c: Client, _ s: StreamValue, _ g: StreamGroup, key: [UInt8],
                                 req: StreamReadRequest) -> StreamConsumer {
-        let srv = c.server
+        let srv = c.engine
         if let existing = req.consumer.withUnsafeBytes({ g.consumer($0) }) {
             existing.seenTime = srv.now
             return existing
@@ -230,7 +230,7 @@ extension Server {
     /// A consumer's pending entries from `start` (XREADGROUP with an explicit ID).
     static func replyConsumerHistory(_ c: Client, _ s: StreamValue, _ group: StreamGroup, _ consumer: StreamConsumer,
                                      from start: StreamID, count: Int) {
-        let now = c.server.now
+        let now = c.engine.now
         var ids: [StreamID] = []
         consumer.pel.forEach(from: start) { id, _ in
             ids.append(id)
@@ -258,7 +258,7 @@ extension Server {
     /// counter, adds PEL entries unless NOACK, propagates the effect.
     static func deliverNewEntries(_ c: Client, _ s: StreamValue, _ g: StreamGroup, _ consumer: StreamConsumer,
                                   key: [UInt8], from start: StreamID, count: Int, noack: Bool) {
-        let srv = c.server, now = srv.now
+        let srv = c.engine, now = srv.now
         var propagateLastID = false
         var delivered: [StreamID] = []
         let mark = c.reply.deferLength()
@@ -295,7 +295,7 @@ extension Server {
     /// XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID last-id.
     static func propagateXClaim(_ c: Client, key: [UInt8], group g: StreamGroup, id: StreamID,
                                 consumer: StreamConsumer?, idText: [UInt8]? = nil) {
-        let srv = c.server
+        let srv = c.engine
         guard srv.isPropagating else { return }
         let nack = g.pel.find(id)
         let owner = consumer ?? nack?.consumer
@@ -309,7 +309,7 @@ extension Server {
 
     /// XGROUP SETID key group last-id ENTRIESREAD n.
     static func propagateGroupSetID(_ c: Client, key: [UInt8], group g: StreamGroup) {
-        c.server.alsoPropagate(db: c.dbIndex, [
+        c.engine.alsoPropagate(db: c.dbIndex, [
             Array("XGROUP".utf8), Array("SETID".utf8), key, g.name, g.lastID.text,
             Array("ENTRIESREAD".utf8), decimalBytes(g.entriesRead),
         ])

@@ -3,7 +3,7 @@
 import RESP
 import CShims
 
-extension Server {
+extension ShardEngine {
     static func stringCommands() -> [Command] {
         let wf: CommandFlags = [.write, .denyOOM, .fast]
         return [
@@ -47,7 +47,7 @@ extension Server {
 
     @inline(__always)
     static func lookupString(_ c: Client, _ key: UnsafeRawBufferPointer, write: Bool = false) -> StringLookup {
-        let s = c.server
+        let s = c.engine
         guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
         return e.type == .string ? .found(e) : .wrongType
     }
@@ -75,7 +75,7 @@ extension Server {
             ms = m
         }
         if !absolute {
-            let (t, o) = ms.addingReportingOverflow(c.server.now)
+            let (t, o) = ms.addingReportingOverflow(c.engine.now)
             if o { c.error("ERR invalid expire time in '\(command)' command"); return nil }
             ms = t
         }
@@ -128,7 +128,7 @@ extension Server {
         }
         var expireAt: Int64? = nil
         if !expire.resolve(c, command: "set", &expireAt) { return }
-        let s = c.server
+        let s = c.engine
         let key = a[1]
         let existing = s.lookupWrite(c.db, key)
         if get {
@@ -161,7 +161,7 @@ extension Server {
     }
 
     static func setnxCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         let key = c.args[1]
         if s.lookupWrite(c.db, key) != nil { c.reply.integer(0); return }
         s.setString(c.db, key, c.args[2])
@@ -173,7 +173,7 @@ extension Server {
 
     static func setexCommand(_ c: Client, unitMs: Bool) {
         guard let t = expireTime(c, 2, unitMs: unitMs, absolute: false, command: unitMs ? "psetex" : "setex") else { return }
-        let s = c.server
+        let s = c.engine
         let key = c.args[1]
         s.setString(c.db, key, c.args[3], expireAt: t)
         s.signalModifiedKey(c.db, key)
@@ -197,7 +197,7 @@ extension Server {
             c.error("ERR wrong number of arguments for '\(nx ? "msetnx" : "mset")' command")
             return
         }
-        let s = c.server
+        let s = c.engine
         if nx {
             var i = 1
             while i < a.count {
@@ -223,7 +223,7 @@ extension Server {
         case .missing: c.reply.null()
         case .found(let e): c.reply.bulk(e.stringValue)
         }
-        let s = c.server
+        let s = c.engine
         s.setString(c.db, key, c.args[2])
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "set", key, c.dbIndex)
@@ -238,7 +238,7 @@ extension Server {
         case .missing: c.reply.null()
         case .found(let e):
             c.reply.bulk(e.stringValue)
-            let s = c.server
+            let s = c.engine
             s.deleteKey(c.db, key)
             s.signalModifiedKey(c.db, key)
             s.notifyKeyspaceEvent(.generic, "del", key, c.dbIndex)
@@ -265,7 +265,7 @@ extension Server {
         case .missing: c.reply.null()
         case .found(let e):
             c.reply.bulk(e.stringValue)
-            let s = c.server
+            let s = c.engine
             if let t = expireAt {
                 if t <= s.now {
                     s.deleteKey(c.db, key)
@@ -312,7 +312,7 @@ extension Server {
         let (r, o) = current.addingReportingOverflow(by)
         if o { c.error(static: "ERR increment or decrement would overflow"); return }
         var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let s = c.server
+        let s = c.engine
         withUnsafeMutableBytes(of: &tmp) { raw in
             let n = writeDecimal(r, to: raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
             s.setString(c.db, key, UnsafeRawBufferPointer(rebasing: raw[0..<n]), keepTTL: true, encoding: .int)
@@ -340,7 +340,7 @@ extension Server {
         if n == -1 { c.notFloat(); return }
         if n < 0 { c.error(static: "ERR increment would produce NaN or Infinity"); return }
         let bytes = out[0..<Int(n)].map { UInt8(bitPattern: $0) }
-        let s = c.server
+        let s = c.engine
         s.setString(c.db, key, bytes, keepTTL: true)
         s.signalModifiedKey(c.db, key)
         s.notifyKeyspaceEvent(.string, "incrbyfloat", key, c.dbIndex)
@@ -351,7 +351,7 @@ extension Server {
     }
 
     static func checkStringLength(_ c: Client, _ size: Int) -> Bool {
-        if size > c.server.config.protoMaxBulkLen {
+        if size > c.engine.config.protoMaxBulkLen {
             c.error(static: "ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             return false
         }
@@ -360,7 +360,7 @@ extension Server {
 
     static func appendCommand(_ c: Client) {
         let key = c.args[1], add = c.args[2]
-        let s = c.server
+        let s = c.engine
         var newValue: [UInt8]
         switch lookupString(c, key, write: true) {
         case .wrongType: c.wrongType(); return
@@ -415,7 +415,7 @@ extension Server {
         guard let offset = c.intArg(2) else { return }
         if offset < 0 { c.error(static: "ERR offset is out of range"); return }
         let key = c.args[1], value = c.args[3]
-        let s = c.server
+        let s = c.engine
         var current: [UInt8] = []
         switch lookupString(c, key, write: true) {
         case .wrongType: c.wrongType(); return
@@ -426,7 +426,7 @@ extension Server {
             current = Array(e.stringValue)
         }
         // Checked before adding: a huge offset must be an error, not an overflow.
-        guard offset <= Int64(c.server.config.protoMaxBulkLen - value.count),
+        guard offset <= Int64(c.engine.config.protoMaxBulkLen - value.count),
               checkStringLength(c, Int(offset) + value.count) else {
             c.error(static: "ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             return

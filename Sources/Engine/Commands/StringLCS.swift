@@ -1,7 +1,7 @@
 // LCS: longest common subsequence of two strings, with Redis's IDX ranges
 // (reported from the end of the strings backwards) and MINMATCHLEN filtering.
 
-extension Server {
+extension ShardEngine {
     static func lcsCommand(_ c: Client) {
         let a = c.args
         var getLen = false, getIdx = false, withMatchLen = false
@@ -20,7 +20,7 @@ extension Server {
         }
         var strings: [[UInt8]] = []
         for k in 1...2 {
-            guard let e = c.server.lookupRead(c, a[k]) else { strings.append([]); continue }
+            guard let e = c.engine.lookupRead(c, a[k]) else { strings.append([]); continue }
             if e.type != .string {
                 c.error(static: "ERR The specified keys must contain string values")
                 return

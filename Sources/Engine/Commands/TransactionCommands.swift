@@ -6,7 +6,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func transactionCommands() -> [Command] {
         let f: CommandFlags = [.noScript, .loading, .stale, .fast, .allowBusy]
         return [
@@ -32,7 +32,7 @@ extension Server {
         c.inMulti = false
         c.multiQueue = []
         c.multiError = false
-        c.server.unwatchAll(c)
+        c.engine.unwatchAll(c)
     }
 
     static func discardCommand(_ c: Client) {
@@ -43,7 +43,7 @@ extension Server {
 
     static func execCommand(_ c: Client) {
         if !c.inMulti { c.error(static: "ERR EXEC without MULTI"); return }
-        let s = c.server
+        let s = c.engine
         if c.multiError {
             discardTransaction(c)
             c.error(static: "EXECABORT Transaction discarded because of previous errors.")
@@ -79,13 +79,13 @@ extension Server {
 
     static func watchCommand(_ c: Client) {
         if c.inMulti { c.error(static: "ERR WATCH inside MULTI is not allowed"); return }
-        let s = c.server
+        let s = c.engine
         for i in 1..<c.args.count { s.watch(c, c.args.bytes(i)) }
         c.reply.ok()
     }
 
     static func unwatchCommand(_ c: Client) {
-        c.server.unwatchAll(c)
+        c.engine.unwatchAll(c)
         c.reply.ok()
     }
 }

@@ -5,11 +5,11 @@
 /// A key looked up for a command that expects values of one type.
 enum TypedLookup<V: AnyObject> { case missing, wrongType, found(V) }
 
-extension Server {
+extension ShardEngine {
     @inline(__always)
     static func lookupTyped<V: AnyObject>(_ c: Client, _ key: UnsafeRawBufferPointer, _ type: ValueType,
                                           as _: V.Type, write: Bool) -> TypedLookup<V> {
-        let s = c.server
+        let s = c.engine
         guard let e = write ? s.lookupWrite(c.db, key) : s.lookupRead(c, key) else { return .missing }
         return e.type == type ? .found(unsafeDowncast(e.object, to: V.self)) : .wrongType
     }
@@ -19,7 +19,7 @@ extension Server {
     /// key then; replies the number removed and signals the change.
     static func removeMembers<V: ValueObject>(_ c: Client, _ value: V, _ cls: KeyspaceEventClass, event: StaticString,
                                               remove: (V, UnsafeRawBufferPointer) -> Bool) {
-        let a = c.args, key = a[1], s = c.server
+        let a = c.args, key = a[1], s = c.engine
         var deleted = 0
         var keyRemoved = false
         for i in 2..<a.count where remove(value, a[i]) {

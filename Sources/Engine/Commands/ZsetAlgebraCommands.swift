@@ -64,7 +64,7 @@ struct ZAccumulator {
     }
 }
 
-extension Server {
+extension ShardEngine {
     enum ZSetOp { case union, inter, diff }
     enum ZAggregate { case sum, min, max }
 
@@ -113,7 +113,7 @@ extension Server {
         var j = numkeysIndex + 1
         for _ in 0..<setnum {
             var source = ZSource()
-            if let e = c.server.lookupRead(c, a[j]) {
+            if let e = c.engine.lookupRead(c, a[j]) {
                 switch e.type {
                 case .zset: source.zset = unsafeDowncast(e.object, to: ZSetValue.self)
                 case .set: source.set = unsafeDowncast(e.object, to: SetValue.self)
@@ -251,7 +251,7 @@ extension Server {
 
     /// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE: the result replaces the destination (an empty one deletes it).
     static func storeAlgebraResult(_ c: Client, _ result: [UnsafeMutableRawPointer], op: ZSetOp) {
-        let s = c.server, dst = c.args[1]
+        let s = c.engine, dst = c.args[1]
         if result.isEmpty {
             c.reply.integer(0)
             if s.deleteKey(c.db, dst) {

@@ -5,7 +5,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     static func zsetCommands() -> [Command] {
         let ro: CommandFlags = [.readonly]
         let rof: CommandFlags = [.readonly, .fast]
@@ -91,7 +91,7 @@ extension Server {
     // MARK: ZADD / ZINCRBY
 
     static func zaddGeneric(_ c: Client, incrCommand: Bool) {
-        let a = c.args, key = a[1], s = c.server
+        let a = c.args, key = a[1], s = c.engine
         var flags: ZSetValue.AddFlags = incrCommand ? [.incr] : []
         var ch = false
         var idx = 2

@@ -2,7 +2,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     /// Redis's genericZpopCommand: pops up to `count` (nil: a single pop)
     /// elements from the first existing key of `keys` (argument indexes).
     /// Returns the argument index of the key served and how many were popped.
@@ -11,7 +11,7 @@ extension Server {
     @discardableResult
     static func genericZpop(_ c: Client, keys: Range<Int>, max: Bool, emitKey: Bool, count: Int?,
                             nested: Bool, nilWhenEmpty: Bool, onEmpty: ((Client) -> Void)? = nil) -> (Int, Int)? {
-        let s = c.server
+        let s = c.engine
         var zset: ZSetValue? = nil
         var keyIndex = 0
         for i in keys {

@@ -3,7 +3,7 @@
 
 import RESP
 
-extension Server {
+extension ShardEngine {
     enum ZRangeType { case auto, rank, score, lex }
     enum ZRangeDirection { case auto, forward, reverse }
 
@@ -25,7 +25,7 @@ extension Server {
         /// `length` is the result size when known, or -1.
         mutating func begin(_ length: Int) {
             if storing {
-                let cfg = c.server.config
+                let cfg = c.engine.config
                 store = ZSetValue(skiplist: length > cfg.zsetMaxListpackEntries)
             } else if length >= 0 {
                 replyPairsHeader(c, length, withScores: withScores)
@@ -37,7 +37,7 @@ extension Server {
         mutating func emit(_ m: UnsafeRawBufferPointer, _ s: Double) {
             emitted += 1
             if let z = store {
-                let cfg = c.server.config
+                let cfg = c.engine.config
                 z.set(m, score: s, maxEntries: cfg.zsetMaxListpackEntries, maxValue: cfg.zsetMaxListpackValue)
             } else {
                 replyPair(c, m, s, withScore: withScores)
@@ -47,7 +47,7 @@ extension Server {
         /// Completes the reply (or stores the result under argument 1).
         func finish() {
             if storing {
-                let s = c.server, dst = c.args[1]
+                let s = c.engine, dst = c.args[1]
                 if emitted > 0, let z = store {
                     s.setObject(c.db, dst, z, type: .zset)
                     s.signalModifiedKey(c.db, dst)
@@ -224,7 +224,7 @@ extension Server {
     // MARK: ZREMRANGEBY*
 
     static func zremrangeGeneric(_ c: Client, _ type: ZRangeType) {
-        let key = c.args[1], s = c.server
+        let key = c.args[1], s = c.engine
         guard let spec = parseZRange(c, type, 2, 3) else { return }
         let zset: ZSetValue
         switch lookupZSet(c, key, write: true) {

@@ -1,6 +1,6 @@
 // rename-command (redis.conf) and Tessera's protect-dangerous-commands.
 
-extension Server {
+extension ShardEngine {
     /// Names of every top-level command (validates rename-command in the config file).
     static let commandNames: Set<String> = Set(allCommands().map(\.name))
 

@@ -3,7 +3,7 @@
 
 import Glibc
 
-extension Server {
+extension ShardEngine {
     public func latencyDoctorReport() -> String {
         let m = latency
         let threshold = config.latencyMonitorThreshold
@@ -25,7 +25,7 @@ extension Server {
             let period = a.samples > 0 ? Double(a.period) / Double(a.samples) : 0
             out += "\(i + 1). \(name): \(a.samples) spikes, \(a.avg) ms on average (mean deviation \(a.mad) ms), "
                 + "one every \(formatFixed(period, 2)) s; worst ever \(a.allTimeHigh) ms.\n"
-            out += "   " + Server.latencyCause(name) + "\n"
+            out += "   " + ShardEngine.latencyCause(name) + "\n"
             switch name {
             case "command":
                 if let culprits = slowlogCulprits() { out += "   " + culprits + "\n" }

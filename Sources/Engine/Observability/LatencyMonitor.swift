@@ -87,7 +87,7 @@ public final class LatencyMonitor {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Records a latency spike of `ms` milliseconds for `event` if it reaches
     /// `latency-monitor-threshold` (the persistence layer's fork, AOF writes...).
     public func latencyAddSample(_ event: String, _ ms: Int64) {
@@ -107,7 +107,7 @@ extension Server {
             Command("latency", arity: -2, group: .server, since: "2.8.13", handler: { _ in })
                 .withSubcommands([
                     Command("doctor", arity: 2, flags: f, group: .server, since: "2.8.13",
-                            handler: { $0.reply.verbatim($0.server.latencyDoctorReport()) }),
+                            handler: { $0.reply.verbatim($0.engine.latencyDoctorReport()) }),
                     Command("graph", arity: 3, flags: f, group: .server, since: "2.8.13", handler: latencyGraphCommand),
                     Command("help", arity: 2, flags: [.loading, .stale], group: .server, since: "2.8.13",
                             handler: { replyHelp($0, latencyHelp) }),
@@ -140,7 +140,7 @@ extension Server {
     ]
 
     static func latencyHistoryCommand(_ c: Client) {
-        guard let s = c.server.latency.series[c.args.string(2)] else { c.reply.array(0); return }
+        guard let s = c.engine.latency.series[c.args.string(2)] else { c.reply.array(0); return }
         let h = s.history
         c.reply.array(h.count)
         for x in h {
@@ -151,7 +151,7 @@ extension Server {
     }
 
     static func latencyLatestCommand(_ c: Client) {
-        let m = c.server.latency
+        let m = c.engine.latency
         c.reply.array(m.names.count)
         for n in m.names {
             let s = m.series[n]!
@@ -164,7 +164,7 @@ extension Server {
     }
 
     static func latencyResetCommand(_ c: Client) {
-        let m = c.server.latency
+        let m = c.engine.latency
         if c.args.count == 2 { c.reply.integer(m.reset()); return }
         var n = 0
         for i in 2..<c.args.count { n += m.reset(c.args.string(i)) }
@@ -173,7 +173,7 @@ extension Server {
 
     static func latencyGraphCommand(_ c: Client) {
         let event = c.args.string(2)
-        guard let s = c.server.latency.series[event] else {
+        guard let s = c.engine.latency.series[event] else {
             c.error("ERR No samples available for event '\(event)'")
             return
         }
@@ -218,7 +218,7 @@ extension Server {
     }
 
     static func latencyHistogramCommand(_ c: Client) {
-        let s = c.server
+        let s = c.engine
         var picked: [Command] = []
         if c.args.count == 2 {
             for cmd in s.commands.all {

@@ -83,7 +83,7 @@ public final class SlowLog {
     }
 }
 
-extension Server {
+extension ShardEngine {
     /// Argument positions of the running command that must never be shown
     /// (MONITOR, SLOWLOG): AUTH's arguments, HELLO's AUTH user and password,
     /// MIGRATE's AUTH/AUTH2 credentials, and whatever the command marked in
@@ -141,9 +141,9 @@ extension Server {
                     Command("help", arity: 2, flags: [.loading, .stale], group: .server, since: "6.2.0",
                             handler: { replyHelp($0, slowlogHelp) }),
                     Command("len", arity: 2, flags: f, group: .server, since: "2.2.12",
-                            handler: { $0.reply.integer($0.server.slowlog.count) }),
+                            handler: { $0.reply.integer($0.engine.slowlog.count) }),
                     Command("reset", arity: 2, flags: f, group: .server, since: "2.2.12",
-                            handler: { $0.server.slowlog.reset(); $0.reply.ok() }),
+                            handler: { $0.engine.slowlog.reset(); $0.reply.ok() }),
                 ]),
         ]
     }
@@ -164,7 +164,7 @@ extension Server {
     ]
 
     static func slowlogGetCommand(_ c: Client) {
-        let log = c.server.slowlog
+        let log = c.engine.slowlog
         var n = 10
         if c.args.count > 3 { subcommandSyntaxError(c); return }
         if c.args.count == 3 {
