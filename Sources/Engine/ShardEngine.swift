@@ -57,6 +57,8 @@ public final class ShardEngine {
     public weak var persistence: PersistenceControl? = nil
     /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.
     public var loading = false
+    /// Data types plugins registered (values of them load from RDB and RESTORE).
+    public let moduleTypes = ModuleTypeRegistry()
     /// Failed saves and AOF writes, which refuse writes (-MISCONF).
     public let diskErrors = DiskErrors()
     var pendingPropagation: [PropagatedCommand] = []

@@ -107,7 +107,7 @@ public enum RDBLoader {
             }
             // A key-value pair of type `type`.
             let key = try r.string()
-            let value = try ValueSerializer.read(type: type, &r, config: engine.config)
+            let value = try ValueSerializer.read(type: type, &r, config: engine.config, moduleTypes: engine.moduleTypes)
             defer { expireAt = nil; idle = nil; freq = nil }
             if case .object(let o, let t) = value, t != .stream, let v = o as? ValueObject, v.count == 0 {  // empty streams are kept, as Redis
                 engine.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")

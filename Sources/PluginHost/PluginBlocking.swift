@@ -184,14 +184,14 @@ extension PluginHost {
 @_cdecl("RMX_CreateTimer")
 func RMX_CreateTimer(_ ctx: Ctx?, _ period: Int64, _ callback: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?) -> UInt64 {
     guard let m = ctxModule(ctx), let cb = callback else { return 0 }
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     return host.addTimer(PluginTimer(module: m, callback: cb, data: data, when: ShardEngine.wallClockMs() + max(0, period),
                                      dbid: Int32(ctxDatabase(ctx).index)))
 }
 
 @_cdecl("RMX_StopTimer")
 func RMX_StopTimer(_ ctx: Ctx?, _ id: UInt64, _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let t = host.timers[id], t.module === ctxModule(ctx) else { return TSM_ERR }
     host.timers[id] = nil
     host.timerHeap.removeAll { $0.id == id }
@@ -202,7 +202,7 @@ func RMX_StopTimer(_ ctx: Ctx?, _ id: UInt64, _ data: UnsafeMutablePointer<Unsaf
 @_cdecl("RMX_GetTimerInfo")
 func RMX_GetTimerInfo(_ ctx: Ctx?, _ id: UInt64, _ remaining: UnsafeMutablePointer<UInt64>?,
                       _ data: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let t = host.timers[id], t.module === ctxModule(ctx) else { return TSM_ERR }
     remaining?.pointee = UInt64(max(0, t.when - ShardEngine.wallClockMs()))
     data?.pointee = t.data
@@ -213,7 +213,7 @@ func RMX_GetTimerInfo(_ ctx: Ctx?, _ id: UInt64, _ remaining: UnsafeMutablePoint
 
 private func block(_ ctx: Ctx?, _ reply: UnsafeMutableRawPointer?, _ timeout: UnsafeMutableRawPointer?,
                    _ freePriv: UnsafeMutableRawPointer?, _ ms: Int64, keys: [[UInt8]]?, privdata: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let m = ctxModule(ctx) else { return nil }
     let c = ctxClient(ctx)
     let replyClient = host.makeInternalClient()
@@ -280,7 +280,7 @@ func RMX_AbortBlock(_ p: UnsafeMutableRawPointer?) -> Int32 {
 
 @_cdecl("RMX_SignalKeyAsReady")
 func RMX_SignalKeyAsReady(_ ctx: Ctx?, _ key: RMString?) -> Int32 {
-    PluginHost.shared.engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
+    ctxHost(ctx).engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
     return TSM_OK
 }
 

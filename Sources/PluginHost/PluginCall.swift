@@ -26,7 +26,7 @@ private func errorReply(_ ctx: Ctx?, _ msg: String) -> UnsafeMutablePointer<Redi
 @_cdecl("RMX_CallArgv")
 func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMutablePointer<RMString?>?, _ argc: Int32,
                   _ flags: Int32) -> UnsafeMutablePointer<RedisModuleCallReply>? {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     let engine = host.engine
     let errorsAsReplies = flags & Int32(TSM_CALL_ERRORS_AS_REPLIES) != 0
     // Arguments: the command name, then argv.
@@ -97,7 +97,7 @@ func RMX_CallArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMuta
 
 @_cdecl("RMX_ReplicateArgv")
 func RMX_ReplicateArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: UnsafeMutablePointer<RMString?>?, _ argc: Int32) -> Int32 {
-    let engine = PluginHost.shared.engine
+    let engine = ctxHost(ctx).engine
     guard engine.commands.lookup(cString(name)) != nil else { return TSM_ERR }
     var all: [[UInt8]] = [Array(cString(name).utf8)]
     for i in 0..<Int(argc) { all.append(stringBytes(argv?[i])) }
@@ -107,6 +107,6 @@ func RMX_ReplicateArgv(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ argv: Unsaf
 
 @_cdecl("RMX_ReplicateVerbatim")
 func RMX_ReplicateVerbatim(_ ctx: Ctx?) -> Int32 {
-    PluginHost.shared.verbatimRequested = true
+    ctxHost(ctx).verbatimRequested = true
     return TSM_OK
 }

@@ -109,7 +109,7 @@ extension PluginHost {
 
     // MARK: MODULE
 
-    static func moduleCommand() -> Command {
+    func moduleCommand() -> Command {
         Command("module", arity: -2, group: .server, since: "4.0.0") { _ in }.withSubcommands([
             Command("help", arity: 2, flags: [.loading, .stale], group: .server, since: "5.0.0") { c in
                 let lines = [
@@ -129,7 +129,8 @@ extension PluginHost {
                 for l in lines { c.reply.simple(string: l) }
             },
             Command("list", arity: 2, flags: [.admin, .noScript], group: .server, since: "4.0.0") { c in
-                guard let h = PluginHost.shared, PluginHost.moduleCommandAllowed(c) else { return }
+                guard PluginHost.moduleCommandAllowed(c) else { return }
+                let h = self
                 c.reply.array(h.modules.count)
                 for m in h.modules {
                     c.reply.map(4)
@@ -141,13 +142,15 @@ extension PluginHost {
                 }
             },
             Command("load", arity: -3, flags: [.admin, .noScript, .noAsyncLoading], group: .server, since: "4.0.0") { c in
-                guard let h = PluginHost.shared, PluginHost.moduleCommandAllowed(c) else { return }
+                guard PluginHost.moduleCommandAllowed(c) else { return }
+                let h = self
                 let path = c.args.string(2)
                 let args = (3..<max(3, c.args.count)).map { c.args.string($0) }
                 h.loadFromCommand(c, path: path, args: args)
             },
             Command("loadex", arity: -3, flags: [.admin, .noScript, .noAsyncLoading], group: .server, since: "7.0.0") { c in
-                guard let h = PluginHost.shared, PluginHost.moduleCommandAllowed(c) else { return }
+                guard PluginHost.moduleCommandAllowed(c) else { return }
+                let h = self
                 let path = c.args.string(2)
                 var args: [String] = []
                 let i = 3
@@ -167,7 +170,8 @@ extension PluginHost {
                 h.loadFromCommand(c, path: path, args: args)
             },
             Command("unload", arity: 3, flags: [.admin, .noScript, .noAsyncLoading], group: .server, since: "4.0.0") { c in
-                guard let h = PluginHost.shared, PluginHost.moduleCommandAllowed(c) else { return }
+                guard PluginHost.moduleCommandAllowed(c) else { return }
+                let h = self
                 do {
                     try h.unload(name: c.args.string(2))
                     c.reply.ok()
@@ -212,14 +216,14 @@ func RMX_SetModuleAttribs(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: 
 @_cdecl("RMX_IsModuleNameBusy")
 func RMX_IsModuleNameBusy(_ name: UnsafePointer<CChar>?) -> Int32 {
     let n = cString(name)
-    return PluginHost.shared.modules.contains { $0.name == n } ? 1 : 0
+    return PluginHost.ofProcess.modules.contains { $0.name == n } ? 1 : 0
 }
 
 @_cdecl("RMX_CreateCommand")
 func RMX_CreateCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: UnsafePointer<CChar>?,
                        _ fn: UnsafeMutableRawPointer?, _ strflags: UnsafePointer<CChar>?,
                        _ first: Int32, _ last: Int32, _ step: Int32) -> Int32 {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let m = ctxModule(ctx), host.loading === m else { return TSM_ERR }
     let n = cString(name)
     guard !n.isEmpty, !n.contains(" "), !n.contains("|"), let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
@@ -232,7 +236,7 @@ func RMX_CreateCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: Uns
 
 @_cdecl("RMX_GetCommand")
 func RMX_GetCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: UnsafePointer<CChar>?) -> UnsafeMutableRawPointer? {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let m = ctxModule(ctx), let cmd = m.commands.first(where: { $0.name == cString(name).lowercased() }),
           let h = host.commandHandles[ObjectIdentifier(cmd)] else { return nil }
     return Unmanaged.passUnretained(h).toOpaque()
@@ -242,9 +246,10 @@ func RMX_GetCommand(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?, _ name: Unsafe
 func RMX_CreateSubcommand(_ parent: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>?,
                           _ fn: UnsafeMutableRawPointer?, _ strflags: UnsafePointer<CChar>?,
                           _ first: Int32, _ last: Int32, _ step: Int32) -> Int32 {
-    let host = PluginHost.shared!
-    guard let parent = parent, let fn = fn, host.loading != nil else { return TSM_ERR }
+    guard let parent = parent, let fn = fn else { return TSM_ERR }
     let p = Unmanaged<PluginCommandHandle>.fromOpaque(parent).takeUnretainedValue()
+    let host = p.module.host
+    guard host.loading != nil else { return TSM_ERR }
     // One level only, and the parent must be a pure container (created without a function), as Redis.
     guard p.command.parentName == nil, p.fn == nil, let flags = PluginHost.commandFlags(cString(strflags)) else { return TSM_ERR }
     let n = cString(name).lowercased()

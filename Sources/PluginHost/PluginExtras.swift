@@ -8,7 +8,7 @@ import Glibc
 
 @_cdecl("RMX_SignalModifiedKey")
 func RMX_SignalModifiedKey(_ ctx: Ctx?, _ key: RMString?) -> Int32 {
-    PluginHost.shared.engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
+    ctxHost(ctx).engine.signalModifiedKey(ctxDatabase(ctx), stringBytes(key))
     return TSM_OK
 }
 
@@ -17,7 +17,7 @@ func RMX_DbSize(_ ctx: Ctx?) -> UInt64 { UInt64(ctxDatabase(ctx).count) }
 
 @_cdecl("RMX_RandomKey")
 func RMX_RandomKey(_ ctx: Ctx?) -> RMString? {
-    let s = PluginHost.shared.engine
+    let s = ctxHost(ctx).engine
     let db = ctxDatabase(ctx)
     for _ in 0..<16 {
         guard let e = db.randomEntry() else { return nil }
@@ -29,20 +29,20 @@ func RMX_RandomKey(_ ctx: Ctx?) -> RMString? {
 
 @_cdecl("RMX_ResetDataset")
 func RMX_ResetDataset(_ restartAOF: Int32, _ async: Int32) {
-    PluginHost.shared.engine.flushAll(async: async != 0)
+    PluginHost.ofProcess.engine.flushAll(async: async != 0)
 }
 
 @_cdecl("RMX_PublishMessage")
 func RMX_PublishMessage(_ ctx: Ctx?, _ channel: RMString?, _ message: RMString?) -> Int32 {
-    Int32(PluginHost.shared.engine.publish(stringBuffer(channel), stringBuffer(message)))
+    Int32(ctxHost(ctx).engine.publish(stringBuffer(channel), stringBuffer(message)))
 }
 
 @_cdecl("RMX_PublishMessageShard")
 func RMX_PublishMessageShard(_ ctx: Ctx?, _ channel: RMString?, _ message: RMString?) -> Int32 {
-    Int32(PluginHost.shared.engine.publish(stringBuffer(channel), stringBuffer(message), shard: true))
+    Int32(ctxHost(ctx).engine.publish(stringBuffer(channel), stringBuffer(message), shard: true))
 }
 
-private func client(_ id: UInt64) -> Client? { PluginHost.shared.engine.clients[Int64(bitPattern: id)] }
+private func client(_ id: UInt64) -> Client? { PluginHost.ofProcess.engine.clients[Int64(bitPattern: id)] }
 
 @_cdecl("RMX_GetClientNameById")
 func RMX_GetClientNameById(_ ctx: Ctx?, _ id: UInt64) -> RMString? {
@@ -87,7 +87,7 @@ func RMX_GetClientInfoById(_ ci: UnsafeMutableRawPointer?, _ id: UInt64) -> Int3
 @_cdecl("RMX_GetCurrentCommandName")
 func RMX_GetCurrentCommandName(_ ctx: Ctx?) -> UnsafePointer<CChar>? {
     guard let c = ctxClient(ctx), let cmd = c.lastCommand else { return nil }
-    return PluginHost.shared.cachedCString(cmd.fullName)
+    return ctxHost(ctx).cachedCString(cmd.fullName)
 }
 
 @_cdecl("RMX_GetLRU")
@@ -128,7 +128,7 @@ func RMX_SetLFU(_ p: UnsafeMutableRawPointer?, _ freq: Int64) -> Int32 {
 
 @_cdecl("RMX_GetUsedMemoryRatio")
 func RMX_GetUsedMemoryRatio() -> Float {
-    let s = PluginHost.shared.engine
+    let s = PluginHost.ofProcess.engine
     let max = s.config.maxmemory
     return max > 0 ? Float(s.memory.used) / Float(max) : 0
 }

@@ -24,12 +24,15 @@ public final class PluginModule {
     public let path: String
     public let args: [String]
     let handle: UnsafeMutableRawPointer
+    /// The host that loaded it: C API calls with a context find the engine through here.
+    unowned let host: PluginHost
     var commands: [Command] = []
     var types: [PluginType] = []
     var subscriptions: [(mask: Int32, fn: UnsafeMutableRawPointer)] = []
     var attribsSet = false
 
-    init(path: String, args: [String], handle: UnsafeMutableRawPointer) {
+    init(host: PluginHost, path: String, args: [String], handle: UnsafeMutableRawPointer) {
+        self.host = host
         self.path = path
         self.args = args
         self.handle = handle
@@ -47,8 +50,12 @@ public enum PluginError: Error, CustomStringConvertible {
 }
 
 public final class PluginHost {
-    /// The host of this process (one shard per process).
-    nonisolated(unsafe) public internal(set) static var shared: PluginHost! = nil
+    /// The host of this process, for the C API's entry points that carry no
+    /// context (ResetDataset, GetUsedMemoryRatio, GetNotifyKeyspaceEvents,
+    /// IsModuleNameBusy, the client-by-id queries, Log with a NULL context):
+    /// a shard is one process with one engine and one host. Calls with a
+    /// context reach their host through the context's module (`ctxHost`).
+    nonisolated(unsafe) static var ofProcess: PluginHost! = nil
 
     public let engine: ShardEngine
     var logger: Logger { engine.logger }
@@ -75,12 +82,11 @@ public final class PluginHost {
     var deliveringEvent = false
     var cStringCache: [String: UnsafeMutablePointer<CChar>] = [:]
 
-    /// Installs the host on `server` (once, before loading any plugin).
-    @discardableResult
+    /// Installs a host on `engine` (before loading any plugin). The engine
+    /// keeps it (as one of its stages).
     public static func install(on engine: ShardEngine) -> PluginHost {
-        if let h = shared { return h }
         let h = PluginHost(engine: engine)
-        shared = h
+        ofProcess = h
         h.installHooks()
         return h
     }
@@ -98,7 +104,7 @@ public final class PluginHost {
     }
 
     private func installHooks() {
-        engine.registerPluginCommand(Self.moduleCommand())
+        engine.registerPluginCommand(moduleCommand())
         // The loop holds the lock plugin threads take with ThreadSafeContextLock,
         // except while it waits for events.
         tsm_gil_lock()
@@ -125,7 +131,7 @@ public final class PluginHost {
             _ = tsm_dlclose(handle)
             throw PluginError.failed("Error loading the extension. Please check the server logs.")
         }
-        let m = PluginModule(path: path, args: args, handle: handle)
+        let m = PluginModule(host: self, path: path, args: args, handle: handle)
         loading = m
         let rc: Int32 = withContext(module: m, client: nil) { ctx in
             let argv = args.map { a in a.withCString { tsm_string_new(nil, $0, strlen($0)) } }
@@ -176,8 +182,7 @@ public final class PluginHost {
         for c in m.commands { engine.unregisterPluginCommand(c) }
         m.commands.removeAll()
         for t in m.types {
-            ModuleTypeRegistry.byID[t.typeID] = nil
-            ModuleTypeRegistry.byName[t.typeName] = nil
+            engine.moduleTypes.unregister(id: t.typeID, name: t.typeName)
         }
         for (id, t) in timers where t.module === m { timers[id] = nil }
         m.subscriptions.removeAll()
@@ -213,10 +218,17 @@ func ctxModule(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?) -> PluginModule? {
     PluginModule.from(ctx?.pointee.module)
 }
 
+/// The host a context belongs to: its module's (contexts without a module,
+/// such as a thread-safe context made without a blocked client, belong to
+/// the process's host).
+func ctxHost(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?) -> PluginHost {
+    ctxModule(ctx)?.host ?? PluginHost.ofProcess
+}
+
 /// The database a context works on: its client's, else the one SelectDb chose.
 func ctxDatabase(_ ctx: UnsafeMutablePointer<RedisModuleCtx>?) -> Database {
-    let s = PluginHost.shared.engine
     if let c = ctxClient(ctx) { return c.db }
+    let s = ctxHost(ctx).engine
     return s.database(Int(ctx?.pointee.dbid ?? 0)) ?? s.databases[0]
 }
 

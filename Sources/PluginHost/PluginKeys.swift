@@ -23,9 +23,10 @@ final class PluginKey {
     /// DMA copy of a string value being modified in place.
     init(ctx: Ctx?, db: Database, key: [UInt8], mode: Int32) {
         self.ctx = ctx; self.db = db; self.key = key; self.mode = mode
+        engine = ctxHost(ctx).engine
     }
 
-    var engine: ShardEngine { PluginHost.shared.engine }
+    let engine: ShardEngine
     var writable: Bool { mode & MODE_WRITE != 0 }
 
     func entry() -> Entry? { key.withUnsafeBytes { engine.lookupWrite(db, $0, touch: false) } }
@@ -53,7 +54,7 @@ final class PluginKey {
 
 @_cdecl("RMX_OpenKey")
 func RMX_OpenKey(_ ctx: Ctx?, _ name: RMString?, _ mode: Int32) -> UnsafeMutableRawPointer? {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     let db = ctxDatabase(ctx)
     let key = stringBytes(name)
     if mode & MODE_WRITE == 0 {
@@ -159,13 +160,13 @@ func RMX_SetAbsExpire(_ p: UnsafeMutableRawPointer?, _ at: Int64) -> Int32 {
 @_cdecl("RMX_KeyExists")
 func RMX_KeyExists(_ ctx: Ctx?, _ name: RMString?) -> Int32 {
     let key = stringBytes(name)
-    return key.withUnsafeBytes { PluginHost.shared.engine.exists(ctxDatabase(ctx), $0) } ? 1 : 0
+    return key.withUnsafeBytes { ctxHost(ctx).engine.exists(ctxDatabase(ctx), $0) } ? 1 : 0
 }
 
 @_cdecl("RMX_SelectDb")
 func RMX_SelectDb(_ ctx: Ctx?, _ id: Int32) -> Int32 {
-    guard let ctx = ctx, PluginHost.shared.engine.database(Int(id)) != nil else { return TSM_ERR }
-    if let c = ctxClient(ctx) { _ = PluginHost.shared.engine.setClientDatabase(c, Int(id)) }
+    guard let ctx = ctx, ctxHost(ctx).engine.database(Int(id)) != nil else { return TSM_ERR }
+    if let c = ctxClient(ctx) { _ = ctxHost(ctx).engine.setClientDatabase(c, Int(id)) }
     ctx.pointee.dbid = id
     return TSM_OK
 }

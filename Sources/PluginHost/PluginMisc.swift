@@ -6,7 +6,7 @@ import Glibc
 import Logging
 
 private func log(_ module: PluginModule?, _ level: String, _ msg: String) {
-    let logger = PluginHost.shared.engine.logger
+    let logger = (module?.host ?? PluginHost.ofProcess).engine.logger
     let text = module.map { "<\($0.name)> \(msg)" } ?? "<module> \(msg)"
     switch level {
     case "debug": logger.debug("\(text)")
@@ -18,7 +18,7 @@ private func log(_ module: PluginModule?, _ level: String, _ msg: String) {
 
 @_cdecl("RMX_LogMessage")
 func RMX_LogMessage(_ ctx: Ctx?, _ level: UnsafePointer<CChar>?, _ msg: UnsafePointer<CChar>?) {
-    log(ctxModule(ctx) ?? PluginHost.shared.loading, cString(level), cString(msg))
+    log(ctxModule(ctx) ?? PluginHost.ofProcess.loading, cString(level), cString(msg))
 }
 
 @_cdecl("RMX_LogIOMessage")
@@ -40,7 +40,7 @@ private let CTX_DENY_BLOCKING: Int32 = 1 << 21, CTX_RESP3: Int32 = 1 << 22
 
 @_cdecl("RMX_GetContextFlags")
 func RMX_GetContextFlags(_ ctx: Ctx?) -> Int32 {
-    let s = PluginHost.shared.engine
+    let s = ctxHost(ctx).engine
     var f = CTX_MASTER
     if let c = ctxClient(ctx) {
         if c.inMulti || c.denyBlocking { f |= CTX_MULTI }
@@ -61,20 +61,20 @@ func RMX_GetContextFlags(_ ctx: Ctx?) -> Int32 {
 func RMX_SubscribeToKeyspaceEvents(_ ctx: Ctx?, _ types: Int32, _ cb: UnsafeMutableRawPointer?) -> Int32 {
     guard let m = ctxModule(ctx), let cb = cb else { return TSM_ERR }
     m.subscriptions.append((types, cb))
-    PluginHost.shared.recomputeEventMask()
+    ctxHost(ctx).recomputeEventMask()
     return TSM_OK
 }
 
 @_cdecl("RMX_NotifyKeyspaceEvent")
 func RMX_NotifyKeyspaceEvent(_ ctx: Ctx?, _ type: Int32, _ event: UnsafePointer<CChar>?, _ key: RMString?) -> Int32 {
     guard ctx != nil else { return TSM_ERR }
-    let s = PluginHost.shared.engine
+    let s = ctxHost(ctx).engine
     s.notifyPluginKeyspaceEvent(type, Array(cString(event).utf8), stringBytes(key), ctxDatabase(ctx).index)
     return TSM_OK
 }
 
 @_cdecl("RMX_GetNotifyKeyspaceEvents")
-func RMX_GetNotifyKeyspaceEvents() -> Int32 { PluginHost.shared.engine.config.notifyFlags }
+func RMX_GetNotifyKeyspaceEvents() -> Int32 { PluginHost.ofProcess.engine.config.notifyFlags }
 
 extension PluginHost {
     func recomputeEventMask() {

@@ -132,10 +132,10 @@ final class PluginIO {
 @_cdecl("RMX_CreateDataType")
 func RMX_CreateDataType(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ encver: Int32,
                         _ tm: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let host = PluginHost.shared!
+    let host = ctxHost(ctx)
     guard let m = ctxModule(ctx), host.loading === m, let tm = tm else { return nil }
     let n = cString(name)
-    guard let id = moduleTypeID(name: n, encver: Int(encver)), ModuleTypeRegistry.byName[n] == nil else { return nil }
+    guard let id = moduleTypeID(name: n, encver: Int(encver)), host.engine.moduleTypes.named(n) == nil else { return nil }
     // Copy as many fields as the declared version has.
     var methods = TSMTypeMethods()
     let version = tm.load(as: UInt64.self)
@@ -149,8 +149,7 @@ func RMX_CreateDataType(_ ctx: Ctx?, _ name: UnsafePointer<CChar>?, _ encver: In
     withUnsafeMutableBytes(of: &methods) { $0.baseAddress!.copyMemory(from: tm, byteCount: size) }
     let t = PluginType(module: m, name: n, encver: Int(encver), id: id, methods: methods)
     m.types.append(t)
-    ModuleTypeRegistry.byID[id] = t
-    ModuleTypeRegistry.byName[n] = t
+    host.engine.moduleTypes.register(t, id: id, name: n)
     return t.opaque
 }
 

@@ -65,10 +65,10 @@ struct ModuleValueTests {
         var w = RDBWriter()
         w.length64(id)
         var r = RDBReader(w.bytes)
-        #expect(throws: RDBError.self) { _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r, config: Config()) }
+        #expect(throws: RDBError.self) { _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r, config: Config(), moduleTypes: ModuleTypeRegistry()) }
         do {
             var r2 = RDBReader(w.bytes)
-            _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r2, config: Config())
+            _ = try ValueSerializer.read(type: RDBType.module2.rawValue, &r2, config: Config(), moduleTypes: ModuleTypeRegistry())
         } catch let e as RDBError {
             #expect(e.description.contains("'mytype-AB'"))
         }

@@ -53,7 +53,7 @@ extension ShardEngine {
         let value: ValueSerializer.Value
         do {
             let type = try r.byte()
-            value = try ValueSerializer.read(type: type, &r, config: s.config)
+            value = try ValueSerializer.read(type: type, &r, config: s.config, moduleTypes: s.moduleTypes)
             if r.remaining != 0 { throw RDBError("trailing bytes") }
         } catch {
             c.error(static: "ERR Bad data format")

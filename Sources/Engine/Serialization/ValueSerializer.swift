@@ -102,7 +102,8 @@ public enum ValueSerializer {
     }
 
     /// Reads a value whose type byte is `type`.
-    public static func read(type: UInt8, _ r: inout RDBReader, config: Config) throws -> Value {
+    public static func read(type: UInt8, _ r: inout RDBReader, config: Config,
+                            moduleTypes: ModuleTypeRegistry) throws -> Value {
         guard let t = RDBType(rawValue: type) else { throw RDBError("unknown RDB value type \(type)") }
         switch t {
         case .string:
@@ -170,7 +171,7 @@ public enum ValueSerializer {
             // A module value starts with its 64-bit type id: 9 name characters and an encoding version.
             let id = try r.length64()
             let (name, encver) = moduleTypeName(id)
-            if t == .module2, let handle = ModuleTypeRegistry.lookup(id) {
+            if t == .module2, let handle = moduleTypes.lookup(id) {
                 let v = try handle.rdbLoad(&r, encver: encver)
                 return .object(ModuleValue(type: handle, value: v), .module)
             }

@@ -46,13 +46,30 @@ public final class ModuleValue: ValueObject, MemoryMeasurable {
     public func memoryUsage(samples: Int) -> Int { instanceSize(self) + moduleType.memoryUsage(value) }
 }
 
-/// Module types by RDB type id, for the loaders (RDB files, RESTORE payloads).
-public enum ModuleTypeRegistry {
-    nonisolated(unsafe) public static var byID: [UInt64: ModuleTypeHandle] = [:]
-    /// Module types by the name part of the id (any encoding version).
-    nonisolated(unsafe) public static var byName: [String: ModuleTypeHandle] = [:]
+/// The module types plugins registered with the engine, by RDB type id and
+/// by name, for the loaders (RDB files, RESTORE payloads).
+public final class ModuleTypeRegistry {
+    private var byID: [UInt64: ModuleTypeHandle] = [:]
+    /// By the name part of the id (any encoding version).
+    private var byName: [String: ModuleTypeHandle] = [:]
 
-    static func lookup(_ id: UInt64) -> ModuleTypeHandle? {
+    public init() {}
+
+    public func register(_ t: ModuleTypeHandle, id: UInt64, name: String) {
+        byID[id] = t
+        byName[name] = t
+    }
+
+    public func unregister(id: UInt64, name: String) {
+        byID[id] = nil
+        byName[name] = nil
+    }
+
+    public func named(_ name: String) -> ModuleTypeHandle? { byName[name] }
+
+    /// The type for a value's id; a type registered with another encoding
+    /// version loads it too (its rdb_load gets the value's version).
+    func lookup(_ id: UInt64) -> ModuleTypeHandle? {
         if let t = byID[id] { return t }
         return byName[ValueSerializer.moduleTypeName(id).0]
     }
