@@ -60,7 +60,7 @@ public final class Config {
     public private(set) var databases = 16
     public private(set) var enableDebugCommand = false
     public private(set) var maxmemory: Int64 = 0
-    /// maxmemory-clients as set: bytes, or "N%" of maxmemory (Server.maxmemoryClientsLimit).
+    /// maxmemory-clients as set: bytes, or "N%" of maxmemory (ShardEngine.maxmemoryClientsLimit).
     public private(set) var maxmemoryClientsSetting = "0"
     public private(set) var maxmemoryClientsEnabled = false
     public private(set) var maxmemoryPolicy = "noeviction"
@@ -96,7 +96,7 @@ public final class Config {
     public private(set) var stopWritesOnBgsaveError = true
     public private(set) var aofUseRDBPreamble = true
     /// client-output-buffer-limit by ClientClass raw value (normal, replica, pubsub, master),
-    /// parsed once per change; enforced by Server.outputLimitReached (OutputLimits.swift).
+    /// parsed once per change; enforced by ShardEngine.outputLimitReached (OutputLimits.swift).
     public private(set) var outputBufferLimits = [OutputLimit](repeating: OutputLimit(), count: 4)
     public private(set) var idleTimeout = 0
     public private(set) var tcpKeepalive = 300

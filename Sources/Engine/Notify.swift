@@ -1,7 +1,7 @@
 // Keyspace notifications (Redis's notify.c): `notify-keyspace-events`
-// flags and the publishing behind `Server.notifyKeyspaceEvent`.
+// flags and the publishing behind `ShardEngine.notifyKeyspaceEvent`.
 //
-// The hook itself (Server.swift) is inlined into every command and tests a
+// The hook itself (Keyspace.swift) is inlined into every command and tests a
 // single bit of `config.notifyFlags`; the channel names are only built here,
 // on the slow path, when the class is enabled.
 

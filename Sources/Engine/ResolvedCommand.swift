@@ -1,7 +1,7 @@
 // A request's command, looked up once: the name (and the subcommand of a
 // container command such as CLIENT or CONFIG) found in the command table and
 // the arity checked. Routing (Cluster/Routing.swift), execution
-// (Server.execute), AOF replay and statistics all take this one value, so a
+// (ShardEngine.execute), AOF replay and statistics all take this one value, so a
 // request costs one lookup however many layers look at it.
 
 public struct ResolvedCommand {

@@ -114,7 +114,7 @@ public protocol WriteStreamConsumer: AnyObject {
 
 /// What plugins watch in the engine (PluginHost implements it).
 public protocol PluginEventObserver: AnyObject {
-    /// A keyspace event of a class some plugin subscribed to (`Server.moduleEventMask`).
+    /// A keyspace event of a class some plugin subscribed to (`ShardEngine.moduleEventMask`).
     func keyspaceEvent(_ bit: Int32, _ event: UnsafeRawBufferPointer, _ key: UnsafeRawBufferPointer, _ db: Int)
     /// A client blocked by a plugin disconnects.
     func blockedClientDisconnected(_ c: Client)

@@ -27,7 +27,7 @@ extension ShardLoop {
     // MARK: output buffer limits
 
     /// Closes `conn` now if its client is over its output limit (the policy
-    /// is the engine's: Server.outputLimitReached).
+    /// is the engine's: ShardEngine.outputLimitReached).
     func closeIfOverOutputLimit(_ conn: Connection) -> Bool {
         guard conn.output.readableBytes > 0, engine.outputLimitReached(conn.client) else { return false }
         engine.closeForOutputLimit(conn.client)

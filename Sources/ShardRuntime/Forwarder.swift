@@ -1,6 +1,6 @@
 // Cross-shard routing in the shard's loop (docs/ARCHITECTURE.md, "The
 // keyspace across shards"). The engine decides where a command runs
-// (Server.route); this file moves it there: forwards it over a link to the
+// (ShardEngine.route); this file moves it there: forwards it over a link to the
 // owning shard, splits or fans it out, and puts every reply back in the
 // client's command order.
 //

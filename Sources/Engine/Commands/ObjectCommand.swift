@@ -1,6 +1,6 @@
 // OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP (Redis's objectCommand).
 // OBJECT is a container command: its subcommands are full Command entries,
-// dispatched by Server.execute (Command.withSubcommands).
+// dispatched by ShardEngine.execute (Command.withSubcommands).
 
 extension ShardEngine {
     static func objectCommand() -> Command {

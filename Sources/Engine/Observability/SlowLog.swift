@@ -1,6 +1,6 @@
 // SLOWLOG: commands that ran longer than `slowlog-log-slower-than`
 // microseconds, newest first, at most `slowlog-max-len` of them. The duration
-// is the one Server.call measured for commandstats (no extra clock read).
+// is the one ShardEngine.call measured for commandstats (no extra clock read).
 
 import Glibc
 
