@@ -6,6 +6,7 @@ import PackageDescription
 //   RESP               wire protocol: incremental parser, reply encoder
 //   Engine             keyspace, data types, command table, config
 //   Persistence        RDB snapshots and the AOF (files, forked children, loading)
+//   Replication        master and replica sides of PSYNC, the backlog, WAIT, ROLE
 //   ShardRuntime       epoll event loop, connections, timers
 //   CModuleABI         C half of the plugin ABI: GetApi table, strings, call replies, dicts, variadic API functions
 //   PluginHost         plugins (Redis Modules C API): dlopen, MODULE command, the engine-facing API functions
@@ -47,6 +48,10 @@ let package = Package(
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "Replication",
+            dependencies: ["Engine", "Persistence", "RESP", "CShims", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "ShardRuntime",
             dependencies: ["Engine", "RESP", "CShims", .product(name: "Logging", package: "swift-log"),
                            .product(name: "DequeModule", package: "swift-collections")],
@@ -62,7 +67,7 @@ let package = Package(
                                                    .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "TesseraServer",
-            dependencies: ["ShardRuntime", "Persistence", "Supervisor", "Engine", "PluginHost",
+            dependencies: ["ShardRuntime", "Persistence", "Replication", "Supervisor", "Engine", "PluginHost",
                            .product(name: "Logging", package: "swift-log")],
             path: "Sources/TesseraServer"
         ),
@@ -79,6 +84,7 @@ let package = Package(
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP", "EngineTestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Engine", "RESP"]),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5

@@ -8,6 +8,8 @@
 #include <netdb.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <poll.h>
+#include <netinet/tcp.h>
 
 int ts_epoll_wait(int epfd, uint64_t *out, int maxevents, int timeout_ms) {
     struct epoll_event evs[256];
@@ -44,6 +46,40 @@ int ts_listen_tcp(const char *host, int port, int backlog) {
     }
     freeaddrinfo(res);
     return fd;
+}
+
+/* Starts a non-blocking TCP connection to host:port (a name or an address).
+   Returns the socket, or -errno (-EINVAL when the name does not resolve);
+   ts_connect_result tells when the connection is made. */
+int ts_connect_tcp(const char *host, int port) {
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    if (getaddrinfo(host, portstr, &hints, &res) != 0 || res == NULL) return -EINVAL;
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { int e = errno; freeaddrinfo(res); return -e; }
+    if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+        int e = errno; close(fd); freeaddrinfo(res); return -e;
+    }
+    freeaddrinfo(res);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+/* 1: connected, 0: still in progress, -errno: failed. Never blocks. */
+int ts_connect_result(int fd) {
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int n = poll(&p, 1, 0);
+    if (n == 0) return 0;
+    if (n < 0) return errno == EINTR ? 0 : -errno;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return -errno;
+    return err == 0 ? 1 : -err;
 }
 
 int ts_sockname(int fd, int peer, char *buf, size_t len) {

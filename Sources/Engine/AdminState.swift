@@ -37,7 +37,7 @@ public final class AdminState {
 
     public var isPaused: Bool { pauseEndMs > 0 && ShardEngine.wallClockMs() < pauseEndMs }
 
-    static func randomHex(_ n: Int) -> String {
+    public static func randomHex(_ n: Int) -> String {
         String((0..<n).map { _ in "0123456789abcdef".randomElement()! })
     }
 }

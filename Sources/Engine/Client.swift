@@ -54,9 +54,22 @@ public final class Client {
 
     /// Held by CLIENT PAUSE: the command stays in the query buffer until the pause ends.
     public var postponed = false
+    /// A replica of this server (Redis's CLIENT_SLAVE), set by the replication
+    /// layer when the connection asks for a sync.
+    public var isReplicaLink = false
+    /// This replica's link to its master (CLIENT_MASTER): its commands are the
+    /// master's write stream, applied without replies or write refusals.
+    public var isMasterLink = false
+    /// The replication offset just after this client's last write reached the
+    /// stream (WAIT counts the replicas that acknowledged it).
+    public var replicationOffset: Int64 = 0
     /// Redis's client type, which picks the client-output-buffer-limit class
-    /// and CLIENT LIST/KILL TYPE (no replication yet: pubsub while subscribed).
-    public var clientClass: ClientClass { inPubSub ? .pubsub : .normal }
+    /// and CLIENT LIST/KILL TYPE.
+    public var clientClass: ClientClass {
+        if isMasterLink { return .master }
+        if isReplicaLink { return .replica }
+        return inPubSub ? .pubsub : .normal
+    }
 
     /// Close once pending replies are written (QUIT, protocol errors).
     public var closeAfterReply = false

@@ -95,6 +95,9 @@ public final class Config {
     public private(set) var savePoints: [(seconds: Int64, changes: Int64)] = []
     public private(set) var stopWritesOnBgsaveError = true
     public private(set) var aofUseRDBPreamble = true
+    /// replica-read-only, replica-serve-stale-data (checked per command on a replica).
+    public private(set) var replicaReadOnly = true
+    public private(set) var replicaServeStaleData = true
     /// client-output-buffer-limit by ClientClass raw value (normal, replica, pubsub, master),
     /// parsed once per change; enforced by ShardEngine.outputLimitReached (OutputLimits.swift).
     public private(set) var outputBufferLimits = [OutputLimit](repeating: OutputLimit(), count: 4)
@@ -239,13 +242,27 @@ public final class Config {
     }
 
     private func registerReplicationAndTessera() {
-        // Replication (later issues)
+        // Replication (the Replication target)
         add("replica-read-only", yesno, "yes", aliases: ["slave-read-only"])
         add("repl-backlog-size", .memory(1, big), "1048576")
+        add("repl-backlog-ttl", .int(0, big), "3600")
+        add("repl-timeout", .int(1, big), "60")
+        add("repl-ping-replica-period", .int(1, big), "10", aliases: ["repl-ping-slave-period"])
         add("min-replicas-to-write", .int(0, big), "0", aliases: ["min-slaves-to-write"])
         add("min-replicas-max-lag", .int(0, big), "10", aliases: ["min-slaves-max-lag"])
         add("repl-diskless-sync", yesno, "yes")
+        add("repl-diskless-sync-delay", .int(0, big), "5")
+        add("repl-diskless-sync-max-replicas", .int(0, big), "0")
+        add("repl-diskless-load", .enumeration(["disabled", "on-empty-db", "swapdb"]), "disabled")
+        add("repl-disable-tcp-nodelay", yesno, "no")
         add("replica-serve-stale-data", yesno, "yes", aliases: ["slave-serve-stale-data"])
+        add("replica-priority", .int(0, Int64(Int32.max)), "100", aliases: ["slave-priority"])
+        add("replica-announce-ip", .string, "", aliases: ["slave-announce-ip"])
+        add("replica-announce-port", .int(0, 65535), "0", aliases: ["slave-announce-port"])
+        add("replica-announced", yesno, "yes")
+        add("replica-ignore-maxmemory", yesno, "yes", aliases: ["slave-ignore-maxmemory"])
+        add("masterauth", .string, "")
+        add("masteruser", .string, "")
         add("lua-replicate-commands", yesno, "yes")
         add("cluster-enabled", yesno, "no", mutable: false)
         add("replicaof", .string, "", mutable: false, aliases: ["slaveof"])
@@ -309,6 +326,8 @@ public final class Config {
         savePoints = stride(from: 0, to: save.count - 1, by: 2).map { (save[$0], save[$0 + 1]) }
         stopWritesOnBgsaveError = get("stop-writes-on-bgsave-error") == "yes"
         aofUseRDBPreamble = get("aof-use-rdb-preamble") == "yes"
+        replicaReadOnly = get("replica-read-only") == "yes"
+        replicaServeStaleData = get("replica-serve-stale-data") == "yes"
         protoMaxBulkLen = int("proto-max-bulk-len")
         clientQueryBufferLimit = int("client-query-buffer-limit")
         hashMaxListpackEntries = int("hash-max-listpack-entries")
@@ -407,7 +426,11 @@ public final class Config {
             guard let n = parseMemory(v), n >= 0 else { throw ConfigError.invalid(p.name, "argument must be a memory or percent value") }
             return String(n)
         case .string where p.name == "replicaof":
-            guard v.isEmpty else { throw ConfigError.invalid(p.name, "Tessera does not replicate yet: replicaof is not supported") }
+            // "host port", as the directive takes it (REPLICAOF changes it at run time).
+            let parts = v.split(separator: " ")
+            guard v.isEmpty || (parts.count == 2 && Int(parts[1]).map({ $0 > 0 && $0 < 65536 }) == true) else {
+                throw ConfigError.invalid(p.name, "replicaof takes a host and a port")
+            }
             return v
         case .string where p.name == "notify-keyspace-events":
             guard let f = KeyspaceEvents.flags(v) else {

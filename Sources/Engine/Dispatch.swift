@@ -58,9 +58,16 @@ extension ShardEngine {
             reject(c, cmd, static: "NOAUTH Authentication required.")
             return
         }
-        if diskErrors.any, cmd.flags.contains(.write) || cmd.name == "ping", let denied = diskErrors.denial(config) {
+        if diskErrors.any, !c.isMasterLink, cmd.flags.contains(.write) || cmd.name == "ping", let denied = diskErrors.denial(config) {
             reject(c, cmd, denied)
             return
+        }
+        if replicationGate.gated {
+            replicationGate.applyingMasterStream = c.isMasterLink
+            if let refusal = replicationRefusal(c, cmd) {
+                reject(c, cmd, static: refusal)
+                return
+            }
         }
         if c.inPubSub && c.reply.proto == 2 && !ShardEngine.allowedInSubscribedMode(cmd) {
             reject(c, cmd, "ERR Can't execute '\(cmd.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
@@ -75,7 +82,7 @@ extension ShardEngine {
             return
         }
         if config.maxmemoryClientsEnabled && evictClientsBeforeCommand(c) { return }
-        if config.maxmemory > 0 && !checkMaxmemory(c, cmd) { return }
+        if config.maxmemory > 0 && !replicationGate.isReplica && !checkMaxmemory(c, cmd) { return }
         if admin.pauseEndMs != 0 && pausePostpones(c, cmd) {
             // CLIENT PAUSE: the runtime keeps the command in the query buffer and runs it later.
             c.postponed = true

@@ -248,6 +248,8 @@ extension ShardEngine {
     /// possible. `.fail` means over the limit with nothing left to evict.
     @discardableResult
     public func performEvictions() -> EvictionResult {
+        // replica-ignore-maxmemory (Redis's default): a replica's keyspace follows its master.
+        if replicationGate.isReplica && config.get("replica-ignore-maxmemory") == "yes" { return .ok }
         let result = evictionRound()
         let ev = eviction
         if result == .ok {

@@ -19,8 +19,7 @@ extension ShardEngine {
             return nil
         }
         let e = db.entry(atSlot: slot)
-        if e.hasExpire && e.expireAt! <= now {
-            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
+        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot) {
             stats.keyspaceMisses += 1
             if notify { notifyKeyspaceEvent(.keyMiss, "keymiss", key, db.index) }
             return nil
@@ -37,10 +36,7 @@ extension ShardEngine {
         let slot = db.find(key)
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
-        if e.hasExpire && e.expireAt! <= now {
-            if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
-            return nil
-        }
+        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot) { return nil }
         if touch { touchEntry(e) }
         return e
     }
@@ -48,6 +44,18 @@ extension ShardEngine {
     /// True if `key` exists and is not expired (no side effects on stats or access time).
     public func exists(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
         lookupWrite(db, key, touch: false) != nil
+    }
+
+    /// A lookup met the expired key at `slot`: true if it is to be treated as
+    /// absent (Redis's expireIfNeeded). A master deletes it (unless clients
+    /// are paused); a replica leaves the deletion to its master's DEL and only
+    /// hides the key, except from the master's own commands, which see the
+    /// keyspace as the master has it.
+    @inline(never)
+    func expiredOnLookup(_ db: Database, slot: Int) -> Bool {
+        if replicationGate.isReplica { return !replicationGate.applyingMasterStream }
+        if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
+        return true
     }
 
     /// Removes an expired key, as Redis's deleteExpiredKeyAndPropagate.
@@ -115,10 +123,7 @@ extension ShardEngine {
         let slot = db.find(key)
         if slot < 0 { return false }
         let e = db.entry(atSlot: slot)
-        if e.hasExpire && e.expireAt! <= now {
-            expire(db, slot: slot)
-            return false
-        }
+        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot) { return false }
         disposeEntry(db.remove(slot: slot), lazy: lazy ?? config.lazyfreeLazyServerDel)
         return true
     }

@@ -32,9 +32,9 @@ extension ShardEngine {
         }
     }
 
-    /// Ends a block a plugin started with blockForKeys (its reply is already
-    /// written): the client goes on with its pending input.
-    public func unblockPluginClient(_ c: Client) {
+    /// Ends a block a higher layer (a plugin, WAIT) started with blockForKeys,
+    /// whose reply is already written: the client goes on with its pending input.
+    public func endBlock(_ c: Client) {
         unblockClient(c, requeue: true)
     }
 

@@ -53,6 +53,10 @@ public final class ShardEngine {
     public let writeStream = WriteStream()
     /// The plugin host, when plugins are loaded.
     public weak var pluginObserver: PluginEventObserver? = nil
+    /// The replication layer, when there is one (ReplicationControl.swift).
+    public weak var replication: ReplicationControl? = nil
+    /// Role facts the command path checks (ReplicationControl.swift).
+    public let replicationGate = ReplicationGate()
     /// The persistence layer, when there is one (PersistenceControl.swift).
     public weak var persistence: PersistenceControl? = nil
     /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.
@@ -155,6 +159,7 @@ public final class ShardEngine {
             pluginObserver?.blockedClientDisconnected(c)
             unblockClient(c, requeue: false)
         }
+        if c.isMasterLink || c.isReplicaLink { replication?.linkClosed(c) }
         clients.remove(c)
     }
 

@@ -48,6 +48,12 @@ public protocol ShardHost: AnyObject {
     func prepareForkedChild()
     /// Calls `handler` on the loop thread whenever `fd` is readable.
     func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void)
+    /// Stops watching `fd` (it is not closed).
+    func unwatch(_ fd: Int32)
+    /// Serves `fd`, a connection this shard opened to its master, as the
+    /// master link: a client whose commands are the master's stream
+    /// (`Client.isMasterLink`), starting with `pendingInput` already read.
+    func adoptMasterLink(_ fd: Int32, pendingInput: [UInt8]) -> Client
     /// With several shards: hands a keyspace notification (channel, message)
     /// to the other shards, whose subscribers may want it.
     func relayKeyspaceEvent(channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer)

@@ -6,6 +6,10 @@ public final class Stats {
     public var rejectedConnections = 0
     /// Commands this shard sent to the shard owning their keys (main port, several shards).
     public var forwardedCommands = 0
+    /// Full and partial resyncs served to replicas (INFO stats sync_*).
+    public var syncFull = 0, syncPartialOk = 0, syncPartialErr = 0
+    /// Bytes of the replication stream read from a master / written to replicas.
+    public var netReplInputBytes = 0, netReplOutputBytes = 0
     public var expiredKeys = 0
     public var expiredStalePerc = 0.0
     public var expiredTimeCapReachedCount = 0

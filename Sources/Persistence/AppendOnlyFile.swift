@@ -509,6 +509,13 @@ public final class AppendOnlyFile: WriteStreamConsumer {
         }
     }
 
+    /// The dataset was replaced (a replica's full sync): the AOF is rewritten
+    /// from it, as Redis restarts the AOF after a sync.
+    func restartAfterNewDataset() {
+        guard state != .off else { return }
+        if owner.child != nil { rewriteScheduled = true } else { _ = startRewrite() }
+    }
+
     // MARK: runtime on/off (CONFIG SET appendonly)
 
     func appendonlyChanged() -> String? {

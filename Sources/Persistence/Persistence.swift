@@ -10,6 +10,12 @@ import CShims
 import Engine
 import Logging
 
+/// Whoever waits for background saves (the replication layer's master side).
+public protocol SnapshotObserver: AnyObject {
+    /// A background save ended; `ok` if the RDB file is complete.
+    func snapshotFinished(ok: Bool)
+}
+
 public final class Persistence: PersistenceControl, ShardStage {
     public let engine: ShardEngine
     var logger: Logger { engine.logger }
@@ -219,6 +225,8 @@ public final class Persistence: PersistenceControl, ShardStage {
             engine.dirty -= dirtyAtFork
             engine.lastSaveTime = ShardEngine.wallClockMs() / 1000
             lastBgsaveOK = true
+            snapshotObserver?.snapshotFinished(ok: true)
+            return
         case .exited:
             logger.warning("Background saving error")
             lastBgsaveOK = false
@@ -229,6 +237,39 @@ public final class Persistence: PersistenceControl, ShardStage {
         case .running:
             return
         }
+        snapshotObserver?.snapshotFinished(ok: false)
+    }
+
+    // MARK: replication
+
+    /// True while a BGSAVE or AOF rewrite child runs.
+    public var childRunning: Bool { child != nil }
+
+    /// The RDB file, relative to the working directory (`dir`).
+    public var rdbPath: String { rdbFilename }
+
+    /// Told when a background save ends (a master sends the file to replicas).
+    public weak var snapshotObserver: SnapshotObserver? = nil
+
+    /// Starts a background save for replicas waiting for a full sync (Redis
+    /// saves to the same file as BGSAVE). False if a child runs or the fork failed.
+    public func bgsaveForReplication() -> Bool {
+        child == nil && bgsave()
+    }
+
+    /// Replaces the dataset with the RDB file a master sent (a replica's full
+    /// sync), then keeps the file as this server's RDB. A running child is
+    /// stopped first; the AOF is rewritten from the new dataset.
+    public func loadFromMaster(rdbAt path: String) throws -> RDBLoadResult {
+        if child != nil { killChild() }
+        engine.flushAll(async: config.get("replica-lazy-flush") == "yes")
+        let r = try loadRDB(path, serveWhileLoading: true) ?? RDBLoadResult()
+        if rename(path, rdbFilename) != 0 {
+            logger.warning("Failed trying to rename the temp DB into \(rdbFilename) in MASTER <-> REPLICA synchronization: \(IOFailure.text(ts_errno()))")
+        }
+        engine.dirty = 0
+        aof.restartAfterNewDataset()
+        return r
     }
 
     /// Stops a running child whose output is no longer wanted.

@@ -150,7 +150,7 @@ extension PluginHost {
             if out.readableBytes > 0 { c.reply.out.append(out.base + out.readIndex, out.readableBytes) }
         }
         freePrivdata(bc)
-        engine.unblockPluginClient(c)
+        engine.endBlock(c)
     }
 
     /// BlockClientOnKeys: a key is ready; the reply callback serves or keeps waiting.

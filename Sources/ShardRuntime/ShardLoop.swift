@@ -97,6 +97,29 @@ public final class ShardLoop: ShardHost {
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.watchedTag | UInt64(fd))
     }
 
+    public func unwatch(_ fd: Int32) {
+        watched[fd] = nil
+        _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0, 0)
+    }
+
+    public func adoptMasterLink(_ fd: Int32, pendingInput: [UInt8]) -> Client {
+        let conn = register(fd)
+        let c = conn.client
+        c.isMasterLink = true
+        c.authenticated = true
+        conn.parser.authenticated = true
+        // The master's commands get no replies (REPLCONF ACK is written by the replication layer).
+        c.replyMode = .off
+        c.routing = .internalLink
+        if !pendingInput.isEmpty {
+            let q = conn.query
+            q.reserve(pendingInput.count)
+            pendingInput.withUnsafeBytes { q.append($0.baseAddress!, $0.count) }
+            unblocked.append(c)   // processed this round, like a client with pending input
+        }
+        return c
+    }
+
     /// Opens a TCP listener; throws a message on failure.
     public func listen(host: String, port: Int, backlog: Int) throws {
         let fd = ts_listen_tcp(host, Int32(port), Int32(backlog))
@@ -351,7 +374,7 @@ public final class ShardLoop: ShardHost {
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
         if conn.closed { return }
-        if q.readableBytes > engine.config.clientQueryBufferLimit {
+        if q.readableBytes > engine.config.clientQueryBufferLimit && !conn.client.isMasterLink {
             logger.warning("Closing client that reached max query buffer length: id=\(conn.client.id) addr=\(conn.client.addr) qbuf=\(q.readableBytes)")
             engine.stats.queryBufferLimitDisconnections += 1
             closeConnection(conn)
@@ -405,11 +428,13 @@ public final class ShardLoop: ShardHost {
                     break
                 }
                 q.readIndex = pos
+                if client.isMasterLink { appliedFromMaster(client, q, from: start, to: pos) }
                 if hardLimit > 0 && conn.output.readableBytes >= hardLimit && client.replyMode == .on
                     && closeIfOverOutputLimit(conn) {
                     return
                 }
             case .empty:
+                if client.isMasterLink { appliedFromMaster(client, q, from: start, to: pos) }
                 q.readIndex = pos
             case .incomplete:
                 q.readIndex = start
@@ -424,6 +449,11 @@ public final class ShardLoop: ShardHost {
             }
         }
         compact(conn)
+    }
+
+    /// The master's stream moved the replica's offset by these bytes.
+    private func appliedFromMaster(_ c: Client, _ q: ByteBuffer, from: Int, to: Int) {
+        engine.replication?.appliedFromMaster(c, UnsafeRawBufferPointer(start: q.base + from, count: to - from))
     }
 
     private func compact(_ conn: Connection) {

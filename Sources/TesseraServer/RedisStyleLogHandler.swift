@@ -7,8 +7,8 @@ import Logging
 
 struct RedisStyleLogHandler: LogHandler {
     nonisolated(unsafe) static var output: FileHandle = .standardOutput
-    /// The role letter after the pid, as Redis: M a shard serving data, X the supervisor.
-    nonisolated(unsafe) static var role = "M"
+    /// The role letter after the pid, as Redis: M a master shard, S a replica, X the supervisor.
+    nonisolated(unsafe) static var role: () -> String = { "M" }
 
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .notice
@@ -60,7 +60,7 @@ struct RedisStyleLogHandler: LogHandler {
         case .notice: mark = "*"
         default: mark = "#"
         }
-        let line = "\(getpid()):\(Self.role) \(Self.formatter.string(from: Date())) \(mark) \(event.message)\n"
+        let line = "\(getpid()):\(Self.role()) \(Self.formatter.string(from: Date())) \(mark) \(event.message)\n"
         Self.output.write(line.data(using: .utf8)!)
     }
 }

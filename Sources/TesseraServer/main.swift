@@ -10,6 +10,7 @@ import Foundation
 import Engine
 import PluginHost
 import Persistence
+import Replication
 import ShardRuntime
 import Supervisor
 import Logging
@@ -124,7 +125,7 @@ if !FileManager.default.changeCurrentDirectoryPath(dir) {
 
 if worker == nil {
     // The supervisor: listening sockets, then the shards.
-    RedisStyleLogHandler.role = "X"
+    RedisStyleLogHandler.role = { "X" }
     logger.notice("Tessera \(ShardEngine.tesseraVersion) (Redis \(ShardEngine.redisVersion) compatible), supervisor pid=\(getpid()), just started")
     let shardsSetting = config.get("shards")!
     let shardCount = shardsSetting == "auto" ? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) : (Int(shardsSetting) ?? 0)
@@ -253,6 +254,9 @@ if !config.loadModules.isEmpty {
 // Listening before loading, as Redis: clients connecting meanwhile get -LOADING.
 let persistence = Persistence(engine: engine)
 if !persistence.loadAtStartup() { exit(1) }
+// After persistence: its AOF flush comes first in a round; a replica connects once its data is loaded.
+RedisStyleLogHandler.role = { engine.replicationGate.isReplica ? "S" : "M" }
+let replication = Replication(engine: engine, persistence: persistence)
 logger.notice("Ready to accept connections tcp")
 loop.onReload = {
     if let path = absoluteConfigFile, let text = try? String(contentsOfFile: path, encoding: .utf8) {

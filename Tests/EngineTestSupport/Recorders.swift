@@ -19,6 +19,10 @@ public final class RecordingHost: ShardHost {
     public func serveClientsWhileBlocked() {}
     public func prepareForkedChild() {}
     public func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {}
+    public func unwatch(_ fd: Int32) {}
+    public func adoptMasterLink(_ fd: Int32, pendingInput: [UInt8]) -> Client {
+        fatalError("RecordingHost has no sockets")
+    }
     public func relayKeyspaceEvent(channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) {}
     public func infoFields() -> [(String, String)] { [] }
 }

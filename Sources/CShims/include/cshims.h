@@ -45,6 +45,10 @@ int ts_listen_tcp(const char *host, int port, int backlog);
 
 /// Formats "ip:port" of a connected socket's peer (or local side) into buf.
 int ts_sockname(int fd, int peer, char *buf, size_t len);
+/* Non-blocking outgoing TCP connection (replication): -errno on failure. */
+int ts_connect_tcp(const char *host, int port);
+/* 1 connected, 0 in progress, -errno failed. */
+int ts_connect_result(int fd);
 
 /// Seeded 64-bit hash of a byte string (wyhash-style mixing).
 uint64_t ts_hash_bytes(const void *p, size_t len, uint64_t seed);

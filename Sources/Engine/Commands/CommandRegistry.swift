@@ -17,6 +17,7 @@ extension ShardEngine {
         all += serverCommands()
         all += transactionCommands()
         all += persistenceCommands()
+        all += replicationCommands()
         all += functionCommands()
         all += slowlogCommands()
         all += latencyCommands()

@@ -131,7 +131,7 @@ extension ShardEngine {
         c.reply.bulk(string: "proto"); c.reply.integer(proto)
         c.reply.bulk(string: "id"); c.reply.integer(c.id)
         c.reply.bulk(string: "mode"); c.reply.bulk(string: "standalone")
-        c.reply.bulk(string: "role"); c.reply.bulk(string: "master")
+        c.reply.bulk(string: "role"); c.reply.bulk(string: c.engine.replicationGate.isReplica ? "replica" : "master")
         c.reply.bulk(string: "modules"); c.reply.array(0)
     }
 

@@ -226,12 +226,12 @@ extension ShardEngine {
             ("total_commands_processed", String(s.totalCommandsProcessed)),
             ("instantaneous_ops_per_sec", String(s.instantaneousOpsPerSec)),
             ("total_net_input_bytes", String(s.netInputBytes)), ("total_net_output_bytes", String(s.netOutputBytes)),
-            ("total_net_repl_input_bytes", "0"), ("total_net_repl_output_bytes", "0"),
+            ("total_net_repl_input_bytes", String(s.netReplInputBytes)), ("total_net_repl_output_bytes", String(s.netReplOutputBytes)),
             ("instantaneous_input_kbps", formatFixed(s.instantaneousInputKbps, 2)),
             ("instantaneous_output_kbps", formatFixed(s.instantaneousOutputKbps, 2)),
             ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
             ("rejected_connections", String(s.rejectedConnections)),
-            ("sync_full", "0"), ("sync_partial_ok", "0"), ("sync_partial_err", "0"),
+            ("sync_full", String(s.syncFull)), ("sync_partial_ok", String(s.syncPartialOk)), ("sync_partial_err", String(s.syncPartialErr)),
             ("expired_keys", String(s.expiredKeys)), ("expired_stale_perc", formatFixed(s.expiredStalePerc * 100, 2)),
             ("expired_time_cap_reached_count", String(s.expiredTimeCapReachedCount)),
             ("expire_cycle_cpu_milliseconds", String(s.expireCycleCpuMilliseconds)),
@@ -260,7 +260,8 @@ extension ShardEngine {
     }
 
     private func replicationInfo() -> [(String, String)] {
-        [
+        if let r = replication { return r.replicationInfo() }
+        return [
             ("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
             ("master_replid", admin.replid), ("master_replid2", admin.replid2), ("master_repl_offset", "0"),
             ("second_repl_offset", "-1"), ("repl_backlog_active", "0"),
