@@ -218,6 +218,17 @@ public final class Persistence: PersistenceControl, ShardStage {
 
     func rdbChildDone(_ c: BackgroundChild, _ outcome: BackgroundChild.Outcome) {
         lastRDBCowBytes = c.cowBytes
+        if snapshotToPipe {
+            snapshotToPipe = false
+            if case .exited(0) = outcome {
+                logger.notice("Background RDB transfer terminated with success")
+                snapshotObserver?.snapshotFinished(ok: true)
+            } else {
+                logger.warning("Background RDB transfer error")
+                snapshotObserver?.snapshotFinished(ok: false)
+            }
+            return
+        }
         lastBgsaveSeconds = Int((ShardEngine.wallClockMs() - c.startMs) / 1000)
         switch outcome {
         case .exited(0):
@@ -257,6 +268,37 @@ public final class Persistence: PersistenceControl, ShardStage {
         child == nil && bgsave()
     }
 
+    /// Starts a save streamed into a pipe (diskless replication): returns the
+    /// pipe's read end (non-blocking), or nil if a child runs or the fork
+    /// failed. The file-based save's bookkeeping (dirty, LASTSAVE) is untouched.
+    public func bgsaveToPipe() -> Int32? {
+        guard child == nil else { return nil }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for f in fds { _ = fcntl(f, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        var options = rdbOptions
+        options.incrementalFsync = false
+        do {
+            let c = try forkChild(.rdb, name: "diskless SYNC") { [unowned self] in
+                close(fds[0])
+                try RDBFile.write(self.engine, to: fds[1], options: options)
+                close(fds[1])
+            }
+            close(fds[1])
+            snapshotToPipe = true
+            logger.notice("Background RDB transfer started by pid \(c.pid)")
+            return fds[0]
+        } catch {
+            close(fds[0]); close(fds[1])
+            logger.warning("Can't start the diskless transfer: \(error)")
+            return nil
+        }
+    }
+
+    /// The running child streams to replicas instead of writing the RDB file.
+    var snapshotToPipe = false
+
     /// Replaces the dataset with the RDB file a master sent (a replica's full
     /// sync), then keeps the file as this server's RDB. A running child is
     /// stopped first; the AOF is rewritten from the new dataset.
@@ -281,6 +323,9 @@ public final class Persistence: PersistenceControl, ShardStage {
             let start = engine.latencyMonitorEnabled ? ShardEngine.wallClockUs() : 0
             unlink(ChildTempFile.rdb.name(c.pid))
             if start != 0 { engine.latencyAddSample("rdb-unlink-temp-file", (ShardEngine.wallClockUs() - start) / 1000) }
+            snapshotToPipe = false
+            // Replicas waiting for this save must not wait forever.
+            snapshotObserver?.snapshotFinished(ok: false)
         } else { aof.rewriteChildKilled(c) }
     }
 

@@ -83,16 +83,26 @@ extension Replication {
         }
         let r = attach(c, state: .waitBgsaveStart, now: now)
         r.oldProtocol = oldProtocol
-        if syncSaveRunning, let peer = replicas.first(where: { $0 !== r && $0.state == .waitBgsaveEnd }) {
-            // A save for replicas runs: share it, with the stream the other replica gathered since.
+        if syncSaveRunning && diskless == nil, let peer = replicas.first(where: { $0 !== r && $0.state == .waitBgsaveEnd }) {
+            // A save to the file for replicas runs: share it, with the stream the other replica gathered since.
             r.pending = peer.pending
             beginFullSync(r, at: peer.syncOffset)
             logger.notice("Waiting for end of BGSAVE for SYNC")
-        } else if !persistence.childRunning {
-            startSyncSave()
-        } else {
+        } else if persistence.childRunning {
             logger.notice("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC")
+        } else if usesDiskless(r) && configInt("repl-diskless-sync-delay") > 0 {
+            // Wait a little for more replicas to share the transfer.
+            if disklessStartMs == 0 { disklessStartMs = now + configInt("repl-diskless-sync-delay") * 1000 }
+            let maxReplicas = configInt("repl-diskless-sync-max-replicas")
+            if maxReplicas > 0 && replicas.filter({ $0.state == .waitBgsaveStart }).count >= maxReplicas { startSyncSave() }
+        } else {
+            startSyncSave()
         }
+    }
+
+    /// repl-diskless-sync, for a replica that reads EOF-framed payloads.
+    func usesDiskless(_ r: ReplicaLink) -> Bool {
+        config.get("repl-diskless-sync") == "yes" && r.capaEOF && !r.oldProtocol
     }
 
     /// Makes `c` a replica of this server.
@@ -101,6 +111,7 @@ extension Replication {
         if let h = handshakes.removeValue(forKey: c.id) {
             r.listeningPort = h.port
             r.announcedIP = h.ip
+            r.capaEOF = h.capaEOF
         }
         c.isReplicaLink = true
         c.replyMode = .on
@@ -109,17 +120,23 @@ extension Replication {
     }
 
     /// +FULLRESYNC: the replica's stream starts after `at`.
-    private func beginFullSync(_ r: ReplicaLink, at: Int64) {
+    func beginFullSync(_ r: ReplicaLink, at: Int64) {
         r.syncOffset = at
         r.state = .waitBgsaveEnd
         if !r.oldProtocol { r.client.reply.out.append(string: "+FULLRESYNC \(replid) \(at)\r\n") }
         engine.host?.clientHasOutput(r.client)
     }
 
-    /// Forks the save every replica waiting to start gets.
+    /// Forks the save every replica waiting to start gets: streamed to them
+    /// (diskless) when all of them read EOF-framed payloads, else the file.
     func startSyncSave() {
         let waitingStart = replicas.filter { $0.state == .waitBgsaveStart }
-        guard !waitingStart.isEmpty else { return }
+        guard !waitingStart.isEmpty, !persistence.childRunning, diskless == nil else { return }
+        disklessStartMs = 0
+        if waitingStart.allSatisfy(usesDiskless) {
+            startDisklessSave(waitingStart)
+            return
+        }
         logger.notice("Starting BGSAVE for SYNC with target: disk")
         guard persistence.bgsaveForReplication() else {
             logger.warning("BGSAVE for replication failed")
@@ -138,7 +155,10 @@ extension Replication {
     // MARK: SnapshotObserver
 
     public func snapshotFinished(ok: Bool) {
-        if syncSaveRunning {
+        if let d = diskless {
+            d.childOK = ok
+            finishDisklessIfDone(d)
+        } else if syncSaveRunning {
             syncSaveRunning = false
             for r in replicas where r.state == .waitBgsaveEnd {
                 if ok, startSendingRDB(r) { continue }
@@ -188,15 +208,21 @@ extension Replication {
             }
             if r.rdbFD >= 0 && r.rdbQueued == r.rdbSize {
                 r.closeRDB()
-                out.append(r.pending)
-                engine.stats.netReplOutputBytes += r.pending.count
-                r.pending = []
-                r.state = .online
-                r.ackTimeMs = ShardEngine.wallClockMs()
-                logger.notice("Synchronization with replica \(r.ip):\(r.listeningPort) succeeded")
+                putOnline(r)
             }
             engine.host?.clientHasOutput(r.client)
         }
+    }
+
+    /// The replica has its RDB: the stream gathered since follows, then the live stream.
+    func putOnline(_ r: ReplicaLink) {
+        r.client.reply.out.append(r.pending)
+        engine.stats.netReplOutputBytes += r.pending.count
+        r.pending = []
+        r.state = .online
+        r.ackTimeMs = ShardEngine.wallClockMs()
+        engine.host?.clientHasOutput(r.client)
+        logger.notice("Synchronization with replica \(r.ip):\(r.listeningPort) succeeded")
     }
 
     // MARK: REPLCONF
@@ -209,18 +235,24 @@ extension Replication {
             let value = a.string(i + 1)
             if a.equals(i, "listening-port") {
                 guard let port = Int(value) else { c.error(static: "ERR value is not an integer or out of range"); return }
-                handshakes[c.id, default: (0, nil)].port = port
+                handshakes[c.id, default: ReplicaHandshake()].port = port
                 replicaLink(c)?.listeningPort = port
             } else if a.equals(i, "ip-address") {
-                handshakes[c.id, default: (0, nil)].ip = value
+                handshakes[c.id, default: ReplicaHandshake()].ip = value
                 replicaLink(c)?.announcedIP = value
-            } else if a.equals(i, "capa") || a.equals(i, "rdb-only") || a.equals(i, "rdb-filter-only") {
-                // Capabilities: this master sends disk-based RDB payloads, which every replica reads.
+            } else if a.equals(i, "capa") {
+                if a.equals(i + 1, "eof") {
+                    handshakes[c.id, default: ReplicaHandshake()].capaEOF = true
+                    replicaLink(c)?.capaEOF = true
+                }
+            } else if a.equals(i, "rdb-only") || a.equals(i, "rdb-filter-only") {
+                // Options of redis-cli --rdb; a full sync here always includes the stream.
             } else if a.equals(i, "ack") {
                 // Replicas' acknowledgements get no reply.
                 guard let r = replicaLink(c), let off = a.int64(i + 1) else { return }
                 if off > r.ackOffset { r.ackOffset = off }
                 r.ackTimeMs = ShardEngine.wallClockMs()
+                if r.state == .waitOnlineAck { putOnline(r) }
                 wakeWaiters()
                 return
             } else if a.equals(i, "getack") {
@@ -305,11 +337,11 @@ extension Replication {
             engine.host?.clientHasOutput(r.client)
         }
         let timeoutMs = configInt("repl-timeout") * 1000
-        for r in replicas where r.state == .online && now - r.ackTimeMs > timeoutMs && !r.client.closeASAP {
+        for r in replicas where (r.state == .online || r.state == .waitOnlineAck) && now - r.ackTimeMs > timeoutMs && !r.client.closeASAP {
             logger.warning("Disconnecting timedout replica (streaming sync): \(r.ip):\(r.listeningPort)")
             engine.closeClientAsap(r.client)
         }
-        if !syncSaveRunning && !persistence.childRunning { startSyncSave() }
+        if !syncSaveRunning && !persistence.childRunning && disklessStartMs == 0 { startSyncSave() }
         let ttl = configInt("repl-backlog-ttl") * 1000
         if backlog != nil && replicas.isEmpty && !gate.isReplica && ttl > 0 && now - noReplicasSinceMs > ttl {
             // A later replica cannot continue this history anyway: a new id.

@@ -5,6 +5,13 @@
 import Glibc
 import Engine
 
+/// What a connection said with REPLCONF before it asked for a sync.
+struct ReplicaHandshake {
+    var port = 0
+    var ip: String? = nil
+    var capaEOF = false
+}
+
 final class ReplicaLink {
     unowned let client: Client
 
@@ -15,6 +22,11 @@ final class ReplicaLink {
         case waitBgsaveEnd
         /// The RDB file goes out in chunks, then `pending`.
         case sendingRDB
+        /// Diskless: the save streams from the child's pipe, framed by an EOF mark.
+        case streamingRDB
+        /// Diskless: all sent; `pending` follows the replica's first ACK
+        /// (it acknowledges once it loaded the payload).
+        case waitOnlineAck
         /// Receives the stream as it is produced.
         case online
     }
@@ -25,6 +37,8 @@ final class ReplicaLink {
     var announcedIP: String? = nil
     /// SYNC instead of PSYNC: no +FULLRESYNC line.
     var oldProtocol = false
+    /// REPLCONF capa eof: it reads a payload framed by an EOF mark (diskless).
+    var capaEOF = false
     /// The stream offset its full sync starts after (+FULLRESYNC's offset).
     var syncOffset: Int64 = 0
     /// The last offset it acknowledged (REPLCONF ACK) and when (ms).
@@ -56,7 +70,7 @@ final class ReplicaLink {
     var stateName: String {
         switch state {
         case .waitBgsaveStart, .waitBgsaveEnd: return "wait_bgsave"
-        case .sendingRDB: return "send_bulk"
+        case .sendingRDB, .streamingRDB, .waitOnlineAck: return "send_bulk"
         case .online: return "online"
         }
     }

@@ -50,11 +50,15 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
 
     var replicas: [ReplicaLink] = []
     /// REPLCONF options of connections that did not ask for a sync yet.
-    var handshakes: [Int64: (port: Int, ip: String?)] = [:]
+    var handshakes: [Int64: ReplicaHandshake] = [:]
     /// The database the stream last selected; -1: the next write emits SELECT.
     var streamDB = -1
     /// A background save for replicas runs.
     var syncSaveRunning = false
+    /// The diskless transfer in progress (MasterSide.swift).
+    var diskless: DisklessTransfer? = nil
+    /// When replicas waiting for a diskless sync get their save (repl-diskless-sync-delay).
+    var disklessStartMs: Int64 = 0
     /// WAIT callers blocked until enough replicas acknowledge their offset.
     var waiting: [WaitRequest] = []
     /// Set by WAIT: ask replicas for an ACK before the loop sleeps.
@@ -113,6 +117,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
     public func afterEvents() {
         pollConnecting()
         pumpRDBTransfers()
+        resumeDisklessPipe()
     }
 
     public func beforeReplies() {
@@ -135,6 +140,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
         cronTicks += 1
         let now = ShardEngine.wallClockMs()
         expireWaits(now)
+        if disklessStartMs != 0 && now >= disklessStartMs { startSyncSave() }
         // The rest once a second, as Redis's replicationCron.
         if cronTicks % max(1, config.hz) != 0 { return }
         replicaCron(now)
@@ -206,7 +212,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
                 r.client.reply.out.append(bytes)
                 engine.stats.netReplOutputBytes += bytes.count
                 engine.host?.clientHasOutput(r.client)
-            case .waitBgsaveEnd, .sendingRDB:
+            case .waitBgsaveEnd, .sendingRDB, .streamingRDB, .waitOnlineAck:
                 r.pending.append(contentsOf: bytes)
             case .waitBgsaveStart:
                 break

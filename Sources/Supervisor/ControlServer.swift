@@ -187,6 +187,27 @@ extension Supervisor {
         }
     }
 
+    /// "link up to host:port, offset N" on a replica; "2 replicas, max lag 0 s,
+    /// offset N" on a master (INFO replication's fields).
+    static func replicationSummary(_ f: [String: String]) -> String {
+        if f["role"] == "slave" {
+            let link = f["master_link_status"] ?? "down"
+            return "link \(link) to \(f["master_host"] ?? "?"):\(f["master_port"] ?? "?"), offset \(f["slave_repl_offset"] ?? "0")"
+                + (link == "up" ? ", last io \(f["master_last_io_seconds_ago"] ?? "-1") s ago" : "")
+        }
+        let n = Int(f["connected_slaves"] ?? "0") ?? 0
+        var maxLag = 0, minOffset = Int.max
+        for i in 0..<n {
+            for part in (f["slave\(i)"] ?? "").split(separator: ",") {
+                if part.hasPrefix("lag=") { maxLag = max(maxLag, Int(part.dropFirst(4)) ?? 0) }
+                if part.hasPrefix("offset=") { minOffset = min(minOffset, Int(part.dropFirst(7)) ?? 0) }
+            }
+        }
+        let offset = Int(f["master_repl_offset"] ?? "0") ?? 0
+        if n == 0 { return "no replicas, offset \(offset)" }
+        return "\(n) replica\(n == 1 ? "" : "s"), max lag \(maxLag) s, \(offset - minOffset) bytes behind, offset \(offset)"
+    }
+
     func statusEntry(_ s: ShardProcess, _ info: RESPValue?) -> RESPValue {
         var fields: [String: String] = [:]
         for line in (info?.text ?? "").split(whereSeparator: \.isNewline) {
@@ -207,6 +228,9 @@ extension Supervisor {
             ("rdb_last_save_time", .integer(Int64(fields["rdb_last_save_time"] ?? "0") ?? 0)),
             ("rdb_last_bgsave_status", .bulkString(fields["rdb_last_bgsave_status"] ?? "-")),
             ("aof_enabled", .integer(Int64(fields["aof_enabled"] ?? "0") ?? 0)),
+            // Replication: the role, and the link (a replica) or the replicas' lag (a master).
+            ("role", .bulkString(fields["role"] ?? "-")),
+            ("replication", .bulkString(Supervisor.replicationSummary(fields))),
         ]
         return .array(pairs.flatMap { [RESPValue.bulkString($0.0), $0.1] })
     }

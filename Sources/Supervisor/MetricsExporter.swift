@@ -102,6 +102,8 @@ public enum MetricsExporter {
         "second_repl_offset": "second_repl_offset", "slave_expires_tracked_keys": "slave_expires_tracked_keys",
         "sync_full": "replica_resyncs_full", "sync_partial_ok": "replica_partial_resync_accepted",
         "sync_partial_err": "replica_partial_resync_denied",
+        "master_last_io_seconds_ago": "master_last_io_seconds_ago", "master_sync_in_progress": "master_sync_in_progress",
+        "slave_repl_offset": "slave_repl_offset", "slave_priority": "slave_priority",
     ]
 
     /// INFO fields exported as counters.
@@ -254,6 +256,19 @@ public enum MetricsExporter {
                 continue
             case "Latencystats":
                 continue
+            case "Replication":
+                // slaveN:ip=..,port=..,state=..,offset=..,lag=.. and the link's state, as redis_exporter.
+                if key.hasPrefix("slave"), key.dropFirst(5).allSatisfy(\.isNumber), !key.dropFirst(5).isEmpty {
+                    let f = subfields(value)
+                    let l = [shard, ("slave_ip", f["ip"] ?? ""), ("slave_port", f["port"] ?? ""), ("slave_state", f["state"] ?? "")]
+                    gauge("redis_connected_slave_offset_bytes", "Offset of connected slave", l, Double(f["offset"] ?? "") ?? 0)
+                    gauge("redis_connected_slave_lag_seconds", "Lag of connected slave", l, Double(f["lag"] ?? "") ?? 0)
+                    continue
+                }
+                if key == "master_link_status" {
+                    gauge("redis_master_link_up", "Whether the link to the master is up", [shard], value == "up" ? 1 : 0)
+                    continue
+                }
             default:
                 break
             }

@@ -181,7 +181,7 @@ struct TesseraCtl: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Per shard: pid, state, uptime, restarts, keys, memory, ops/s, last save.")
+        static let configuration = CommandConfiguration(abstract: "Per shard: pid, state, uptime, restarts, keys, memory, ops/s, last save, role and replication link or lag.")
         @OptionGroup var o: Options
         func run() throws { try perform(o, ["STATUS"], render: table) }
     }
