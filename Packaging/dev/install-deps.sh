@@ -40,6 +40,7 @@ want_cmd pkg-config pkg-config
 if [ "$mode" = tests ]; then
     want_cmd redis-cli redis-tools
     want_cmd redis-server redis-server
+    want_cmd redis-sentinel redis-sentinel   # failover tests (Tests/e2e/test_sentinel.py)
     want_cmd tclsh tcl
     want_cmd gcc gcc            # plugins (Plugins/Makefile, Tests/e2e/modules)
     want_cmd make make
@@ -62,6 +63,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     # exporter its own); the tests want only the binaries.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+        $SUDO systemctl disable --now redis-sentinel >/dev/null 2>&1 || true
         $SUDO systemctl disable --now prometheus-redis-exporter >/dev/null 2>&1 || true
     fi
 fi
