@@ -240,6 +240,26 @@ int ts_fork_bound_to_parent(void) {
 
 int ts_forking_parent_alive(void) { return ts_forked_by == 0 || getppid() == ts_forked_by; }
 
+int ts_process_stopped(int pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    /* "pid (comm) S ...": the state follows the last ')'. */
+    char *p = strrchr(buf, ')');
+    return p != NULL && p[1] != 0 && (p[2] == 'T' || p[2] == 't');
+}
+
+int ts_stop_with_parent(void) {
+    if (!ts_process_stopped((int)getppid())) return 0;
+    raise(SIGSTOP);
+    return 1;
+}
+
 int ts_process_group_exists(int pgid) {
     if (pgid <= 0) return 0;
     return kill(-pgid, 0) == 0 || errno == EPERM;

@@ -261,6 +261,10 @@ public final class Config {
         add("replica-announce-port", .int(0, 65535), "0", aliases: ["slave-announce-port"])
         add("replica-announced", yesno, "yes")
         add("replica-ignore-maxmemory", yesno, "yes", aliases: ["slave-ignore-maxmemory"])
+        add("replica-ignore-disk-write-errors", yesno, "no")
+        // What a replica does when a command from its master fails (Redis 7.0):
+        // Tessera logs it and goes on whatever the value (see docs/ARCHITECTURE.md).
+        add("propagation-error-behavior", .enumeration(["ignore", "panic", "panic-on-replicas"]), "ignore")
         add("masterauth", .string, "")
         add("masteruser", .string, "")
         add("lua-replicate-commands", yesno, "yes")

@@ -57,6 +57,10 @@ public protocol ShardHost: AnyObject {
     /// With several shards: hands a keyspace notification (channel, message)
     /// to the other shards, whose subscribers may want it.
     func relayKeyspaceEvent(channel: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer)
+    /// If the supervisor is stopped (SIGSTOP), stops this shard too until it
+    /// is continued: the pair behaves as the one process tools think they
+    /// stopped (a replica must not acknowledge writes meanwhile).
+    func followSupervisorStop()
     /// INFO fields only the loop knows (client buffer peaks); merged into
     /// their sections.
     func infoFields() -> [(String, String)]

@@ -409,6 +409,8 @@ extension Replication {
     /// REPLCONF ACK <offset> to the master.
     func sendAck() {
         guard let mc = masterClient else { return }
+        // A stopped replica acknowledges nothing (WAIT must not count it).
+        engine.host?.followSupervisorStop()
         var bytes: [UInt8] = []
         bytes.appendCommand([Array("REPLCONF".utf8), Array("ACK".utf8), decimalBytes(offset)])
         mc.reply.out.append(bytes)

@@ -97,6 +97,13 @@ public final class ShardLoop: ShardHost {
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), ShardLoop.watchedTag | UInt64(fd))
     }
 
+    public func followSupervisorStop() {
+        if isWorker { _ = ts_stop_with_parent() }
+    }
+
+    /// A shard process under a supervisor (not a loop in a test).
+    public var isWorker = false
+
     public func unwatch(_ fd: Int32) {
         watched[fd] = nil
         _ = ts_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0, 0)
@@ -576,6 +583,7 @@ public final class ShardLoop: ShardHost {
 
     private func cron() {
         cronCount += 1
+        followSupervisorStop()
         engine.updateClock()
         engine.stats.sample(now: engine.now)
         engine.activeExpireCycle()

@@ -85,6 +85,8 @@ public final class Supervisor {
     var lastLoadingNoteMs: Int64 = 0
     let pingIntervalMs: Int64
     var signalRead: Int32 = -1
+    /// When the supervisor was last continued after a stop (SIGCONT).
+    var continuedAtMs: Int64 = 0
     var controlListener: Int32 = -1
     var controlPath = ""
     var controlClients: [ControlConnection] = []
@@ -128,7 +130,7 @@ public final class Supervisor {
         for f in fds { _ = fcntl(f, F_SETFL, O_NONBLOCK); _ = ts_set_inheritable(f, 0) }
         signalRead = fds[0]
         supervisorSignalPipe = fds[1]
-        for sig in [SIGTERM, SIGINT, SIGHUP, SIGCHLD] {
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGCONT] {
             signal(sig) { s in
                 var b = UInt8(truncatingIfNeeded: s)
                 _ = write(supervisorSignalPipe, &b, 1)
@@ -205,9 +207,28 @@ public final class Supervisor {
             case SIGCHLD: reap()
             case SIGHUP: reload()
             case SIGTERM, SIGINT: beginStop(signal: sig)
+            // Continued after a SIGSTOP: the shards stopped with us (ts_stop_with_parent).
+            case SIGCONT: continueShards()
             default: break
             }
         }
+    }
+
+    /// After a SIGSTOP of the supervisor: the shards that stopped with it
+    /// go on too, and the time stopped does not count against their liveness.
+    func continueShards() {
+        continuedAtMs = nowMs()
+        for s in shards where s.pid > 0 {
+            s.pingSentAtMs = nil
+            kill(s.pid, SIGCONT)
+        }
+    }
+
+    /// A shard that read our state just before SIGCONT may stop after it:
+    /// for a second after a continue, a stopped shard is continued again.
+    func recontinueLateStoppers(_ now: Int64) {
+        guard now - continuedAtMs < 1000 else { return }
+        for s in shards where s.pid > 0 && ts_process_stopped(s.pid) != 0 { kill(s.pid, SIGCONT) }
     }
 
     func beginStop(signal sig: Int32) {
@@ -337,6 +358,7 @@ public final class Supervisor {
 
     func tick() {
         let now = nowMs()
+        recontinueLateStoppers(now)
         for s in shards {
             if s.pid == 0, let at = s.restartAtMs, at <= now, !stopping {
                 if s.oldIncarnationLingers() {

@@ -45,6 +45,11 @@ struct RedisStyleLogHandler: LogHandler {
         }
     }
 
+    /// Text written as is, without the line prefix (the start-up banner).
+    static func writeRaw(_ text: String) {
+        output.write(text.data(using: .utf8)!)
+    }
+
     nonisolated(unsafe) static let formatter: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")

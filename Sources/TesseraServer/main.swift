@@ -211,7 +211,17 @@ if worker == nil {
     // (The supervisor already changed to `dir`: shards get it as an absolute path.)
     options.shardArguments = (absoluteConfigFile.map { [$0] } ?? []) + rest
         + ["--dir", FileManager.default.currentDirectoryPath]
-    exit(Supervisor(options: options, logger: logger).run())
+    // As redis-server: the banner (tools wait for its "PID: <pid>") and the pidfile.
+    if config.get("always-show-logo") == "yes" {
+        RedisStyleLogHandler.writeRaw(startupBanner(port: port, shards: shardCount, pid: getpid()))
+    }
+    let pidfile = config.get("pidfile")!
+    if !pidfile.isEmpty && !writePidfile(pidfile) {
+        logger.warning("Failed to write PID file: \(String(cString: strerror(ts_errno())))")
+    }
+    let code = Supervisor(options: options, logger: logger).run()
+    if !pidfile.isEmpty { unlink(pidfile) }
+    exit(code)
 }
 
 let engine = ShardEngine(config: config, logger: logger)
@@ -220,6 +230,7 @@ engine.executablePath = CommandLine.arguments[0]
 let port = Int(config.get("port")!)!
 engine.port = port
 let loop = ShardLoop(engine: engine, logger: logger)
+loop.isWorker = true
 logger.notice("Tessera \(ShardEngine.tesseraVersion) (Redis \(ShardEngine.redisVersion) compatible), shard \(worker!.index) pid=\(getpid()), just started")
 loop.adjustOpenFilesLimit()
 if port > 0 { loop.checkBacklog(Int(config.get("tcp-backlog")!)!) }

@@ -20,6 +20,7 @@ public final class RecordingHost: ShardHost {
     public func prepareForkedChild() {}
     public func watchReadable(_ fd: Int32, _ handler: @escaping () -> Void) {}
     public func unwatch(_ fd: Int32) {}
+    public func followSupervisorStop() {}
     public func adoptMasterLink(_ fd: Int32, pendingInput: [UInt8]) -> Client {
         fatalError("RecordingHost has no sockets")
     }

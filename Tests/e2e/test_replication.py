@@ -218,6 +218,10 @@ def wait_link(replica, status, timeout=10.0):
                f"master_link_status:{status}", lambda: replica.repl())
 
 
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
 def keyspace(node):
     """DBSIZE and the number of keys with a TTL, per database."""
     return {db: (v["keys"], v["expires"]) for db, v in node.r.info("keyspace").items()}
@@ -485,13 +489,37 @@ def test_read_only_replica_and_stale_data_refusals(nodes):
         assert error_reply(replica.r, *command) == masterdown, command
     assert replica.r.info("replication")["role"] == "slave"
     assert replica.r.execute_command("ROLE")[0] == b"slave"
-    assert replica.r.config_get("replica-serve-stale-data") == {b"replica-serve-stale-data": b"no"}
+    assert {_text(k): _text(v) for k, v in replica.r.config_get("replica-serve-stale-data").items()} == {
+        "replica-serve-stale-data": "no"}
 
     master.restart()
     master.r.set("k", "v3")
     wait_synced(master, replica)
     assert replica.r.get("k") == b"v3"
     assert replica.r.ping()
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_full_sync_again_when_the_master_restarts(nodes, diskless):
+    """A master restarted at once (kill -9, same port, a new replication id)
+    cannot continue the replica's history: the replica's next PSYNC gets
+    +FULLRESYNC and it loads the new master's dataset right away, a second
+    full sync in the same payload format as the first."""
+    master = nodes(SUT, "--repl-diskless-sync", diskless)
+    master.r.set("k", "v1")
+    replica = nodes(SUT)
+    replica.replicaof(master)
+    wait_synced(master, replica)
+    master.r.set("k", "v2")
+    wait_synced(master, replica)
+    master.kill9()
+    master.restart()
+    master.r.set("k", "v3")
+    master.r.set("new", "1")
+    wait_synced(master, replica, timeout=10)
+    assert replica.r.get("k") == b"v3" and replica.r.get("new") == b"1"
+    assert replica.repl()["master_replid"] == master.repl()["master_replid"]
+    assert master.stats()["sync_full"] == 1
 
 
 # ---------------------------------------------------------------------------
@@ -537,16 +565,28 @@ def test_wait_counts_acknowledging_replicas(nodes):
 # ---------------------------------------------------------------------------
 
 
+def test_min_replicas_to_write_applies_from_the_start(nodes):
+    """A master started with min-replicas-to-write 1 refuses writes from its
+    very first command (no replica has acknowledged anything yet)."""
+    master = nodes(SUT, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2")
+    assert error_reply(master.r, "SET", "k", "v") == "NOREPLICAS Not enough good replicas to write."
+    assert master.r.get("k") is None
+    assert master.r.dbsize() == 0
+
+
 def test_min_replicas_to_write(nodes):
     """min-replicas-to-write 1: without a replica that acknowledged within
     min-replicas-max-lag seconds, writes get -NOREPLICAS and reads work;
     with one they are accepted; a frozen replica stops counting once its
     last ACK is older than the lag, and counts again when resumed."""
-    master = nodes(SUT, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2")
+    master = nodes(SUT)
+    master.r.set("k", "v0")
+    assert master.r.config_set("min-replicas-max-lag", "2")
+    assert master.r.config_set("min-replicas-to-write", "1")
     noreplicas = "NOREPLICAS Not enough good replicas to write."
     assert error_reply(master.r, "SET", "k", "v") == noreplicas
-    assert master.r.get("k") is None
-    assert master.r.dbsize() == 0
+    assert error_reply(master.r, "DEL", "k") == noreplicas
+    assert master.r.get("k") == b"v0"
 
     replica = nodes(SUT)
     replica.replicaof(master)
@@ -693,9 +733,9 @@ def test_replconf_and_replicaof_bad_arguments(nodes):
     assert error_reply(master.r, "REPLCONF", "foo", "bar") == "ERR Unrecognized REPLCONF option: foo"
     assert error_reply(master.r, "REPLCONF", "listening-port") == "ERR syntax error"
     assert error_reply(master.r, "REPLCONF", "listening-port", "x") == "ERR value is not an integer or out of range"
-    for port in ("notaport", "70000", "-1"):
-        assert error_reply(master.r, "REPLICAOF", HOST, port) == "ERR Invalid master port", port
     assert error_reply(master.r, "REPLICAOF", HOST) == "ERR wrong number of arguments for 'replicaof' command"
+    for port in ("70000", "-1", "notaport"):
+        assert error_reply(master.r, "REPLICAOF", HOST, port) == "ERR Invalid master port", port
     assert master.repl()["role"] == "master"
     assert master.r.execute_command("ROLE") == [b"master", 0, []]
 
@@ -771,10 +811,14 @@ def test_master_killed_during_the_sync(nodes, payload):
 # ---------------------------------------------------------------------------
 
 
-def test_replica_restarted_with_the_directive_resyncs(nodes):
+@pytest.mark.parametrize("own_rdb", ["kept", "removed"])
+def test_replica_restarted_with_the_directive_resyncs(nodes, own_rdb):
     """A server started with --replicaof "host port" replicates from the
-    start; restarted (without a snapshot of its own) it syncs again in full
-    and gets what the master received while it was down."""
+    start. Its full sync leaves the master's RDB as its dump.rdb, with the
+    replication id and offset in it: restarted with that file it reloads it
+    and continues partially (the master's backlog has what it missed);
+    restarted without it, it syncs again in full. Either way it ends with
+    what the master received while it was down."""
     master = nodes(SUT)
     master.r.set("first", "1")
     replica = nodes(SUT, "--replicaof", f"{HOST} {master.port}")
@@ -785,9 +829,14 @@ def test_replica_restarted_with_the_directive_resyncs(nodes):
     assert replica.stop() == 0
     wait_until(lambda: master.repl()["connected_slaves"] == 0, what="the master noticing the replica left")
     master.r.set("while-down", "2")
+    rdb = os.path.join(replica.dir, "dump.rdb")
+    if own_rdb == "kept":
+        assert os.path.exists(rdb), f"no dump.rdb after the full sync: {os.listdir(replica.dir)}"
+    elif os.path.exists(rdb):
+        os.unlink(rdb)
     replica.restart()
     wait_synced(master, replica)
     assert replica.r.get("while-down") == b"2"
     assert replica.r.get("first") == b"1"
     stats = master.stats()
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (2, 0)
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == ((1, 1) if own_rdb == "kept" else (2, 0))

@@ -114,5 +114,11 @@ int ts_forking_parent_alive(void);
 /* Whether any process of process group `pgid` still exists (zombies count
  * until they are reaped). */
 int ts_process_group_exists(int pgid);
+/* A shard stops itself (SIGSTOP) when its supervisor is stopped, so the pair
+   behaves as one process to whoever stopped it; the supervisor forwards
+   SIGCONT. Returns 1 if it stopped (and was continued since). */
+int ts_stop_with_parent(void);
+/* 1 if process `pid` is stopped (state T in /proc/<pid>/stat). */
+int ts_process_stopped(int pid);
 
 #endif
