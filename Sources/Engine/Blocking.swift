@@ -265,6 +265,17 @@ extension ShardEngine {
     }
 
     /// CLIENT UNBLOCK: true if `id` was blocked (it gets its timeout reply or an error).
+    /// A master becoming a replica (REPLICAOF): clients blocked on keys are
+    /// answered with an error and disconnected, as Redis does, so a pop the
+    /// master's stream will make is not also served here.
+    public func disconnectAllBlockedClients() {
+        for c in clients.values where c.blocked != nil && !c.isMasterLink {
+            c.error(static: "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+            unblockClient(c, requeue: true)
+            c.closeAfterReply = true
+        }
+    }
+
     func unblockClientByID(_ id: Int64, withError: Bool) -> Bool {
         guard let c = clients[id], let st = c.blocked else { return false }
         if withError {

@@ -263,7 +263,7 @@ public final class Config {
         add("replica-ignore-maxmemory", yesno, "yes", aliases: ["slave-ignore-maxmemory"])
         add("replica-ignore-disk-write-errors", yesno, "no")
         // What a replica does when a command from its master fails (Redis 7.0):
-        // Tessera logs it and goes on whatever the value (see docs/ARCHITECTURE.md).
+        // Tessera goes on, as Redis's default "ignore", whatever the value.
         add("propagation-error-behavior", .enumeration(["ignore", "panic", "panic-on-replicas"]), "ignore")
         add("masterauth", .string, "")
         add("masteruser", .string, "")

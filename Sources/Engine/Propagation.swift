@@ -29,6 +29,13 @@ extension ShardEngine {
         c.propagationOverride = argv
     }
 
+    /// The running command is propagated as it is even if it changed nothing
+    /// (Redis's forceCommandPropagation).
+    public func forcePropagation(_ c: Client) {
+        guard isPropagating else { return }
+        c.propagationOverride = (0..<c.args.count).map { c.args.bytes($0) }
+    }
+
     /// The running command itself is not propagated (what it `alsoPropagate`d still is).
     public func preventPropagation(_ c: Client) {
         guard isPropagating else { return }

@@ -55,6 +55,7 @@ extension Replication {
             cachedMaster = (replid, offset)
         }
         disconnectReplicas()
+        engine.disconnectAllBlockedClients()
         link = MasterLink(host: host, port: port, now: ShardEngine.wallClockMs())
         gate.isReplica = true
         gate.masterLinkUp = false

@@ -270,6 +270,8 @@ extension ShardEngine {
         let removed = c.db.count
         s.flush(c.db, async: async)
         s.addDirty(removed)
+        // As Redis 7.0: propagated even when the database was empty.
+        s.forcePropagation(c)
         c.reply.ok()
     }
 
@@ -283,7 +285,7 @@ extension ShardEngine {
         // As Redis: a running snapshot is obsolete, and with save points the empty
         // dataset is saved at once. FLUSHALL reaches the AOF even on an empty dataset.
         s.persistence?.afterFlushAll()
-        if s.isPropagating { s.rewritePropagation(c, (0..<c.args.count).map { c.args.bytes($0) }) }
+        s.forcePropagation(c)
         c.reply.ok()
     }
 }
