@@ -72,6 +72,26 @@ public final class Database {
         if e.hasExpire { addToExpiring(e) }
     }
 
+    /// Inserts `e` unless its key is present (loading a dataset: one hash per
+    /// key). False, and nothing inserted, if the key exists.
+    func insertIfAbsent(_ e: Entry) -> Bool {
+        let key = e.key
+        let h = hash(key)
+        if table.find(hash: h, { Entry($0).keyEquals(key) }) >= 0 { return false }
+        let seed = self.seed
+        table.insertNew(e.ptr, hash: h, minCapacity: Database.minCapacity) { Database.hash(Entry($0).key, seed) }
+        if e.hasExpire { addToExpiring(e) }
+        return true
+    }
+
+    /// Makes room for `n` more entries at once (an RDB's RESIZEDB hint), so
+    /// loading does not grow and rehash the table step by step.
+    public func reserve(_ n: Int) {
+        guard n > 0, SlotTable.capacity(for: count + n, minimum: Database.minCapacity) > capacity else { return }
+        let seed = self.seed
+        table.resize(for: count + n, minCapacity: Database.minCapacity) { Database.hash(Entry($0).key, seed) }
+    }
+
     /// Replaces the entry at slot `i` with `e` (same key), freeing the old one.
     func replace(slot i: Int, with e: Entry) {
         let old = Entry(table.element(at: i))

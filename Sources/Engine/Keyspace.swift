@@ -116,6 +116,26 @@ extension ShardEngine {
         }
     }
 
+    /// Adds a string read from an RDB file or a master's payload: no
+    /// notifications, one hash. Nil (nothing added) if `key` is present.
+    public func addLoadedString(_ db: Database, _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
+                                expireAt: Int64?) -> Entry? {
+        let e = Entry.makeString(key: key, value: value, encoding: stringEncoding(for: value),
+                                 lru: accessStamp, expireAt: expireAt)
+        if db.insertIfAbsent(e) { return e }
+        e.destroy()
+        return nil
+    }
+
+    /// Adds an aggregate read from an RDB file, as `addLoadedString`.
+    public func addLoadedObject(_ db: Database, _ key: UnsafeRawBufferPointer, _ object: AnyObject, type: ValueType,
+                                expireAt: Int64?) -> Entry? {
+        let e = Entry.makeObject(key: key, object: object, type: type, lru: accessStamp, expireAt: expireAt)
+        if db.insertIfAbsent(e) { return e }
+        e.destroy()
+        return nil
+    }
+
     /// Deletes `key` if present (expired keys count as absent). True if a live key was deleted.
     /// The value is freed in the background if `lazy` (default: lazyfree-lazy-server-del) and big.
     @discardableResult

@@ -14,6 +14,8 @@ import Logging
 public protocol SnapshotObserver: AnyObject {
     /// A background save ended; `ok` if the RDB file is complete.
     func snapshotFinished(ok: Bool)
+    /// The replication position to record in an RDB being written now.
+    var replicationPosition: RDBReplicationInfo? { get }
 }
 
 public final class Persistence: PersistenceControl, ShardStage {
@@ -34,6 +36,8 @@ public final class Persistence: PersistenceControl, ShardStage {
     var lastBgsaveSeconds = -1
     var lastRDBCowBytes = 0
     var lastLoadKeys = 0, lastLoadExpired = 0
+    /// The replication position recorded in the RDB loaded at start-up, if any.
+    public private(set) var loadedReplicationPosition: RDBReplicationInfo? = nil
     var loadingStartMs: Int64 = 0
     var loadingTotalBytes = 0, loadingDoneBytes = 0
     /// Retry delay after a failed BGSAVE from a save point (Redis's CONFIG_BGSAVE_RETRY_DELAY).
@@ -59,6 +63,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         o.checksum = config.get("rdbchecksum") != "no"
         o.keySaveDelayUs = max(0, Int(config.get("rdb-key-save-delay")!) ?? 0)
         o.incrementalFsync = config.get("rdb-save-incremental-fsync") != "no"
+        o.replication = snapshotObserver?.replicationPosition
         return o
     }
 
@@ -109,6 +114,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         let r = try RDBLoader.load(bytes, into: engine, options: opts)
         if let v = r.aux["redis-ver"] { logger.notice("Loading RDB produced by version \(v)") }
         lastLoadKeys = r.keysLoaded
+        loadedReplicationPosition = RDBReplicationInfo(aux: r.aux)
         lastLoadExpired = r.keysExpired
         engine.stats.expiredKeys += r.keysExpired
         return r

@@ -60,6 +60,25 @@ public struct RDBSaveOptions {
     public var keySaveDelayUs = 0
     /// rdb-save-incremental-fsync: fsync every 4 MB written.
     public var incrementalFsync = true
+    /// The replication position the dataset stands at (AUX repl-id,
+    /// repl-offset, repl-stream-db): a replica restarted from this file, or
+    /// the replicas of a master restarted from it, can continue partially.
+    public var replication: RDBReplicationInfo? = nil
+}
+
+public struct RDBReplicationInfo {
+    public var replid: String
+    public var offset: Int64
+    public var streamDB: Int
+    public init(replid: String, offset: Int64, streamDB: Int) {
+        self.replid = replid; self.offset = offset; self.streamDB = streamDB
+    }
+
+    /// The position an RDB's AUX fields record, if any.
+    public init?(aux: [String: String]) {
+        guard let id = aux["repl-id"], id.utf8.count == 40, let off = aux["repl-offset"].flatMap({ Int64($0) }) else { return nil }
+        self.init(replid: id, offset: off, streamDB: aux["repl-stream-db"].flatMap { Int($0) } ?? 0)
+    }
 }
 
 public enum RDBFile {
@@ -80,6 +99,11 @@ public enum RDBFile {
         aux("redis-bits", String(MemoryLayout<Int>.size * 8))
         aux("ctime", String(ShardEngine.wallClockMs() / 1000))
         aux("used-mem", String(MemoryStats.allocator().allocated))
+        if let r = options.replication {
+            aux("repl-stream-db", String(r.streamDB))
+            aux("repl-id", r.replid)
+            aux("repl-offset", String(r.offset))
+        }
         aux("aof-base", options.aofBase ? "1" : "0")
         let policy = engine.config.maxmemoryPolicy
         let saveLRU = policy.hasSuffix("-lru"), saveLFU = policy.hasSuffix("-lfu")

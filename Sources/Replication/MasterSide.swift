@@ -40,7 +40,11 @@ extension Replication {
         let now = ShardEngine.wallClockMs()
         if psync {
             let wantedID = c.args.string(1)
-            if let from = c.args.int64(2), continuePartially(c, wantedID, from, now: now) {
+            guard let from = c.args.int64(2) else {
+                c.error(static: "ERR value is not an integer or out of range")
+                return
+            }
+            if continuePartially(c, wantedID, from, now: now) {
                 engine.stats.syncPartialOk += 1
                 return
             }

@@ -33,8 +33,7 @@ extension Replication {
             c.reply.ok()
             return
         }
-        guard let port = c.args.int64(2) else { c.error(static: "ERR value is not an integer or out of range"); return }
-        guard port >= 0 && port <= 65535 else { c.error(static: "ERR Invalid master port"); return }
+        guard let port = c.args.int64(2), port >= 0 && port <= 65535 else { c.error(static: "ERR Invalid master port"); return }
         let host = c.args.string(1)
         if let l = link, l.host.lowercased() == host.lowercased(), l.port == Int(port) {
             logger.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
@@ -52,7 +51,7 @@ extension Replication {
         else {
             // A master becoming a replica: its own history is what it can
             // continue from if the new master shares it (PSYNC2).
-            cachedMaster = (replid, offset)
+            cachedMaster = (replid, offset, max(streamDB, 0))
         }
         disconnectReplicas()
         engine.disconnectAllBlockedClients()
@@ -90,8 +89,8 @@ extension Replication {
     /// The master link closed: keep the master's id and the offset reached,
     /// so the next PSYNC can continue.
     func masterLinkLost() {
+        cachedMaster = (replid, offset, masterClient?.dbIndex ?? 0)
         masterClient = nil
-        cachedMaster = (replid, offset)
         gate.masterLinkUp = false
         guard let l = link else { return }
         l.state = .connect
@@ -261,9 +260,12 @@ extension Replication {
                 replid = cm.replid
             }
             offset = cachedMaster?.offset ?? offset
+            let db = cachedMaster?.db ?? 0
             cachedMaster = nil
             logger.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.")
             attachMasterClient(l, pending: l.input)
+            // The stream goes on in the database it had selected.
+            if let mc = masterClient { _ = engine.setClientDatabase(mc, db) }
         } else if line.hasPrefix("-NOMASTERLINK") || line.hasPrefix("-LOADING") {
             logger.notice("Master is currently unable to PSYNC but should be in the future: \(line)")
             failHandshake(l)
@@ -295,6 +297,7 @@ extension Replication {
         l.state = .transfer
         l.transferSize = -1
         l.transferRead = 0
+        l.eofMark = nil
         l.sinceMs = ShardEngine.wallClockMs()
     }
 

@@ -70,8 +70,9 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
     var link: MasterLink? = nil
     /// The connection to the master once synced: its commands are the stream.
     var masterClient: Client? = nil
-    /// The master's id and our offset when the link was lost: what PSYNC asks to continue.
-    var cachedMaster: (replid: String, offset: Int64)? = nil
+    /// The master's id, our offset and the database its stream had selected
+    /// when the link was lost: what PSYNC asks to continue from.
+    var cachedMaster: (replid: String, offset: Int64, db: Int)? = nil
     /// The master sent REPLCONF GETACK: acknowledge after the command.
     var ackRequested = false
     var lastAckSentMs: Int64 = 0
@@ -99,12 +100,29 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
             }
         }
         let directive = config.get("replicaof") ?? ""
+        let loaded = persistence.loadedReplicationPosition
         if !directive.isEmpty {
             let parts = directive.split(separator: " ")
             becomeReplica(of: String(parts[0]), port: Int(parts[1]) ?? 6379)
-            // Started as a replica: no history of its own to continue from.
-            cachedMaster = nil
+            // Started as a replica: it continues from where its RDB stands, if
+            // that records a position (Redis's replicationCacheMasterUsingMyself).
+            cachedMaster = loaded.map { ($0.replid, $0.offset, $0.streamDB) }
+            if let p = loaded {
+                replid = p.replid
+                offset = p.offset
+            }
+        } else if let p = loaded {
+            // A master restarted from its RDB: its history up to the saved
+            // position becomes the second id, so a replica that stood exactly
+            // there (a SHUTDOWN save) continues partially, and one that had
+            // received more, which this server lost, resyncs fully.
+            replid2 = p.replid
+            secondReplOffset = p.offset + 1
+            offset = p.offset
+            createBacklog()
+            streamDB = -1
         }
+        updateGoodReplicas(ShardEngine.wallClockMs())
     }
 
     var backlogSize: Int { Int(config.get("repl-backlog-size") ?? "") ?? 1_048_576 }
@@ -195,6 +213,17 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
         }
         scratch.appendCommand(p.argv)
         scratch.withUnsafeBytes { feedBytes($0) }
+    }
+
+    /// SnapshotObserver: the position an RDB written now stands at (read by
+    /// the forked child, so it is the position at the fork).
+    public var replicationPosition: RDBReplicationInfo? {
+        if gate.isReplica {
+            guard masterClient != nil else { return nil }
+            return RDBReplicationInfo(replid: replid, offset: offset, streamDB: masterClient?.dbIndex ?? 0)
+        }
+        guard backlog != nil else { return nil }
+        return RDBReplicationInfo(replid: replid, offset: offset, streamDB: max(streamDB, 0))
     }
 
     public func fed(by c: Client) {

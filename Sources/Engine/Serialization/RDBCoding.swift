@@ -146,6 +146,38 @@ public struct RDBReader {
     public mutating func string() throws -> [UInt8] {
         let (v, enc) = try length()
         if !enc { return Array(try take(v)) }
+        return try encodedString(v)
+    }
+
+    /// Two consecutive strings (a key and its string value) handed to `body`
+    /// without a copy where they are stored plain (views into the data, valid
+    /// only inside `body`); integer and LZF forms are decoded first.
+    public mutating func withTwoStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let a = try stringSource(), b = try stringSource()
+        return try bytes.withUnsafeBytes { all in
+            try RDBReader.view(a, all) { first in try RDBReader.view(b, all) { second in try body(first, second) } }
+        }
+    }
+
+    private enum StringSource { case range(Int, Int), decoded([UInt8]) }
+
+    private mutating func stringSource() throws -> StringSource {
+        let (v, enc) = try length()
+        if enc { return .decoded(try encodedString(v)) }
+        guard v >= 0 && pos + v <= bytes.count else { throw RDBError("unexpected end of data") }
+        pos += v
+        return .range(pos - v, v)
+    }
+
+    private static func view<R>(_ s: StringSource, _ all: UnsafeRawBufferPointer,
+                                _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch s {
+        case .range(let start, let count): return try body(UnsafeRawBufferPointer(rebasing: all[start..<(start + count)]))
+        case .decoded(let bytes): return try bytes.withUnsafeBytes(body)
+        }
+    }
+
+    private mutating func encodedString(_ v: Int) throws -> [UInt8] {
         switch v {
         case 0: return decimalBytes(Int64(Int8(bitPattern: try byte())))
         case 1: return decimalBytes(Int64(Int16(truncatingIfNeeded: try littleEndian(2))))
