@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "PersistenceTests", dependencies: ["Persistence", "Engine", "RESP", "EngineTestSupport"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "ShardRuntimeTests", dependencies: ["ShardRuntime", "Engine", "RESP"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Engine", "RESP"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Persistence", "Engine", "RESP", "EngineTestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["PluginHost", "CModuleABI", "Engine"]),
     ],
     // The engine is single-threaded by design (one shard = one thread); Swift 5

@@ -61,6 +61,21 @@ def children(pid):
         return []
 
 
+def descendants(pid):
+    """pid's children, their children, ... (a tessera-server supervisor's shards
+    and their snapshot children)."""
+    out = []
+    for c in children(pid):
+        out.append(c)
+        out += descendants(c)
+    return out
+
+
+def tree_rss(pid):
+    """Resident memory of a process and all its descendants."""
+    return rss_bytes(pid) + sum(rss_bytes(c) for c in descendants(pid))
+
+
 class Server:
     def __init__(self, name, binary, port, directory, *extra):
         self.name, self.binary, self.port, self.dir, self.extra = name, binary, port, directory, extra
@@ -117,7 +132,7 @@ def snapshot_round(name, binary, port, size, work):
     cli(port, "BGSAVE")
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        total = rss_bytes(s.proc.pid) + sum(rss_bytes(c) for c in children(s.proc.pid))
+        total = tree_rss(s.proc.pid)
         peak = max(peak, total)
         if info(port, "persistence").get("rdb_bgsave_in_progress") == "0":
             break

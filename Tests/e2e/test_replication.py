@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -879,3 +880,48 @@ def test_replica_restarted_with_the_directive_resyncs(nodes, own_rdb):
     assert replica.r.get("first") == b"1"
     stats = master.stats()
     assert (stats["sync_full"], stats["sync_partial_ok"]) == ((1, 1) if own_rdb == "kept" else (2, 0))
+
+
+# ---------------------------------------------------------------------------
+# 14. No acknowledged write lost on failover
+# ---------------------------------------------------------------------------
+
+
+def test_writes_acknowledged_by_wait_survive_kill9_of_the_master(nodes):
+    """Under a write load where every write is followed by WAIT 1, the master
+    is killed with SIGKILL mid-stream and the replica promoted (REPLICAOF NO
+    ONE): every write WAIT acknowledged is on the promoted replica."""
+    master = nodes(SUT)
+    replica = nodes(SUT)
+    replica.replicaof(master)
+    wait_synced(master, replica)
+    acknowledged = []
+    stop = threading.Event()
+    failures = []
+
+    def writer():
+        c = master.client(single_connection_client=True, socket_timeout=5)
+        i = 0
+        while not stop.is_set():
+            try:
+                c.set(f"w{i}", i)
+                if c.execute_command("WAIT", 1, 1000) == 1:
+                    acknowledged.append(i)
+            except (redis.ConnectionError, redis.TimeoutError):
+                return
+            except Exception as e:  # pragma: no cover - reported below
+                failures.append(repr(e))
+                return
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    wait_until(lambda: len(acknowledged) >= 300, timeout=20, what="300 acknowledged writes")
+    master.kill9()
+    stop.set()
+    t.join(10)
+    assert not failures, failures
+    assert replica.r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert replica.r.execute_command("ROLE")[0] == b"master"
+    missing = [i for i in acknowledged if replica.r.get(f"w{i}") != str(i).encode()]
+    assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
