@@ -9,6 +9,25 @@ public final class AdminState {
     public var pauseAll = false
     /// Clients whose command waits for the pause to end (counted in blocked_clients).
     public var postponedClients = 0
+    /// FAILOVER holds writes until the switch is done; CLIENT UNPAUSE does not end it.
+    public private(set) var pausedForFailover = false
+
+    /// Holds writes for a coordinated failover (Redis's PAUSE_DURING_FAILOVER).
+    public func beginFailoverPause() {
+        pausedForFailover = true
+        pauseEndMs = Int64.max
+    }
+
+    public func endFailoverPause() {
+        pausedForFailover = false
+        if pauseEndMs == Int64.max { pauseEndMs = 0 }
+    }
+
+    /// CLIENT UNPAUSE: ends the pause CLIENT PAUSE started (not a failover's).
+    public func unpauseClients() {
+        pauseEndMs = pausedForFailover ? Int64.max : 0
+        pauseAll = false
+    }
 
     // Replication identity (INFO replication, DEBUG CHANGE-REPL-ID).
     public var replid = AdminState.randomHex(40)

@@ -25,6 +25,11 @@ extension Replication {
     public func syncCommand(_ c: Client, psync: Bool) {
         // A replica that asks again (a retried PSYNC on the same link) is ignored, as Redis.
         if c.isReplicaLink { return }
+        if psync && c.args.count > 3 && c.args.equals(3, "failover") && !acceptFailoverRequest(c) { return }
+        if failover != nil {
+            c.error(static: "NOMASTERLINK Can't SYNC while failing over")
+            return
+        }
         if gate.isReplica && masterClient == nil {
             c.error(static: "NOMASTERLINK Can't SYNC while not connected with my master")
             return

@@ -24,6 +24,10 @@ extension Replication {
             c.error(static: "ERR REPLICAOF is not supported yet with several shards or shard ports")
             return
         }
+        if failover != nil {
+            c.error(static: "ERR REPLICAOF not allowed while failing over.")
+            return
+        }
         let by = "user request from 'id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(String(decoding: c.name ?? [], as: UTF8.self))'"
         if c.args.equals(1, "no") && c.args.equals(2, "one") {
             if gate.isReplica {
@@ -223,13 +227,17 @@ extension Replication {
 
     private func sendPsync(_ l: MasterLink) {
         var commands: [[String]] = []
+        var psync: [String]
         if let cm = cachedMaster {
             logger.notice("Trying a partial resynchronization (request \(cm.replid):\(cm.offset + 1)).")
-            commands.append(["PSYNC", cm.replid, String(cm.offset + 1)])
+            psync = ["PSYNC", cm.replid, String(cm.offset + 1)]
         } else {
             logger.notice("Partial resynchronization not possible (no cached master)")
-            commands.append(["PSYNC", "?", "-1"])
+            psync = ["PSYNC", "?", "-1"]
         }
+        // A master handing over its role (FAILOVER) asks the target to take it.
+        if failover?.inProgress == true { psync.append("FAILOVER") }
+        commands.append(psync)
         l.expected.append(.psync)
         send(l, commands)
     }
@@ -245,9 +253,11 @@ extension Replication {
             l.syncOffset = off
             logger.notice("Full resync from master: \(l.syncID):\(off)")
             cachedMaster = nil
+            failoverSucceeded()
             beginTransfer(l)
         } else if line.hasPrefix("+CONTINUE") {
             logger.notice("Successful partial resynchronization with master.")
+            failoverSucceeded()
             let newID = line.split(separator: " ").dropFirst().first.map(String.init)
             if let id = newID, id.count == 40, id != cachedMaster?.replid {
                 // The master changed history (it was promoted): ours continues as the second id.
@@ -266,6 +276,9 @@ extension Replication {
             attachMasterClient(l, pending: l.input)
             // The stream goes on in the database it had selected.
             if let mc = masterClient { _ = engine.setClientDatabase(mc, db) }
+        } else if failover?.inProgress == true {
+            logger.warning("Unexpected reply to PSYNC from master: \(line)")
+            abortFailover("Failover target rejected psync request")
         } else if line.hasPrefix("-NOMASTERLINK") || line.hasPrefix("-LOADING") {
             logger.notice("Master is currently unable to PSYNC but should be in the future: \(line)")
             failHandshake(l)
@@ -454,14 +467,5 @@ extension Replication {
     /// Each round while connecting: did the connection complete?
     func pollConnecting() {
         if let l = link, l.state == .connecting { checkConnected(l) }
-    }
-}
-
-extension Replication {
-    /// FAILOVER (a coordinated switch of master and replica) is not built yet;
-    /// REPLICAOF NO ONE on the replica and REPLICAOF on the old master, or
-    /// Sentinel, do the switch meanwhile.
-    public func failoverCommand(_ c: Client) {
-        c.error(static: "ERR FAILOVER is not supported yet: use REPLICAOF NO ONE on the replica, or Sentinel")
     }
 }

@@ -78,6 +78,8 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
     var lastAckSentMs: Int64 = 0
 
     var cronTicks = 0
+    /// A FAILOVER this master started (Failover.swift).
+    var failover: Failover? = nil
 
     public init(engine: ShardEngine, persistence: Persistence) {
         self.engine = engine
@@ -132,13 +134,18 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
 
     public var points: ShardStagePoints { [.afterEvents, .beforeReplies, .cron, .wakeupDeadline] }
 
+    // The stage runs every round: without replicas, a link or a transfer each
+    // point costs a few loads (the per-request overhead at pipeline 1).
+
     public func afterEvents() {
-        pollConnecting()
+        if link != nil { pollConnecting() }
+        if replicas.isEmpty { return }
         pumpRDBTransfers()
-        resumeDisklessPipe()
+        if diskless != nil { resumeDisklessPipe() }
     }
 
     public func beforeReplies() {
+        if failover != nil { updateFailoverStatus(ShardEngine.wallClockMs()) }
         // WAIT asked for acknowledgements: one GETACK for all of this round's callers.
         if getAckRequested {
             getAckRequested = false
@@ -147,11 +154,14 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
     }
 
     public func wakeupDeadline() -> Int64? {
+        if replicas.isEmpty && waiting.isEmpty { return nil }
         // An RDB whose socket drained: refill without waiting for the cron.
         for r in replicas where r.state == .sendingRDB && r.client.reply.out.readableBytes < Replication.rdbChunk {
             return 0
         }
-        return waiting.map { $0.deadline }.filter { $0 > 0 }.min()
+        var earliest: Int64? = nil
+        for w in waiting where w.deadline > 0 { earliest = min(earliest ?? w.deadline, w.deadline) }
+        return earliest
     }
 
     public func cron() {
@@ -159,6 +169,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
         let now = ShardEngine.wallClockMs()
         expireWaits(now)
         if disklessStartMs != 0 && now >= disklessStartMs { startSyncSave() }
+        if failover != nil { updateFailoverStatus(now) }
         // The rest once a second, as Redis's replicationCron.
         if cronTicks % max(1, config.hz) != 0 { return }
         replicaCron(now)
@@ -326,7 +337,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
             f.append(("slave\(i)", "ip=\(r.ip),port=\(r.listeningPort),state=\(r.stateName),offset=\(r.ackOffset),lag=\(lag)"))
         }
         f += [
-            ("master_failover_state", "no-failover"),
+            ("master_failover_state", failoverStateName),
             ("master_replid", replid), ("master_replid2", replid2),
             ("master_repl_offset", String(offset)), ("second_repl_offset", String(secondReplOffset)),
             ("repl_backlog_active", backlog != nil ? "1" : "0"),

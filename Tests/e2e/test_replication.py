@@ -925,3 +925,61 @@ def test_writes_acknowledged_by_wait_survive_kill9_of_the_master(nodes):
     assert replica.r.execute_command("ROLE")[0] == b"master"
     missing = [i for i in acknowledged if replica.r.get(f"w{i}") != str(i).encode()]
     assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+
+
+# ---------------------------------------------------------------------------
+# 15. FAILOVER
+# ---------------------------------------------------------------------------
+
+
+def test_failover_hands_the_master_role_to_a_synced_replica(nodes):
+    """FAILOVER TO host port: the master holds writes until the target has
+    acknowledged everything, becomes its replica and sends PSYNC … FAILOVER;
+    the target becomes the master and continues the old master's history
+    (a partial resync); no write is lost and INFO shows the state."""
+    master = nodes(SUT)
+    target = nodes(SUT)
+    other = nodes(SUT)
+    for r in (target, other):
+        r.replicaof(master)
+    wait_synced(master, target, other)
+    for i in range(100):
+        master.r.set(f"f{i}", i)
+    assert master.repl()["master_failover_state"] == "no-failover"
+    assert master.r.execute_command("FAILOVER", "TO", HOST, target.port) == b"OK"
+    wait_until(lambda: target.r.execute_command("ROLE")[0] == b"master", what="target promoted")
+    wait_until(lambda: master.repl().get("master_link_status") == "up"
+               and master.repl().get("master_port") == target.port, what="old master follows the target")
+    assert master.repl()["master_failover_state"] == "no-failover"
+    assert target.stats()["sync_partial_ok"] >= 1, "the old master continued partially"
+    for i in range(100):
+        assert target.r.get(f"f{i}") == str(i).encode()
+    target.r.set("after", "1")
+    wait_until(lambda: master.r.get("after") == b"1", what="new master's write reaches the old one")
+
+
+def test_failover_errors_and_abort(nodes):
+    """FAILOVER's refusals are Redis 7.0's; ABORT ends a failover waiting for a
+    replica that never catches up, and writes resume."""
+    lonely = nodes(SUT)
+    assert error_reply(lonely.r, "FAILOVER") == "ERR FAILOVER requires connected replicas."
+    assert error_reply(lonely.r, "FAILOVER", "ABORT") == "ERR No failover in progress."
+    assert error_reply(lonely.r, "FAILOVER", "TIMEOUT", "0") == "ERR FAILOVER timeout must be greater than 0"
+    master = nodes(SUT)
+    replica = nodes(SUT)
+    replica.replicaof(master)
+    wait_synced(master, replica)
+    assert error_reply(replica.r, "FAILOVER") == "ERR FAILOVER is not valid when server is a replica."
+    assert error_reply(master.r, "FAILOVER", "TO", HOST, 1) == "ERR FAILOVER target HOST and PORT is not a replica."
+    assert error_reply(master.r, "FAILOVER", "FORCE") == (
+        "ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
+    replica.pause()          # never acknowledges: the failover waits
+    master.r.set("k", "before")
+    assert master.r.execute_command("FAILOVER") == b"OK"
+    assert master.repl()["master_failover_state"] == "waiting-for-sync"
+    assert error_reply(master.r, "FAILOVER") == "ERR FAILOVER already in progress."
+    assert master.r.execute_command("FAILOVER", "ABORT") == b"OK"
+    assert master.repl()["master_failover_state"] == "no-failover"
+    assert master.r.set("k", "after")
+    replica.resume()
+    assert master.r.execute_command("ROLE")[0] == b"master"

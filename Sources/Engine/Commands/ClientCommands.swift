@@ -150,8 +150,7 @@ extension ShardEngine {
     }
 
     static func clientUnpauseCommand(_ c: Client) {
-        c.engine.admin.pauseEndMs = 0
-        c.engine.admin.pauseAll = false
+        c.engine.admin.unpauseClients()
         c.reply.ok()
     }
 
