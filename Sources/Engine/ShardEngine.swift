@@ -170,4 +170,7 @@ public final class ShardEngine {
 
     /// Adds a higher layer's work to every loop round (ShardInterface.swift).
     public func addStage(_ stage: ShardStage) { stages.add(stage) }
+
+    /// A stage's `points` changed (ShardInterface.swift).
+    public func stagePointsChanged() { stages.rebuildPoints() }
 }

@@ -81,7 +81,9 @@ public struct ShardStagePoints: OptionSet, Sendable {
 
 /// Work a higher layer does at fixed points of every loop round (see the
 /// round above). Stages run in the order they were added; each implements
-/// only what it needs and says which points those are.
+/// only what it needs and says which points those are. A stage whose work
+/// comes and goes (replication without replicas) changes its `points` and
+/// calls `ShardEngine.stagePointsChanged`, so an idle point costs nothing.
 public protocol ShardStage: AnyObject {
     var points: ShardStagePoints { get }
     func beforeSleep()
@@ -142,11 +144,16 @@ public struct ShardStages {
 
     mutating func add(_ stage: ShardStage) {
         all.append(stage)
-        let p = stage.points
-        if p.contains(.sleep) { sleep.append(stage) }
-        if p.contains(.afterEvents) { afterEvents.append(stage) }
-        if p.contains(.beforeReplies) { beforeReplies.append(stage) }
-        if p.contains(.cron) { cron.append(stage) }
-        if p.contains(.wakeupDeadline) { wakeup.append(stage) }
+        rebuildPoints()
+    }
+
+    /// Lists each point's stages again from their current `points`, in the
+    /// order the stages were added.
+    mutating func rebuildPoints() {
+        sleep = all.filter { $0.points.contains(.sleep) }
+        afterEvents = all.filter { $0.points.contains(.afterEvents) }
+        beforeReplies = all.filter { $0.points.contains(.beforeReplies) }
+        cron = all.filter { $0.points.contains(.cron) }
+        wakeup = all.filter { $0.points.contains(.wakeupDeadline) }
     }
 }

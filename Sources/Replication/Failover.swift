@@ -71,6 +71,7 @@ extension Replication {
         failover = Failover(host: host, port: port, deadline: timeout > 0 ? ShardEngine.wallClockMs() + timeout : 0,
                             force: force)
         engine.admin.beginFailoverPause()
+        activityChanged()
         c.reply.ok()
     }
 

@@ -125,6 +125,7 @@ extension Replication {
         c.isReplicaLink = true
         c.replyMode = .on
         replicas.append(r)
+        activityChanged()
         return r
     }
 
@@ -300,6 +301,7 @@ extension Replication {
         waiting.append(WaitRequest(client: c, offset: target, needed: Int(needed), deadline: deadline))
         engine.blockForKeys(c, keys: [], deadline: 0, timeoutReply: .custom({ _ in })) { _ in false }
         getAckRequested = true
+        activityChanged()
     }
 
     func ackedCount(_ target: Int64) -> Int {

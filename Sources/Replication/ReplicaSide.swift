@@ -63,6 +63,7 @@ extension Replication {
         gate.isReplica = true
         gate.masterLinkUp = false
         updateGoodReplicas(ShardEngine.wallClockMs())
+        activityChanged()
         connectToMaster()
     }
 

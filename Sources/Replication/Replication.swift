@@ -87,6 +87,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
         noReplicasSinceMs = ShardEngine.wallClockMs()
         engine.replication = self
         engine.addStage(self)
+        registeredPoints = points
         persistence.snapshotObserver = self
         // The backlog and the replicas' buffers do not count toward maxmemory (Redis's
         // freeMemoryGetNotCountedMemory): evicting would only produce more stream.
@@ -132,7 +133,22 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
 
     // MARK: ShardStage
 
-    public var points: ShardStagePoints { [.afterEvents, .beforeReplies, .cron, .wakeupDeadline] }
+    /// Every round only while there is replication work: replicas, a link to
+    /// a master, WAIT callers, a failover. Otherwise the cron alone.
+    public var points: ShardStagePoints {
+        let busy = link != nil || !replicas.isEmpty || !waiting.isEmpty || failover != nil || diskless != nil
+        return busy ? [.afterEvents, .beforeReplies, .cron, .wakeupDeadline] : [.cron]
+    }
+    private var registeredPoints: ShardStagePoints = []
+
+    /// Work started or ended: the loop calls the stage where it now has some.
+    func activityChanged() {
+        let p = points
+        if p != registeredPoints {
+            registeredPoints = p
+            engine.stagePointsChanged()
+        }
+    }
 
     // The stage runs every round: without replicas, a link or a transfer each
     // point costs a few loads (the per-request overhead at pipeline 1).
@@ -166,6 +182,7 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
 
     public func cron() {
         cronTicks += 1
+        activityChanged()
         let now = ShardEngine.wallClockMs()
         expireWaits(now)
         if disklessStartMs != 0 && now >= disklessStartMs { startSyncSave() }
