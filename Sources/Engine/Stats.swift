@@ -93,5 +93,7 @@ public final class Stats {
         totalForks = 0
         errors = [:]
         expireCycleCpuMilliseconds = 0
+        syncFull = 0; syncPartialOk = 0; syncPartialErr = 0
+        netReplInputBytes = 0; netReplOutputBytes = 0
     }
 }

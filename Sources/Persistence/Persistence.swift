@@ -38,6 +38,9 @@ public final class Persistence: PersistenceControl, ShardStage {
     var lastLoadKeys = 0, lastLoadExpired = 0
     /// The replication position recorded in the RDB loaded at start-up, if any.
     public private(set) var loadedReplicationPosition: RDBReplicationInfo? = nil
+    /// Keys that RDB held but had expired: the replicas still have them, so
+    /// a master that continues its history propagates their DELs (taken once).
+    public var expiredAtLoad: [(db: Int, key: [UInt8])] = []
     var loadingStartMs: Int64 = 0
     var loadingTotalBytes = 0, loadingDoneBytes = 0
     /// Retry delay after a failed BGSAVE from a save point (Redis's CONFIG_BGSAVE_RETRY_DELAY).
@@ -78,7 +81,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         }
         let start = ShardEngine.wallClockMs()
         do {
-            guard let r = try loadRDB(rdbFilename, serveWhileLoading: true) else { return true }
+            guard let r = try loadRDB(rdbFilename, serveWhileLoading: true, collectExpiredKeys: true) else { return true }
             logger.notice("Done loading RDB, keys loaded: \(r.keysLoaded), keys expired: \(r.keysExpired).")
             logger.notice("DB loaded from disk: \(formatSeconds(ShardEngine.wallClockMs() - start)) seconds")
             return true
@@ -104,10 +107,12 @@ public final class Persistence: PersistenceControl, ShardStage {
     }
 
     /// Loads an RDB file into the current databases; nil if it does not exist.
-    func loadRDB(_ path: String, serveWhileLoading: Bool, merge: Bool = false) throws -> RDBLoadResult? {
+    func loadRDB(_ path: String, serveWhileLoading: Bool, merge: Bool = false,
+                 collectExpiredKeys: Bool = false) throws -> RDBLoadResult? {
         guard let bytes = try FileIO.readFile(path) else { return nil }
         var opts = RDBLoadOptions()
         opts.allowDuplicates = merge
+        opts.collectExpiredKeys = collectExpiredKeys
         if serveWhileLoading { opts.progress = { [unowned self] done, total in self.loadingProgress(done, total) } }
         beginLoading(totalBytes: bytes.count)
         defer { endLoading() }
@@ -115,6 +120,7 @@ public final class Persistence: PersistenceControl, ShardStage {
         if let v = r.aux["redis-ver"] { logger.notice("Loading RDB produced by version \(v)") }
         lastLoadKeys = r.keysLoaded
         loadedReplicationPosition = RDBReplicationInfo(aux: r.aux)
+        if loadedReplicationPosition != nil { expiredAtLoad = r.expiredKeys }
         lastLoadExpired = r.keysExpired
         engine.stats.expiredKeys += r.keysExpired
         return r

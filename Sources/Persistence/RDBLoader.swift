@@ -11,6 +11,9 @@ public struct RDBLoadOptions {
     public var allowDuplicates = false
     /// Loading the RDB preamble of an AOF: expired keys are kept.
     public var aofPreamble = false
+    /// Keep the keys dropped as expired (a master restarted with its
+    /// replication position propagates their DELs to its replicas).
+    public var collectExpiredKeys = false
     /// Called every few thousand keys, so the loop can answer -LOADING meanwhile.
     public var progress: ((_ bytesDone: Int, _ bytesTotal: Int) -> Void)? = nil
     public init() {}
@@ -23,6 +26,8 @@ public struct RDBLoadResult {
     public var rdbVersion = 0
     /// Bytes of the RDB itself (an AOF preamble is followed by commands).
     public var bytesConsumed = 0
+    /// The keys dropped as expired, by database (with `collectExpiredKeys`).
+    public var expiredKeys: [(db: Int, key: [UInt8])] = []
 }
 
 public enum RDBLoader {
@@ -111,7 +116,10 @@ public enum RDBLoader {
                 defer { expireAt = nil; idle = nil; freq = nil }
                 let expired = expireAt.map { $0 < now && !options.aofPreamble } ?? false
                 try r.withTwoStrings { k, v in
-                    if expired { return }
+                    if expired {
+                        if options.collectExpiredKeys { result.expiredKeys.append((db.index, Array(k))) }
+                        return
+                    }
                     guard let e = engine.addLoadedString(db, k, v, expireAt: expireAt) else {
                         throw RDBError("RDB has duplicated key '\(String(decoding: k, as: UTF8.self))' in DB \(db.index)")
                     }
@@ -134,6 +142,7 @@ public enum RDBLoader {
             }
             if let t = expireAt, t < now, !options.aofPreamble {
                 result.keysExpired += 1
+                if options.collectExpiredKeys { result.expiredKeys.append((db.index, key)) }
                 continue
             }
             try key.withUnsafeBytes { k in

@@ -124,7 +124,13 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
             offset = p.offset
             createBacklog()
             streamDB = -1
+            // Keys that expired while the server was down are still on the replicas.
+            let lazy = config.lazyfreeLazyExpire
+            for (db, key) in persistence.expiredAtLoad {
+                feed(PropagatedCommand(db: db, argv: [Array((lazy ? "UNLINK" : "DEL").utf8), key]))
+            }
         }
+        persistence.expiredAtLoad = []
         updateGoodReplicas(ShardEngine.wallClockMs())
     }
 
