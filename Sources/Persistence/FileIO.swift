@@ -3,6 +3,7 @@
 // (ENOSPC "No space left on device", EACCES, EIO...).
 
 import Glibc
+import Engine
 import CShims
 
 public struct IOFailure: Error, CustomStringConvertible {
@@ -81,6 +82,35 @@ enum FileIO {
     }
 
     /// The whole file, or nil (with errno) if it can't be opened or read.
+    /// Maps `path` read-only for one sequential read (an RDB being loaded):
+    /// nil if it does not exist. Parsed pages are given back with
+    /// `RDBBytes.dropPages`, so the file never needs to be resident whole.
+    static func mapFile(_ path: String) throws -> RDBBytes? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if ts_errno() == ENOENT { return nil }
+            throw IOFailure("open \(path)")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw IOFailure("stat \(path)") }
+        let size = Int(st.st_size)
+        if size == 0 { return RDBBytes([]) }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw IOFailure("mmap \(path)")
+        }
+        _ = madvise(p, size, MADV_SEQUENTIAL)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var dropped = 0
+        return RDBBytes(base: UnsafeRawPointer(p), count: size, release: { _ = munmap(p, size) }, drop: { offset in
+            let end = offset / page * page
+            if end - dropped >= 4 << 20 {
+                _ = madvise(p + dropped, end - dropped, MADV_DONTNEED)
+                dropped = end
+            }
+        })
+    }
+
     static func readFile(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {

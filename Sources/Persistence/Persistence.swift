@@ -109,7 +109,7 @@ public final class Persistence: PersistenceControl, ShardStage {
     /// Loads an RDB file into the current databases; nil if it does not exist.
     func loadRDB(_ path: String, serveWhileLoading: Bool, merge: Bool = false,
                  collectExpiredKeys: Bool = false) throws -> RDBLoadResult? {
-        guard let bytes = try FileIO.readFile(path) else { return nil }
+        guard let bytes = try FileIO.mapFile(path) else { return nil }
         var opts = RDBLoadOptions()
         opts.allowDuplicates = merge
         opts.collectExpiredKeys = collectExpiredKeys

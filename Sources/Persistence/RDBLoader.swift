@@ -32,17 +32,29 @@ public struct RDBLoadResult {
 
 public enum RDBLoader {
     public static func load(_ bytes: [UInt8], into engine: ShardEngine, options: RDBLoadOptions = RDBLoadOptions()) throws -> RDBLoadResult {
-        var r = RDBReader(bytes)
-        do {
-            return try load(&r, bytes, engine, options)
-        } catch let e as RDBError {
-            throw RDBError("Short read or corrupt RDB data at offset \(r.pos) of \(bytes.count): \(e.description)")
+        // Read in place: nothing of the reader outlives the call.
+        try bytes.withUnsafeBytes { buf in
+            try load(RDBBytes(base: buf.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, count: buf.count, release: {}),
+                     into: engine, options: options)
         }
     }
 
-    private static func load(_ r: inout RDBReader, _ bytes: [UInt8], _ engine: ShardEngine, _ options: RDBLoadOptions) throws -> RDBLoadResult {
+    /// Loads from `storage` (a mapped file: the parsed part's pages are
+    /// given back as the load goes, so the file is never resident whole).
+    public static func load(_ storage: RDBBytes, into engine: ShardEngine, options: RDBLoadOptions = RDBLoadOptions()) throws -> RDBLoadResult {
+        var r = RDBReader(storage)
+        do {
+            return try load(&r, engine, options)
+        } catch let e as RDBError {
+            throw RDBError("Short read or corrupt RDB data at offset \(r.pos) of \(storage.count): \(e.description)")
+        }
+    }
+
+    private static func load(_ r: inout RDBReader, _ engine: ShardEngine, _ options: RDBLoadOptions) throws -> RDBLoadResult {
         var result = RDBLoadResult()
-        guard bytes.count >= 9, Array(bytes[0..<5]) == Array("REDIS".utf8),
+        let storage = r.storage
+        let bytes = storage.buffer
+        guard bytes.count >= 9, bytes[0..<5].elementsEqual("REDIS".utf8),
               let version = Int(String(decoding: bytes[5..<9], as: UTF8.self)) else {
             throw RDBError("Wrong signature trying to load DB from file")
         }
@@ -56,6 +68,14 @@ public enum RDBLoader {
         var idle: Int64? = nil, freq: Int? = nil
         let now = ShardEngine.wallClockMs()
         var sinceProgress = 0
+        // The checksum follows the parse, so each part of the file is read
+        // once and can be dropped from memory behind the parser.
+        var crc: UInt64 = 0, crcPos = 0
+        func advanceChecksum(to end: Int) {
+            crc = CRC64.update(crc, UnsafeRawBufferPointer(rebasing: bytes[crcPos..<end]))
+            crcPos = end
+            storage.dropPages(before: end)
+        }
         while true {
             let type = try r.byte()
             switch type {
@@ -99,7 +119,8 @@ public enum RDBLoader {
                 if version >= 5 {
                     let stored = try r.uint64LE()
                     if stored != 0 {
-                        let computed = bytes.withUnsafeBytes { CRC64.update(0, UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+                        advanceChecksum(to: end)
+                        let computed = crc
                         if computed != stored {
                             throw RDBError("Wrong RDB checksum expected: (\(hex(stored))) got: (\(hex(computed))). Aborting now.")
                         }
@@ -127,9 +148,10 @@ public enum RDBLoader {
                 }
                 if expired { result.keysExpired += 1 } else { result.keysLoaded += 1 }
                 sinceProgress += 1
-                if sinceProgress >= 4096, let p = options.progress {
+                if sinceProgress >= 4096 {
                     sinceProgress = 0
-                    p(r.pos, bytes.count)
+                    advanceChecksum(to: r.pos)
+                    options.progress?(r.pos, bytes.count)
                 }
                 continue
             }
@@ -169,9 +191,10 @@ public enum RDBLoader {
             }
             result.keysLoaded += 1
             sinceProgress += 1
-            if sinceProgress >= 4096, let p = options.progress {
+            if sinceProgress >= 4096 {
                 sinceProgress = 0
-                p(r.pos, bytes.count)
+                advanceChecksum(to: r.pos)
+                options.progress?(r.pos, bytes.count)
             }
         }
     }

@@ -79,24 +79,64 @@ public struct RDBWriter {
 }
 
 /// Reads RDB-encoded values from a byte buffer.
-public struct RDBReader {
-    public let bytes: [UInt8]
-    public var pos = 0
+/// The bytes an RDBReader reads: a copy it owns, or a read-only mapping of a
+/// file (loading an RDB without holding it twice in memory). Views handed
+/// out by the reader stay valid while the storage lives.
+public final class RDBBytes {
+    public let base: UnsafeRawPointer
+    public let count: Int
+    private let release: () -> Void
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    public var remaining: Int { bytes.count - pos }
-
-    public mutating func byte() throws -> UInt8 {
-        guard pos < bytes.count else { throw RDBError("unexpected end of data") }
-        pos += 1
-        return bytes[pos - 1]
+    public init(_ bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        bytes.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: $0.count) } }
+        base = UnsafeRawPointer(p)
+        count = bytes.count
+        release = { p.deallocate() }
     }
 
-    public mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard n >= 0 && pos + n <= bytes.count else { throw RDBError("unexpected end of data") }
+    /// Bytes someone else allocated (a file mapping); `release` frees them,
+    /// `drop(n)` tells that the first n bytes will not be read again.
+    public init(base: UnsafeRawPointer, count: Int, release: @escaping () -> Void,
+                drop: ((Int) -> Void)? = nil) {
+        self.base = base
+        self.count = count
+        self.release = release
+        self.drop = drop
+    }
+
+    private var drop: ((Int) -> Void)? = nil
+
+    deinit { release() }
+
+    /// The reader is past `offset` for good (loading a mapped file: its
+    /// pages can leave memory).
+    public func dropPages(before offset: Int) { drop?(offset) }
+
+    public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}
+
+public struct RDBReader {
+    public let storage: RDBBytes
+    public var pos = 0
+
+    public init(_ bytes: [UInt8]) { storage = RDBBytes(bytes) }
+    public init(_ storage: RDBBytes) { self.storage = storage }
+
+    public var count: Int { storage.count }
+    public var remaining: Int { storage.count - pos }
+
+    public mutating func byte() throws -> UInt8 {
+        guard pos < storage.count else { throw RDBError("unexpected end of data") }
+        pos += 1
+        return storage.base.load(fromByteOffset: pos - 1, as: UInt8.self)
+    }
+
+    /// The next `n` bytes, as a view into the storage.
+    public mutating func take(_ n: Int) throws -> UnsafeRawBufferPointer {
+        guard n >= 0 && pos + n <= storage.count else { throw RDBError("unexpected end of data") }
         pos += n
-        return bytes[(pos - n)..<pos]
+        return UnsafeRawBufferPointer(start: storage.base + (pos - n), count: n)
     }
 
     private mutating func bigEndian(_ n: Int) throws -> UInt64 {
@@ -154,9 +194,8 @@ public struct RDBReader {
     /// only inside `body`); integer and LZF forms are decoded first.
     public mutating func withTwoStrings<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) throws -> R {
         let a = try stringSource(), b = try stringSource()
-        return try bytes.withUnsafeBytes { all in
-            try RDBReader.view(a, all) { first in try RDBReader.view(b, all) { second in try body(first, second) } }
-        }
+        let all = storage.buffer
+        return try RDBReader.view(a, all) { first in try RDBReader.view(b, all) { second in try body(first, second) } }
     }
 
     private enum StringSource { case range(Int, Int), decoded([UInt8]) }
@@ -164,7 +203,7 @@ public struct RDBReader {
     private mutating func stringSource() throws -> StringSource {
         let (v, enc) = try length()
         if enc { return .decoded(try encodedString(v)) }
-        guard v >= 0 && pos + v <= bytes.count else { throw RDBError("unexpected end of data") }
+        guard v >= 0 && pos + v <= storage.count else { throw RDBError("unexpected end of data") }
         pos += v
         return .range(pos - v, v)
     }
@@ -186,7 +225,7 @@ public struct RDBReader {
             let clen = try plainLength()
             let len = try plainLength()
             let c = try take(clen)
-            guard let out = c.withUnsafeBytes({ LZF.decompress($0, outputCount: len) }) else {
+            guard let out = LZF.decompress(c, outputCount: len) else {
                 throw RDBError("invalid LZF data")
             }
             return out
