@@ -114,6 +114,10 @@ public enum ConfigRewriter {
     static func formatted(_ p: Config.Param, _ value: String) -> [(String, Bool)] {
         let nonDefault = value != p.defaultValue
         switch p.name {
+        case "replicaof":
+            // "replicaof <host> <port>", as Redis writes it (REPLICAOF at run time sets it).
+            // A master has no such line: an old one is removed.
+            return value.isEmpty ? [] : [("replicaof \(value)", nonDefault)]
         case "save":
             let parts = value.split(separator: " ")
             if parts.isEmpty { return [("save \"\"", nonDefault)] }

@@ -51,8 +51,11 @@ extension Replication {
 
     /// Starts replicating `host:port` (REPLICAOF, or the replicaof directive).
     func becomeReplica(of host: String, port: Int) {
-        if let l = link { dropLink(l) }
-        else {
+        if let l = link {
+            // Switching masters: what was applied so far is what the next PSYNC asks to continue.
+            if let mc = masterClient { cachedMaster = (replid, offset, mc.dbIndex) }
+            dropLink(l)
+        } else {
             // A master becoming a replica: its own history is what it can
             // continue from if the new master shares it (PSYNC2).
             cachedMaster = (replid, offset, max(streamDB, 0))
@@ -60,6 +63,8 @@ extension Replication {
         disconnectReplicas()
         engine.disconnectAllBlockedClients()
         link = MasterLink(host: host, port: port, now: ShardEngine.wallClockMs())
+        // CONFIG REWRITE keeps the role across a restart.
+        try? config.set("replicaof", "\(host) \(port)")
         gate.isReplica = true
         gate.masterLinkUp = false
         updateGoodReplicas(ShardEngine.wallClockMs())
@@ -74,6 +79,7 @@ extension Replication {
         dropLink(l)
         link = nil
         cachedMaster = nil
+        try? config.set("replicaof", "")
         shiftReplicationID()
         disconnectReplicas()
         gate.isReplica = false

@@ -25,7 +25,7 @@ import time
 import pytest
 import redis
 
-from conftest import HOST, REDIS_CLI, RawConn, RespError, _free_port, error_line, error_reply, server_binary
+from conftest import HOST, REDIS_CLI, RawConn, RespError, _client, _free_port, error_line, error_reply, server_binary, track_process
 from persistence_helpers import DataServer, REDIS_SERVER, populate_all_types, snapshot, wait_port_free
 
 SUT = server_binary()
@@ -983,3 +983,35 @@ def test_failover_errors_and_abort(nodes):
     assert master.r.set("k", "after")
     replica.resume()
     assert master.r.execute_command("ROLE")[0] == b"master"
+
+
+def test_config_rewrite_keeps_the_role(nodes, tmp_path):
+    """REPLICAOF at run time reaches the configuration file with CONFIG
+    REWRITE (as `replicaof <host> <port>`), so a restart keeps the role;
+    REPLICAOF NO ONE then CONFIG REWRITE removes the line."""
+    master = nodes(SUT)
+    conf = tmp_path / "replica.conf"
+    port = _free_port()
+    conf.write_text(f"port {port}\nbind {HOST}\nsave \"\"\ndir {tmp_path}\n")
+    log = open(tmp_path / "replica.log", "wb")
+    proc = track_process(subprocess.Popen([SUT, str(conf)], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path))
+    try:
+        r = _client(port)
+        wait_until(lambda: _ping_ok(r), what="replica up")
+        assert r.execute_command("REPLICAOF", HOST, master.port) == b"OK"
+        assert r.config_rewrite()
+        assert f"replicaof {HOST} {master.port}" in conf.read_text().splitlines()
+        assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert r.config_rewrite()
+        assert not any(line.startswith("replicaof") for line in conf.read_text().splitlines())
+    finally:
+        proc.kill()
+        proc.wait(10)
+        log.close()
+
+
+def _ping_ok(client):
+    try:
+        return client.ping()
+    except (redis.ConnectionError, redis.TimeoutError):
+        return False
