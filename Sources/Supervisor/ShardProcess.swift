@@ -23,6 +23,10 @@ final class ShardProcess {
     var state = State.down
     /// Whether this process instance answered PONG at least once.
     var everReady = false
+    /// The shard's replicaof setting as last seen ("" a master, "host port" a
+    /// replica; nil not known yet): a restarted shard keeps its role, so a
+    /// crashed replica does not come back as a second master.
+    var replicaOf: String? = nil
     var startedAtMs: Int64 = 0
     var restarts = 0
     var backoffMs: Int64 = 0

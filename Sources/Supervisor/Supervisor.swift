@@ -188,6 +188,7 @@ public final class Supervisor {
             }
             arguments += ["--dir", dir]
         }
+        if let role = s.replicaOf { arguments += ["--replicaof", role] }
         do {
             try s.spawn(executable: options.executable, arguments: arguments, routing: routing.args,
                         listeners: options.listeners, inherited: routing.fds, environment: shardEnvironment, nowMs: now)
@@ -332,6 +333,10 @@ public final class Supervisor {
             if s.state != .stopping {
                 s.state = .ready
                 s.everReady = true
+                // REPLICAOF may have changed the role since the shard started.
+                s.request(["CONFIG", "GET", "replicaof"]) { [weak s] reply in
+                    if case .array(let items?)? = reply, items.count == 2, let v = items[1].text { s?.replicaOf = v }
+                }
             }
             if let r = reloadRequestedAtMs, sentAt >= r, shards.allSatisfy({ $0.state == .ready }) {
                 reloadRequestedAtMs = nil

@@ -84,6 +84,7 @@ class Node(DataServer):
         super().__init__(tempfile.mkdtemp(prefix="tessera-e2e-repl-"), *BASE_ARGS, *args,
                          binary=binary, port=port)
         self.ended_on_purpose = False
+        self.shard_killed_on_purpose = False
         self.paused_pid = None
         self._r = None
 
@@ -147,7 +148,8 @@ class Node(DataServer):
         if self.proc is not None:
             if self.proc.poll() is not None and not self.ended_on_purpose:
                 complaint = f"{self.binary} on port {self.port} exited ({self.proc.returncode}) during the test"
-            elif self.is_tessera and re.search(r"Shard \d+ \(pid \d+\) ", self.log_tail(100_000)):
+            elif (self.is_tessera and not self.shard_killed_on_purpose
+                  and re.search(r"Shard \d+ \(pid \d+\) ", self.log_tail(100_000))):
                 complaint = f"a shard of the server on port {self.port} died or froze during the test"
             if complaint:
                 complaint += f"\n--- log tail ---\n{self.log_tail()}"
@@ -1015,3 +1017,32 @@ def _ping_ok(client):
         return client.ping()
     except (redis.ConnectionError, redis.TimeoutError):
         return False
+
+
+def test_a_restarted_shard_keeps_the_role_replicaof_gave_it(nodes):
+    """A replica whose data process dies (kill -9 of the shard; the
+    supervisor restarts it) comes back as a replica of the same master, not
+    as a second master."""
+    master = nodes(SUT)
+    replica = nodes(SUT)
+    if not replica.is_tessera:
+        pytest.skip("redis-server has no supervisor: a killed server stays down")
+    master.r.set("k", "v")
+    replica.replicaof(master)
+    wait_synced(master, replica)
+    time.sleep(1.5)   # the supervisor reads the role with its liveness pings
+    replica.shard_killed_on_purpose = True
+    os.kill(replica.pid(), signal.SIGKILL)
+    replica._r = None
+    wait_until(lambda: _role(replica) == b"slave" and replica.repl().get("master_link_status") == "up",
+               timeout=20, what="the restarted shard replicating again")
+    master.r.set("after", "1")
+    wait_until(lambda: replica.r.get("after") == b"1", what="stream after the restart")
+
+
+def _role(node):
+    try:
+        return node.r.execute_command("ROLE")[0]
+    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+        node._r = None
+        return None
