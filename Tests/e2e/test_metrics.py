@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from conftest import HOST, REPO_ROOT, is_reference_redis, _free_port, _client
+from conftest import HOST, REPO_ROOT, is_reference_redis, _free_port, _client, server_binary
 from persistence_helpers import DataServer, wait_for
 
 prometheus_parser = pytest.importorskip("prometheus_client.parser")
@@ -336,3 +336,56 @@ def test_several_shards_each_with_its_own_series(tmp_path):
         assert sets == 200
     finally:
         s.stop()
+
+
+@tessera_only
+def test_replication_lag_in_metrics_and_ctl_status(tmp_path):
+    """What people debug at 3 a.m.: /metrics has redis_exporter's replication
+    series (connected slaves, each replica's offset and lag, the replica's
+    link), and `tessera-ctl status` shows each shard's role and link or lag;
+    a stopped replica's lag grows in both."""
+    import json
+    import signal
+    import subprocess
+    import time
+    mport, rport = _free_port(), _free_port()
+    msock = str(tmp_path / "m.sock")
+    os.makedirs(tmp_path / "m")
+    os.makedirs(tmp_path / "r")
+    m = DataServer(str(tmp_path / "m"), "--save", "", "--metrics-port", mport, "--control-socket", msock).start()
+    r = DataServer(str(tmp_path / "r"), "--save", "", "--metrics-port", rport,
+                   "--replicaof", f"{HOST} {m.port}").start()
+    ctl = os.path.join(os.path.dirname(server_binary()), "tessera-ctl")
+    try:
+        mc, rc = m.client(), r.client()
+        mc.set("k", "v")
+        deadline = time.monotonic() + 20
+        while rc.info("replication").get("master_link_status") != "up" or rc.get("k") != b"v":
+            assert time.monotonic() < deadline, "replica never synced"
+            time.sleep(0.05)
+        got = samples(scrape(mport))[0]
+        assert got[("redis_connected_slaves", frozenset({("shard", "0")}))] == 1
+        lag_keys = [k for k in got if k[0] == "redis_connected_slave_lag_seconds"]
+        assert len(lag_keys) == 1 and ("slave_state", "online") in lag_keys[0][1]
+        rgot = samples(scrape(rport))[0]
+        assert rgot[("redis_master_link_up", frozenset({("shard", "0")}))] == 1
+        status = json.loads(subprocess.run([ctl, "--socket", msock, "status", "--json"], capture_output=True,
+                                           text=True, timeout=30, check=True).stdout)
+        assert status[0]["role"] == "master" and status[0]["replication"].startswith("1 replica")
+        # A stopped replica acknowledges nothing: its lag grows.
+        shard = int(rc.info("server")["process_id"])
+        os.kill(shard, signal.SIGSTOP)
+        try:
+            time.sleep(3.5)
+            got = samples(scrape(mport))[0]
+            lag = [v for k, v in got.items() if k[0] == "redis_connected_slave_lag_seconds"]
+            assert lag and lag[0] >= 2
+            status = json.loads(subprocess.run([ctl, "--socket", msock, "status", "--json"], capture_output=True,
+                                               text=True, timeout=30, check=True).stdout)
+            assert "max lag" in status[0]["replication"]
+            assert int(status[0]["replication"].split("max lag ")[1].split(" ")[0]) >= 2
+        finally:
+            os.kill(shard, signal.SIGCONT)
+    finally:
+        r.stop()
+        m.stop()
