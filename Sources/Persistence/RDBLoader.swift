@@ -63,9 +63,7 @@ public enum RDBLoader {
         }
         result.rdbVersion = version
         r.pos = 9
-        var db = engine.databases[0]
-        var expireAt: Int64? = nil
-        var idle: Int64? = nil, freq: Int? = nil
+        var meta = KeyMeta(db: engine.databases[0])
         let now = ShardEngine.wallClockMs()
         var sinceProgress = 0
         // The checksum follows the parse, so each part of the file is read
@@ -80,29 +78,29 @@ public enum RDBLoader {
             let type = try r.byte()
             switch type {
             case RDBOpcode.expireTimeMs:
-                expireAt = Int64(bitPattern: try r.uint64LE())
+                meta.expireAt = Int64(bitPattern: try r.uint64LE())
                 continue
             case RDBOpcode.expireTime:
                 let s = try r.take(4)
                 var v: UInt32 = 0
                 for (i, b) in s.enumerated() { v |= UInt32(b) << (8 * UInt32(i)) }
-                expireAt = Int64(Int32(bitPattern: v)) * 1000
+                meta.expireAt = Int64(Int32(bitPattern: v)) * 1000
                 continue
             case RDBOpcode.idle:
-                idle = Int64(try r.plainLength())
+                meta.idle = Int64(try r.plainLength())
                 continue
             case RDBOpcode.freq:
-                freq = Int(try r.byte())
+                meta.freq = Int(try r.byte())
                 continue
             case RDBOpcode.selectDB:
                 let i = try r.plainLength()
                 guard let d = engine.database(i) else {
                     throw RDBError("FATAL: Data file was created with a Redis server configured to handle more than \(engine.databases.count) databases. Exiting")
                 }
-                db = d
+                meta.db = d
                 continue
             case RDBOpcode.resizeDB:
-                db.reserve(try r.plainLength())
+                meta.db.reserve(try r.plainLength())
                 _ = try r.plainLength()
                 continue
             case RDBOpcode.aux:
@@ -134,62 +132,13 @@ public enum RDBLoader {
             // A key-value pair of type `type`. Strings, most of most datasets,
             // go from the file's bytes to their entry without a copy in between.
             if type == RDBType.string.rawValue && !options.allowDuplicates {
-                defer { expireAt = nil; idle = nil; freq = nil }
-                let expired = expireAt.map { $0 < now && !options.aofPreamble } ?? false
-                try r.withTwoStrings { k, v in
-                    if expired {
-                        if options.collectExpiredKeys { result.expiredKeys.append((db.index, Array(k))) }
-                        return
-                    }
-                    guard let e = engine.addLoadedString(db, k, v, expireAt: expireAt) else {
-                        throw RDBError("RDB has duplicated key '\(String(decoding: k, as: UTF8.self))' in DB \(db.index)")
-                    }
-                    if idle != nil || freq != nil { _ = engine.setAccessData(e, idleSeconds: idle, frequency: freq) }
-                }
-                if expired { result.keysExpired += 1 } else { result.keysLoaded += 1 }
-                sinceProgress += 1
-                if sinceProgress >= 4096 {
-                    sinceProgress = 0
-                    advanceChecksum(to: r.pos)
-                    options.progress?(r.pos, bytes.count)
-                }
-                continue
+                try loadString(&r, meta, engine, options, now, &result)
+            } else {
+                try loadValue(type, &r, meta, engine, options, now, &result)
             }
-            let key = try r.string()
-            let value = try ValueSerializer.read(type: type, &r, config: engine.config, moduleTypes: engine.moduleTypes)
-            defer { expireAt = nil; idle = nil; freq = nil }
-            if case .object(let o, let t) = value, t != .stream, let v = o as? ValueObject, v.count == 0 {  // empty streams are kept, as Redis
-                engine.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")
-                continue
-            }
-            if let t = expireAt, t < now, !options.aofPreamble {
-                result.keysExpired += 1
-                if options.collectExpiredKeys { result.expiredKeys.append((db.index, key)) }
-                continue
-            }
-            try key.withUnsafeBytes { k in
-                if options.allowDuplicates {
-                    // DEBUG RELOAD MERGE: a present key is replaced.
-                    switch value {
-                    case .string(let s): engine.setString(db, k, s, expireAt: expireAt)
-                    case .object(let o, let t): engine.setObject(db, k, o, type: t, expireAt: expireAt)
-                    }
-                    if idle != nil || freq != nil, let e = db.rawLookup(k) {
-                        engine.setAccessData(e, idleSeconds: idle, frequency: freq)
-                    }
-                    return
-                }
-                let added: Entry?
-                switch value {
-                case .string(let s): added = s.withUnsafeBytes { engine.addLoadedString(db, k, $0, expireAt: expireAt) }
-                case .object(let o, let t): added = engine.addLoadedObject(db, k, o, type: t, expireAt: expireAt)
-                }
-                guard let e = added else {
-                    throw RDBError("RDB has duplicated key '\(String(decoding: key, as: UTF8.self))' in DB \(db.index)")
-                }
-                if idle != nil || freq != nil { _ = engine.setAccessData(e, idleSeconds: idle, frequency: freq) }
-            }
-            result.keysLoaded += 1
+            meta.expireAt = nil
+            meta.idle = nil
+            meta.freq = nil
             sinceProgress += 1
             if sinceProgress >= 4096 {
                 sinceProgress = 0
@@ -197,6 +146,69 @@ public enum RDBLoader {
                 options.progress?(r.pos, bytes.count)
             }
         }
+    }
+
+    /// What the opcodes before a key said about it.
+    private struct KeyMeta {
+        var db: Database
+        var expireAt: Int64? = nil
+        var idle: Int64? = nil
+        var freq: Int? = nil
+    }
+
+    private static func loadString(_ r: inout RDBReader, _ meta: KeyMeta, _ engine: ShardEngine,
+                                   _ options: RDBLoadOptions, _ now: Int64, _ result: inout RDBLoadResult) throws {
+        let db = meta.db
+        let expired = meta.expireAt.map { $0 < now && !options.aofPreamble } ?? false
+        try r.withTwoStrings { k, v in
+            if expired {
+                if options.collectExpiredKeys { result.expiredKeys.append((db.index, Array(k))) }
+                return
+            }
+            guard let e = engine.addLoadedString(db, k, v, expireAt: meta.expireAt) else {
+                throw RDBError("RDB has duplicated key '\(String(decoding: k, as: UTF8.self))' in DB \(db.index)")
+            }
+            if meta.idle != nil || meta.freq != nil { _ = engine.setAccessData(e, idleSeconds: meta.idle, frequency: meta.freq) }
+        }
+        if expired { result.keysExpired += 1 } else { result.keysLoaded += 1 }
+    }
+
+    private static func loadValue(_ type: UInt8, _ r: inout RDBReader, _ meta: KeyMeta, _ engine: ShardEngine,
+                                  _ options: RDBLoadOptions, _ now: Int64, _ result: inout RDBLoadResult) throws {
+        let db = meta.db
+        let key = try r.string()
+        let value = try ValueSerializer.read(type: type, &r, config: engine.config, moduleTypes: engine.moduleTypes)
+        if case .object(let o, let t) = value, t != .stream, let v = o as? ValueObject, v.count == 0 {  // empty streams are kept, as Redis
+            engine.logger.warning("RDB has an empty value for key '\(String(decoding: key, as: UTF8.self))': skipped")
+            return
+        }
+        if let t = meta.expireAt, t < now, !options.aofPreamble {
+            result.keysExpired += 1
+            if options.collectExpiredKeys { result.expiredKeys.append((db.index, key)) }
+            return
+        }
+        let hasAccessData = meta.idle != nil || meta.freq != nil
+        try key.withUnsafeBytes { k in
+            if options.allowDuplicates {
+                // DEBUG RELOAD MERGE: a present key is replaced.
+                switch value {
+                case .string(let s): engine.setString(db, k, s, expireAt: meta.expireAt)
+                case .object(let o, let t): engine.setObject(db, k, o, type: t, expireAt: meta.expireAt)
+                }
+                if hasAccessData, let e = db.rawLookup(k) { _ = engine.setAccessData(e, idleSeconds: meta.idle, frequency: meta.freq) }
+                return
+            }
+            let added: Entry?
+            switch value {
+            case .string(let s): added = s.withUnsafeBytes { engine.addLoadedString(db, k, $0, expireAt: meta.expireAt) }
+            case .object(let o, let t): added = engine.addLoadedObject(db, k, o, type: t, expireAt: meta.expireAt)
+            }
+            guard let e = added else {
+                throw RDBError("RDB has duplicated key '\(String(decoding: key, as: UTF8.self))' in DB \(db.index)")
+            }
+            if hasAccessData { _ = engine.setAccessData(e, idleSeconds: meta.idle, frequency: meta.freq) }
+        }
+        result.keysLoaded += 1
     }
 
     static func hex(_ v: UInt64) -> String {
