@@ -8,8 +8,12 @@ extension ShardEngine {
     @discardableResult
     public func activeExpireCycle() -> Int {
         guard activeExpireEnabled else { return 0 }
-        // A replica's keys expire when its master says so (DEL in the stream).
-        if replicationGate.isReplica { return 0 }
+        // A replica's keys expire when its master says so (DEL in the stream),
+        // except those a writable replica gave a TTL itself.
+        if replicationGate.isReplica {
+            expireReplicaOwnKeys()
+            return 0
+        }
         // Like Redis, keys do not expire while clients are paused (a replica must see the same data).
         if admin.pauseEndMs != 0 && admin.isPaused { return 0 }
         let effort = config.activeExpireEffort - 1

@@ -141,6 +141,9 @@ extension ShardEngine {
         callDepth += 1
         cmd.handler(c)
         callDepth -= 1
+        if replicationGate.isReplica && !c.isMasterLink && dirty != dirtyBefore && cmd.flags.contains(.write) {
+            rememberReplicaOwnExpires(c, cmd)
+        }
         if writeStream.isActive {
             propagateAfterCall(c, cmd, dirtyBefore: dirtyBefore)
             if callDepth == 0 { flushPropagation(from: c) }

@@ -36,24 +36,34 @@ extension ShardEngine {
         let slot = db.find(key)
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
-        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot) { return nil }
+        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot, writing: true) { return nil }
         if touch { touchEntry(e) }
         return e
     }
 
     /// True if `key` exists and is not expired (no side effects on stats or access time).
     public func exists(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
-        lookupWrite(db, key, touch: false) != nil
+        let slot = db.find(key)
+        if slot < 0 { return false }
+        let e = db.entry(atSlot: slot)
+        return !(e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot))
     }
 
     /// A lookup met the expired key at `slot`: true if it is to be treated as
     /// absent (Redis's expireIfNeeded). A master deletes it (unless clients
     /// are paused); a replica leaves the deletion to its master's DEL and only
     /// hides the key, except from the master's own commands, which see the
-    /// keyspace as the master has it.
+    /// keyspace as the master has it. A write on a writable replica deletes
+    /// the expired key it is about to recreate (Redis's EXPIRE_FORCE_DELETE_EXPIRED).
     @inline(never)
-    func expiredOnLookup(_ db: Database, slot: Int) -> Bool {
-        if replicationGate.isReplica { return !replicationGate.applyingMasterStream }
+    func expiredOnLookup(_ db: Database, slot: Int, writing: Bool = false) -> Bool {
+        if replicationGate.isReplica {
+            if replicationGate.applyingMasterStream { return false }
+            // Only a writable replica's own clients write (and some reads use
+            // this lookup): a read-only replica never deletes here.
+            if writing && !config.replicaReadOnly { expire(db, slot: slot) }
+            return true
+        }
         if admin.pauseEndMs == 0 || !admin.isPaused { expire(db, slot: slot) }
         return true
     }

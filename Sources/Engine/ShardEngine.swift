@@ -57,6 +57,8 @@ public final class ShardEngine {
     public weak var replication: ReplicationControl? = nil
     /// Role facts the command path checks (ReplicationControl.swift).
     public let replicationGate = ReplicationGate()
+    /// Keys a writable replica gave a TTL itself (ReplicaOwnKeys.swift).
+    var replicaOwnExpires = Set<ReplicaOwnKey>()
     /// The persistence layer, when there is one (PersistenceControl.swift).
     public weak var persistence: PersistenceControl? = nil
     /// Set while a dataset is loading: commands without the `loading` flag get -LOADING.

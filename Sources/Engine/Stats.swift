@@ -49,15 +49,21 @@ public final class Stats {
     var opsSeries = Series()
     var inputSeries = Series()
     var outputSeries = Series()
+    var replInputSeries = Series()
+    var replOutputSeries = Series()
 
     public var instantaneousOpsPerSec: Int { Int(opsSeries.mean) }
     public var instantaneousInputKbps: Double { inputSeries.mean / 1024 }
     public var instantaneousOutputKbps: Double { outputSeries.mean / 1024 }
+    public var instantaneousReplInputKbps: Double { replInputSeries.mean / 1024 }
+    public var instantaneousReplOutputKbps: Double { replOutputSeries.mean / 1024 }
 
     public func sample(now: Int64) {
         opsSeries.track(value: totalCommandsProcessed, now: now)
         inputSeries.track(value: netInputBytes, now: now)
         outputSeries.track(value: netOutputBytes, now: now)
+        replInputSeries.track(value: netReplInputBytes, now: now)
+        replOutputSeries.track(value: netReplOutputBytes, now: now)
     }
 
     public func countError(_ message: String) {

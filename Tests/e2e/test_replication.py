@@ -1046,3 +1046,27 @@ def _role(node):
     except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
         node._r = None
         return None
+
+
+def test_writable_replica_expires_its_own_keys(nodes):
+    """With replica-read-only no, keys a replica's own clients give a TTL are
+    deleted by the replica itself once expired (its master never mentions
+    them); a write to a key that expired on the master recreates it without
+    the old TTL, while reads only hide such keys."""
+    master = nodes(SUT)
+    replica = nodes(SUT)
+    replica.replicaof(master)
+    wait_synced(master, replica)
+    assert replica.r.config_set("replica-read-only", "no")
+    replica.r.set("own", "1", px=300)
+    assert replica.r.dbsize() == 1
+    wait_until(lambda: replica.r.dbsize() == 0, timeout=5, what="the replica's own key deleted after its TTL")
+    master.r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    master.r.set("m1", "5", px=50)
+    master.r.set("m2", "5", px=50)
+    wait_until(lambda: replica.r.dbsize() == 2 and replica.r.exists("m1", "m2") == 0,
+               what="the master's keys replicated and logically expired")
+    assert replica.r.incr("m1") == 1
+    assert replica.r.ttl("m1") == -1
+    assert replica.r.get("m2") is None
+    assert replica.r.dbsize() == 2
