@@ -81,20 +81,24 @@ enum FileIO {
         if Glibc.rename(from, to) != 0 { throw IOFailure("rename \(from) to \(to)") }
     }
 
-    /// The whole file, or nil (with errno) if it can't be opened or read.
-    /// Maps `path` read-only for one sequential read (an RDB being loaded):
-    /// nil if it does not exist. Parsed pages are given back with
-    /// `RDBBytes.dropPages`, so the file never needs to be resident whole.
-    static func mapFile(_ path: String) throws -> RDBBytes? {
+    /// An open descriptor of `path` and its size; nil if it does not exist.
+    private static func openForReading(_ path: String) throws -> (fd: Int32, size: Int)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if ts_errno() == ENOENT { return nil }
             throw IOFailure("open \(path)")
         }
-        defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw IOFailure("stat \(path)") }
-        let size = Int(st.st_size)
+        guard fstat(fd, &st) == 0 else { close(fd); throw IOFailure("stat \(path)") }
+        return (fd, Int(st.st_size))
+    }
+
+    /// Maps `path` read-only for one sequential read (an RDB being loaded):
+    /// nil if it does not exist. Parsed pages are given back with
+    /// `RDBBytes.dropPages`, so the file never needs to be resident whole.
+    static func mapFile(_ path: String) throws -> RDBBytes? {
+        guard let (fd, size) = try openForReading(path) else { return nil }
+        defer { close(fd) }
         if size == 0 { return RDBBytes([]) }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw IOFailure("mmap \(path)")
@@ -111,16 +115,10 @@ enum FileIO {
         })
     }
 
+    /// The whole file, or nil (with errno) if it can't be opened or read.
     static func readFile(_ path: String) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if ts_errno() == ENOENT { return nil }
-            throw IOFailure("open \(path)")
-        }
+        guard let (fd, size) = try openForReading(path) else { return nil }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw IOFailure("stat \(path)") }
-        let size = Int(st.st_size)
         var out = [UInt8](repeating: 0, count: size)
         var got = 0
         try out.withUnsafeMutableBytes { buf in

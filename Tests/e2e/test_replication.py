@@ -334,6 +334,21 @@ def test_full_sync_then_stream_of_every_type_and_database(nodes):
     assert replica.repl()["master_replid"] == info["master_replid"]
 
 
+def writes_then_partial_resync(master, replica):
+    """Live writes; then the replica's link is killed on the master, more
+    writes happen meanwhile, and the replica catches up with one partial
+    resync (sync_full stays 1)."""
+    live_writes(master, "before-kill")
+    wait_synced(master, replica)
+    assert_same_data(master, replica)
+    assert master.r.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+    live_writes(master, "meanwhile")
+    wait_synced(master, replica)
+    stats = master.stats()
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
+    assert_same_data(master, replica)
+
+
 # ---------------------------------------------------------------------------
 # 2. and 3. Interoperability with redis-server, both ways
 # ---------------------------------------------------------------------------
@@ -350,16 +365,7 @@ def test_redis_server_replicates_our_master_and_continues_partially(nodes):
     replica.replicaof(master)
     wait_synced(master, replica)
     assert_same_data(master, replica)
-    live_writes(master, "before-kill")
-    wait_synced(master, replica)
-    assert_same_data(master, replica)
-
-    assert master.r.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
-    live_writes(master, "meanwhile")
-    wait_synced(master, replica)
-    stats = master.stats()
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
-    assert_same_data(master, replica)
+    writes_then_partial_resync(master, replica)
     assert replica.repl()["master_replid"] == master.repl()["master_replid"]
 
 
@@ -413,16 +419,7 @@ def test_we_replicate_redis_server_and_continue_partially(nodes, payload):
     target = "replicas sockets" if diskless == "yes" else "disk"
     assert f"Starting BGSAVE for SYNC with target: {target}" in master.log_tail(100_000)
 
-    live_writes(master, "before-kill")
-    wait_synced(master, replica)
-    assert_same_data(master, replica)
-
-    assert master.r.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
-    live_writes(master, "meanwhile")
-    wait_synced(master, replica)
-    stats = master.stats()
-    assert (stats["sync_full"], stats["sync_partial_ok"]) == (1, 1)
-    assert_same_data(master, replica)
+    writes_then_partial_resync(master, replica)
 
 
 # ---------------------------------------------------------------------------
