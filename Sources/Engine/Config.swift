@@ -98,6 +98,8 @@ public final class Config {
     /// replica-read-only, replica-serve-stale-data (checked per command on a replica).
     public private(set) var replicaReadOnly = true
     public private(set) var replicaServeStaleData = true
+    /// replica-ignore-maxmemory (checked per eviction round on a replica).
+    public private(set) var replicaIgnoreMaxmemory = true
     /// client-output-buffer-limit by ClientClass raw value (normal, replica, pubsub, master),
     /// parsed once per change; enforced by ShardEngine.outputLimitReached (OutputLimits.swift).
     public private(set) var outputBufferLimits = [OutputLimit](repeating: OutputLimit(), count: 4)
@@ -332,6 +334,7 @@ public final class Config {
         aofUseRDBPreamble = get("aof-use-rdb-preamble") == "yes"
         replicaReadOnly = get("replica-read-only") == "yes"
         replicaServeStaleData = get("replica-serve-stale-data") == "yes"
+        replicaIgnoreMaxmemory = get("replica-ignore-maxmemory") == "yes"
         protoMaxBulkLen = int("proto-max-bulk-len")
         clientQueryBufferLimit = int("client-query-buffer-limit")
         hashMaxListpackEntries = int("hash-max-listpack-entries")

@@ -249,7 +249,7 @@ extension ShardEngine {
     @discardableResult
     public func performEvictions() -> EvictionResult {
         // replica-ignore-maxmemory (Redis's default): a replica's keyspace follows its master.
-        if replicationGate.isReplica && config.get("replica-ignore-maxmemory") == "yes" { return .ok }
+        if replicationGate.isReplica && config.replicaIgnoreMaxmemory { return .ok }
         let result = evictionRound()
         let ev = eviction
         if result == .ok {

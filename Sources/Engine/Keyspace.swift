@@ -30,23 +30,22 @@ extension ShardEngine {
     }
 
     /// Looks `key` up for writing: deletes it if expired; no hit/miss accounting.
-    /// Touches LRU/LFU like Redis's lookupKeyWrite unless `touch` is false.
+    /// Touches LRU/LFU like Redis's lookupKeyWrite unless `touch` is false;
+    /// `writing` false for callers that only ask (see `expiredOnLookup`).
     @inline(__always)
-    public func lookupWrite(_ db: Database, _ key: UnsafeRawBufferPointer, touch: Bool = true) -> Entry? {
+    public func lookupWrite(_ db: Database, _ key: UnsafeRawBufferPointer, touch: Bool = true,
+                            writing: Bool = true) -> Entry? {
         let slot = db.find(key)
         if slot < 0 { return nil }
         let e = db.entry(atSlot: slot)
-        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot, writing: true) { return nil }
+        if e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot, writing: writing) { return nil }
         if touch { touchEntry(e) }
         return e
     }
 
     /// True if `key` exists and is not expired (no side effects on stats or access time).
     public func exists(_ db: Database, _ key: UnsafeRawBufferPointer) -> Bool {
-        let slot = db.find(key)
-        if slot < 0 { return false }
-        let e = db.entry(atSlot: slot)
-        return !(e.hasExpire && e.expireAt! <= now && expiredOnLookup(db, slot: slot))
+        lookupWrite(db, key, touch: false, writing: false) != nil
     }
 
     /// A lookup met the expired key at `slot`: true if it is to be treated as

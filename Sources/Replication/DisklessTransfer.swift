@@ -77,7 +77,6 @@ extension Replication {
         if n > 0 {
             for r in receivers {
                 d.buffer.withUnsafeBytes { r.client.reply.out.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                engine.stats.netReplOutputBytes += n
                 engine.host?.clientHasOutput(r.client)
             }
             return

@@ -75,7 +75,6 @@ extension Replication {
         c.reply.out.append(string: "+CONTINUE \(replid)\r\n")
         let missing = b.bytes(from: from)
         c.reply.out.append(missing)
-        engine.stats.netReplOutputBytes += missing.count
         logger.notice("Partial resynchronization request from \(c.addr) accepted. Sending \(missing.count) bytes of backlog starting from offset \(from).")
         return true
     }
@@ -214,7 +213,6 @@ extension Replication {
                 }
                 out.writeIndex += n
                 r.rdbQueued += n
-                engine.stats.netReplOutputBytes += n
             }
             if r.rdbFD >= 0 && r.rdbQueued == r.rdbSize {
                 r.closeRDB()
@@ -227,7 +225,6 @@ extension Replication {
     /// The replica has its RDB: the stream gathered since follows, then the live stream.
     func putOnline(_ r: ReplicaLink) {
         r.client.reply.out.append(r.pending)
-        engine.stats.netReplOutputBytes += r.pending.count
         r.pending = []
         r.state = .online
         r.ackTimeMs = ShardEngine.wallClockMs()
@@ -352,7 +349,8 @@ extension Replication {
             logger.warning("Disconnecting timedout replica (streaming sync): \(r.ip):\(r.listeningPort)")
             engine.closeClientAsap(r.client)
         }
-        if !syncSaveRunning && !persistence.childRunning && disklessStartMs == 0 { startSyncSave() }
+        // Replicas that arrived while a child ran (startSyncSave waits for none to run).
+        if disklessStartMs == 0 { startSyncSave() }
         let ttl = configInt("repl-backlog-ttl") * 1000
         if backlog != nil && replicas.isEmpty && !gate.isReplica && ttl > 0 && now - noReplicasSinceMs > ttl {
             // A later replica cannot continue this history anyway: a new id.

@@ -422,7 +422,6 @@ extension Replication {
     // MARK: the stream
 
     public func appliedFromMaster(_ c: Client, _ bytes: UnsafeRawBufferPointer) {
-        engine.stats.netReplInputBytes += bytes.count
         if backlog != nil { feedBytes(bytes) } else { offset += Int64(bytes.count) }
         if ackRequested {
             ackRequested = false
@@ -435,9 +434,8 @@ extension Replication {
         guard let mc = masterClient else { return }
         // A stopped replica acknowledges nothing (WAIT must not count it).
         engine.host?.followSupervisorStop()
-        var bytes: [UInt8] = []
-        bytes.appendCommand([Array("REPLCONF".utf8), Array("ACK".utf8), decimalBytes(offset)])
-        mc.reply.out.append(bytes)
+        var out = mc.reply.out   // a class: appends to the client's buffer
+        out.appendCommand([Array("REPLCONF".utf8), Array("ACK".utf8), decimalBytes(offset)])
         engine.host?.clientHasOutput(mc)
         lastAckSentMs = ShardEngine.wallClockMs()
     }

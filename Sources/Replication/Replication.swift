@@ -273,7 +273,6 @@ public final class Replication: ReplicationControl, ShardStage, WriteStreamConsu
             switch r.state {
             case .online:
                 r.client.reply.out.append(bytes)
-                engine.stats.netReplOutputBytes += bytes.count
                 engine.host?.clientHasOutput(r.client)
             case .waitBgsaveEnd, .sendingRDB, .streamingRDB, .waitOnlineAck:
                 r.pending.append(contentsOf: bytes)

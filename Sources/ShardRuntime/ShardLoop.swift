@@ -376,8 +376,8 @@ public final class ShardLoop: ShardHost {
             return
         }
         q.writeIndex += n
-        // The master's stream counts as replication input (Replication.appliedFromMaster).
-        if !conn.client.isInternal && !conn.client.isMasterLink { engine.stats.netInputBytes += n }
+        if conn.client.isMasterLink { engine.stats.netReplInputBytes += n }
+        else if !conn.client.isInternal { engine.stats.netInputBytes += n }
         if q.readableBytes > conn.queryPeak { conn.queryPeak = q.readableBytes }
         if conn.client.closeAfterReply { q.readIndex = q.writeIndex; return }
         processInput(conn)
@@ -538,8 +538,8 @@ public final class ShardLoop: ShardHost {
     private func write(_ conn: Connection) {
         var written = 0
         let result = drain(conn.output, to: conn.fd, written: &written)
-        // What replicas get counts as replication output (where the stream is queued for them).
-        if !conn.client.isInternal && !conn.client.isReplicaLink { engine.stats.netOutputBytes += written }
+        if conn.client.isReplicaLink { engine.stats.netReplOutputBytes += written }
+        else if !conn.client.isInternal { engine.stats.netOutputBytes += written }
         switch result {
         case .blocked:
             if !conn.wantsWrite {
